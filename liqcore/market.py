@@ -1,0 +1,437 @@
+"""The market frame: one format for every data source.
+
+A market frame is a :class:`pandas.DataFrame` indexed by bar open time (a UTC
+``DatetimeIndex`` named ``time``, strictly increasing, one regular interval) with
+
+=====================  ======================================================
+column                 meaning
+=====================  ======================================================
+``open`` ``high``      prices in quote currency per unit of the base asset
+``low`` ``close``
+``volume``             base units traded in the bar
+``open_interest``      USD notional of open contracts at the bar's close
+``taker_buy_volume``   optional: base units bought by takers (aggressors)
+``long_short_ratio``   optional: accounts long / accounts short
+``funding_rate``       optional: funding rate per funding period (fraction)
+``realized_long_usd``  optional: USD of long positions liquidated in the bar
+``realized_short_usd`` optional: USD of short positions liquidated in the bar
+=====================  ======================================================
+
+:func:`validate_market` is the single gate every source passes through; it
+raises :class:`ValueError` naming the column or row and what is wrong.
+:func:`load_market` reads a CSV (or Parquet, if pyarrow is installed) into
+this frame, matching column names case-insensitively and accepting common
+aliases.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterable
+from typing import IO
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "OPTIONAL_COLUMNS",
+    "REQUIRED_COLUMNS",
+    "bar_interval",
+    "fill_gaps",
+    "load_market",
+    "validate_market",
+]
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("open", "high", "low", "close", "volume", "open_interest")
+OPTIONAL_COLUMNS: tuple[str, ...] = (
+    "taker_buy_volume",
+    "long_short_ratio",
+    "funding_rate",
+    "realized_long_usd",
+    "realized_short_usd",
+)
+_NON_NEGATIVE = (
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "open_interest",
+    "taker_buy_volume",
+    "long_short_ratio",
+    "realized_long_usd",
+    "realized_short_usd",
+)
+
+# Lower-cased, stripped header -> canonical column. Canonical names map to themselves.
+_ALIASES: dict[str, str] = {
+    **{c: c for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS},
+    "time": "time",
+    "timestamp": "time",
+    "date": "time",
+    "datetime": "time",
+    "open_time": "time",
+    "opentime": "time",
+    "ts": "time",
+    "t": "time",
+    "o": "open",
+    "h": "high",
+    "l": "low",
+    "c": "close",
+    "v": "volume",
+    "vol": "volume",
+    "oi": "open_interest",
+    "open_interest_usd": "open_interest",
+    "openinterest": "open_interest",
+    "oi_usd": "open_interest",
+    "sumopeninterestvalue": "open_interest",
+    "taker_buy_base": "taker_buy_volume",
+    "taker_buy_base_volume": "taker_buy_volume",
+    "takerbuybase": "taker_buy_volume",
+    "long_short": "long_short_ratio",
+    "longshortratio": "long_short_ratio",
+    "ls_ratio": "long_short_ratio",
+    "funding": "funding_rate",
+    "fundingrate": "funding_rate",
+    "long_liquidations_usd": "realized_long_usd",
+    "short_liquidations_usd": "realized_short_usd",
+    "long_liquidations": "realized_long_usd",
+    "short_liquidations": "realized_short_usd",
+    "liq_long_usd": "realized_long_usd",
+    "liq_short_usd": "realized_short_usd",
+}
+
+#: Files larger than this are refused by :func:`load_market` before parsing.
+MAX_ROWS = 2_000_000
+
+
+def bar_interval(market: pd.DataFrame | pd.DatetimeIndex) -> pd.Timedelta:
+    """Return the bar interval of a market frame (the most common time step).
+
+    Parameters
+    ----------
+    market : DataFrame or DatetimeIndex
+        A market frame or its index; needs at least two bars.
+
+    Returns
+    -------
+    pandas.Timedelta
+
+    Examples
+    --------
+    >>> idx = pd.date_range("2024-01-01", periods=4, freq="5min", tz="UTC")
+    >>> bar_interval(idx)
+    Timedelta('0 days 00:05:00')
+    """
+    index = market if isinstance(market, pd.DatetimeIndex) else market.index
+    if len(index) < 2:
+        msg = f"need at least two bars to know the interval, got {len(index)}"
+        raise ValueError(msg)
+    steps = np.diff(index.asi8)
+    values, counts = np.unique(steps, return_counts=True)
+    step = int(values[np.argmax(counts)])
+    # asi8 is in the index's unit (ns, us, ms or s in pandas 3); convert through the unit.
+    return pd.Timedelta(step, unit=index.unit)
+
+
+def _row_label(market: pd.DataFrame, position: int) -> str:
+    return f"row {position} (time {market.index[position]})"
+
+
+def validate_market(market: pd.DataFrame) -> pd.DataFrame:
+    """Check a market frame and return it with canonical dtypes.
+
+    Parameters
+    ----------
+    market : DataFrame
+        Candidate market frame (see the module docstring for the format).
+
+    Returns
+    -------
+    DataFrame
+        The same data, columns as ``float64``, index as UTC ``DatetimeIndex`` named ``time``.
+
+    Raises
+    ------
+    ValueError
+        With a message naming the column or row at fault: missing column, empty
+        frame, non-numeric or NaN/inf value, negative price/volume/open interest,
+        ``high`` below ``low`` or an open/close outside the bar's range, duplicate or
+        unsorted times, irregular interval (gaps).
+
+    Examples
+    --------
+    >>> idx = pd.date_range("2024-01-01", periods=3, freq="1h", tz="UTC", name="time")
+    >>> frame = pd.DataFrame({"open": [10.0, 11, 12], "high": [11.0, 12, 13],
+    ...     "low": [9.0, 10, 11], "close": [11.0, 12, 12.5], "volume": 1.0,
+    ...     "open_interest": 1e6}, index=idx)
+    >>> validate_market(frame).shape
+    (3, 6)
+    >>> validate_market(frame.drop(columns="volume"))
+    Traceback (most recent call last):
+    ...
+    ValueError: missing column 'volume' (a market frame needs open, high, low, close, ...)
+    """
+    if not isinstance(market, pd.DataFrame):
+        msg = f"a market frame must be a pandas DataFrame, got {type(market).__name__}"
+        raise ValueError(msg)
+    for column in REQUIRED_COLUMNS:
+        if column not in market.columns:
+            msg = f"missing column {column!r} (a market frame needs {', '.join(REQUIRED_COLUMNS)})"
+            raise ValueError(msg)
+    if len(market) < 2:
+        msg = f"a market frame needs at least 2 bars, got {len(market)}"
+        raise ValueError(msg)
+    if not isinstance(market.index, pd.DatetimeIndex):
+        msg = "the index must be bar open times (DatetimeIndex)"
+        raise ValueError(msg)
+    keep = [c for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if c in market.columns]
+    out = market[keep].copy()
+    index = out.index
+    index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
+    out.index = index.rename("time")
+    if out.index.hasnans:
+        position = int(np.flatnonzero(out.index.isna())[0])
+        msg = f"row {position}: time is missing"
+        raise ValueError(msg)
+
+    for column in keep:
+        try:
+            values = pd.to_numeric(out[column], errors="raise").astype("float64")
+        except (ValueError, TypeError) as exc:
+            msg = f"column {column!r} is not numeric ({exc})"
+            raise ValueError(msg) from None
+        finite = np.isfinite(values.to_numpy())
+        if not finite.all():
+            position = int(np.flatnonzero(~finite)[0])
+            msg = f"column {column!r} has NaN or infinite value at {_row_label(out, position)}"
+            raise ValueError(msg)
+        if column in _NON_NEGATIVE and (values.to_numpy() < 0).any():
+            position = int(np.flatnonzero(values.to_numpy() < 0)[0])
+            msg = (
+                f"column {column!r} is negative ({values.iloc[position]}) at "
+                f"{_row_label(out, position)}"
+            )
+            raise ValueError(msg)
+        out[column] = values
+
+    high, low = out["high"].to_numpy(), out["low"].to_numpy()
+    if (low <= 0).any():
+        position = int(np.flatnonzero(low <= 0)[0])
+        msg = f"column 'low' must be above zero, got {low[position]} at {_row_label(out, position)}"
+        raise ValueError(msg)
+    bad = high < low
+    if bad.any():
+        position = int(np.flatnonzero(bad)[0])
+        msg = f"high < low ({high[position]} < {low[position]}) at {_row_label(out, position)}"
+        raise ValueError(msg)
+    tolerance = 1e-9 * high
+    for column in ("open", "close"):
+        values = out[column].to_numpy()
+        outside = (values > high + tolerance) | (values < low - tolerance)
+        if outside.any():
+            position = int(np.flatnonzero(outside)[0])
+            msg = (
+                f"column {column!r} ({values[position]}) is outside the bar's low-high range "
+                f"[{low[position]}, {high[position]}] at {_row_label(out, position)}"
+            )
+            raise ValueError(msg)
+
+    steps = np.diff(out.index.asi8)
+    if (steps == 0).any():
+        position = int(np.flatnonzero(steps == 0)[0]) + 1
+        msg = f"duplicate time at {_row_label(out, position)}"
+        raise ValueError(msg)
+    if (steps < 0).any():
+        position = int(np.flatnonzero(steps < 0)[0]) + 1
+        msg = f"times are not sorted: {_row_label(out, position)} comes before the row above it"
+        raise ValueError(msg)
+    interval = int(np.min(steps))
+    irregular = steps != interval
+    if irregular.any():
+        position = int(np.flatnonzero(irregular)[0])
+        gap = pd.Timedelta(int(steps[position]), unit=out.index.unit)
+        step = pd.Timedelta(interval, unit=out.index.unit)
+        msg = (
+            f"gap in times after {_row_label(out, position)}: next bar is {gap} later, "
+            f"the interval is {step} (fill missing bars with fill_gaps)"
+        )
+        raise ValueError(msg)
+    return out
+
+
+def fill_gaps(market: pd.DataFrame, interval: pd.Timedelta | str | None = None) -> pd.DataFrame:
+    """Insert missing bars so the frame has one regular interval.
+
+    A missing bar is flat at the previous close with zero volume; open interest and
+    the optional rate/ratio columns are carried forward, realized liquidations are zero.
+
+    Parameters
+    ----------
+    market : DataFrame
+        Frame indexed by UTC bar open times, sorted, without duplicates.
+    interval : Timedelta or str, optional
+        The bar interval; inferred (most common step) when omitted.
+
+    Returns
+    -------
+    DataFrame
+
+    Examples
+    --------
+    >>> idx = pd.to_datetime(["2024-01-01 00:00", "2024-01-01 00:02"], utc=True)
+    >>> frame = pd.DataFrame({"open": [1.0, 2.0], "high": [1.0, 2.0], "low": [1.0, 2.0],
+    ...     "close": [1.0, 2.0], "volume": [5.0, 5.0], "open_interest": [9.0, 9.0]}, index=idx)
+    >>> fill_gaps(frame, "1min")["volume"].tolist()
+    [5.0, 0.0, 5.0]
+    """
+    step = bar_interval(market) if interval is None else pd.Timedelta(interval)
+    full = pd.date_range(market.index[0], market.index[-1], freq=step, name="time")
+    if len(full) == len(market):
+        return market.rename_axis("time")
+    out = market.reindex(full)
+    missing = out["close"].isna()
+    close = out["close"].ffill()
+    for column in ("open", "high", "low"):
+        out[column] = out[column].where(~missing, close)
+    out["close"] = close
+    zero_fill = ["volume", "taker_buy_volume", "realized_long_usd", "realized_short_usd"]
+    for column in zero_fill:
+        if column in out.columns:
+            out[column] = out[column].fillna(0.0)
+    for column in ("open_interest", "long_short_ratio", "funding_rate"):
+        if column in out.columns:
+            out[column] = out[column].ffill()
+    return out
+
+
+def _canonical_columns(columns: Iterable[str]) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
+    for original in columns:
+        key = str(original).strip().lower().replace(" ", "_").replace("-", "_")
+        canonical = _ALIASES.get(key)
+        if canonical is not None and canonical not in taken:
+            mapping[original] = canonical
+            taken.add(canonical)
+    return mapping
+
+
+def _parse_times(raw: pd.Series) -> pd.DatetimeIndex:
+    numeric = pd.to_numeric(raw, errors="coerce")
+    if numeric.notna().all():
+        values = numeric.to_numpy(dtype="float64")
+        magnitude = np.nanmedian(np.abs(values)) if len(values) else 0
+        # Epoch seconds are ~1.7e9 today, milliseconds ~1.7e12, microseconds ~1.7e15.
+        if magnitude < 1e11:
+            unit = "s"
+        elif magnitude < 1e14:
+            unit = "ms"
+        elif magnitude < 1e17:
+            unit = "us"
+        else:
+            unit = "ns"
+        times = pd.to_datetime(values, unit=unit, utc=True, errors="coerce")
+    else:
+        times = pd.to_datetime(raw.astype(str), utc=True, errors="coerce", format="mixed")
+    times = pd.DatetimeIndex(times)
+    if times.hasnans:
+        position = int(np.flatnonzero(times.isna())[0])
+        msg = f"row {position}: cannot read the time {raw.iloc[position]!r}"
+        raise ValueError(msg)
+    return times.rename("time")
+
+
+def load_market(path_or_buffer: str | os.PathLike[str] | IO[bytes] | IO[str]) -> pd.DataFrame:
+    """Read a CSV (or Parquet) file into a validated market frame.
+
+    Column names are matched case-insensitively; common aliases are accepted
+    (``timestamp``/``date`` for the time, ``oi``/``open_interest_usd`` for open
+    interest, ``o/h/l/c/v``...). Times may be ISO strings or epoch seconds or
+    milliseconds. Missing bars are **not** filled: a gap is an error, so a user
+    sees that their file has holes.
+
+    Parameters
+    ----------
+    path_or_buffer : path or file-like
+        A ``.csv`` or ``.parquet`` path, or an open file / bytes buffer.
+
+    Returns
+    -------
+    DataFrame
+        A frame that passed :func:`validate_market`.
+
+    Raises
+    ------
+    ValueError
+        A human-readable reason when the file cannot become a market frame.
+
+    Examples
+    --------
+    >>> csv = io.StringIO(
+    ...     "Timestamp,Open,High,Low,Close,Volume,OI\\n"
+    ...     "1704067200000,100,101,99,100.5,12,5e6\\n"
+    ...     "1704067260000,100.5,102,100,101,8,5.1e6\\n")
+    >>> frame = load_market(csv)
+    >>> list(frame.columns), str(frame.index[1])
+    (['open', 'high', 'low', 'close', 'volume', 'open_interest'], '2024-01-01 00:01:00+00:00')
+    """
+    raw = _read_table(path_or_buffer)
+    if raw.empty:
+        msg = "the file has no rows"
+        raise ValueError(msg)
+    if len(raw) > MAX_ROWS:
+        msg = f"the file has {len(raw):,} rows; at most {MAX_ROWS:,} are supported"
+        raise ValueError(msg)
+    mapping = _canonical_columns(raw.columns)
+    frame = raw.rename(columns=mapping)[list(mapping.values())]
+    if "time" not in frame.columns:
+        if isinstance(raw.index, pd.DatetimeIndex):
+            frame = frame.set_index(raw.index)
+        else:
+            msg = (
+                "no time column: name one of time, timestamp, date, datetime, open_time "
+                f"(found columns: {', '.join(map(str, raw.columns[:12]))})"
+            )
+            raise ValueError(msg)
+    else:
+        times = _parse_times(frame.pop("time"))
+        frame.index = times
+    return validate_market(frame)
+
+
+def _read_table(path_or_buffer: str | os.PathLike[str] | IO[bytes] | IO[str]) -> pd.DataFrame:
+    name = str(getattr(path_or_buffer, "name", path_or_buffer)).lower()
+    source = path_or_buffer
+    if hasattr(source, "read") and not isinstance(source, io.TextIOBase):
+        data = source.read()
+        if isinstance(data, str):
+            source = io.StringIO(data)
+        else:
+            if data[:4] == b"PAR1" or name.endswith(".parquet"):
+                return _read_parquet(io.BytesIO(data))
+            try:
+                source = io.StringIO(data.decode("utf-8-sig"))
+            except UnicodeDecodeError:
+                msg = "the file is not UTF-8 text (expected a CSV or a Parquet file)"
+                raise ValueError(msg) from None
+    elif name.endswith(".parquet"):
+        return _read_parquet(source)
+    try:
+        return pd.read_csv(source, sep=None, engine="python", nrows=MAX_ROWS + 1)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as exc:
+        msg = f"could not read the file as CSV: {exc}"
+        raise ValueError(msg) from None
+
+
+def _read_parquet(source: object) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(source)
+    except ImportError:
+        msg = "reading Parquet needs pyarrow (pip install pyarrow); CSV works without it"
+        raise ValueError(msg) from None
+    except Exception as exc:  # pyarrow raises many types for corrupt files
+        msg = f"could not read the file as Parquet: {exc}"
+        raise ValueError(msg) from None

@@ -1,0 +1,1156 @@
+"""The liquidation model: from a market frame to estimated liquidation levels.
+
+Nobody outside an exchange knows where its traders' liquidation prices sit. This
+module *estimates* them from public data, with every assumption a field of
+:class:`ModelParams` so that a reader can see it and change it.
+
+How the estimate is built
+-------------------------
+1. **Positions open every bar** (``ModelParams.opening``):
+
+   * ``"oi"`` -- new positions are the rise in open interest, ``max(ΔOI, 0)``.
+     Assumes a bar's traded volume only moves positions between hands unless the
+     open interest grows. Misses positions that open while others close.
+   * ``"volume"`` -- a fixed share (``volume_open_share``) of the bar's traded
+     notional (``volume × entry``) opens new positions. Assumes turnover, not only
+     net growth, creates fresh liquidation levels.
+   * ``"mix"`` (default) -- ``volume_weight`` of the volume estimate plus the rest
+     of the OI estimate.
+
+   Whatever opened, **closes follow from open interest**: over bar *t* the existing
+   book keeps the share ``s[t] = 1 - clip((OI[t-1] + opened[t] - OI[t]) / OI[t-1], 0, 1)``
+   (for ``"oi"`` this is the plain proportional close ``OI[t]/OI[t-1]`` when OI falls).
+   Every position present at the start of bar *t* is scaled by ``s[t]``; the product
+   of those factors is a running multiplicative weight, so it never needs a loop.
+
+2. **Long/short split** (``split``): ``"even"`` -- every contract has a long and a
+   short side, so a new contract adds the same USD to each; ``"taker"`` -- the share
+   of taker buying ``f = taker_buy_volume / volume`` goes to longs (``2f`` of the
+   notional) and the rest to shorts; ``"ratio"`` -- ``f = r / (1 + r)`` from the
+   accounts' long/short ratio ``r``.
+
+3. **Leverage tiers** (``leverage_tiers`` with ``tier_weights``): each bar's new
+   notional is spread over the tiers by weight.
+
+4. **Entry price** (``entry``): the bar's typical price ``(high + low + close) / 3``
+   by default.
+
+5. **Liquidation price** for isolated margin with maintenance margin rate ``mmr``
+   (:func:`liquidation_price`): long ``entry·(1 − 1/L)/(1 − mmr)``, short
+   ``entry·(1 + 1/L)/(1 + mmr)``. This ignores fees, funding paid and added margin;
+   cross-margin positions survive longer than this, so real levels are spread out
+   beyond the ones drawn here.
+
+6. **Removal**: a long level is gone at the first bar whose low reaches it, a
+   short level at the first bar whose high reaches it. With
+   ``liquidate_in_opening_bar`` the opening bar's own wick can liquidate (it may
+   have come after the entry); without it only the opening bar's close can (the
+   close certainly came after the entry). The first crossing of every level is
+   found at once with a sparse table of running minima/maxima and a vectorised
+   binary descent (:func:`first_crossing`).
+
+7. **Decay** (``half_life_hours``, per tier): optional exponential fading of old
+   positions on top of the OI-driven closes (traders take profit, move stops).
+
+8. **Grid**: the book is sampled at the close of the last bar of each time column
+   (columns aggregate bars when the history is longer than ``time_bins``) on
+   ``price_bins`` price bins. It is built from + entries at opening columns and −
+   entries at removal columns, carried forward column by column with the
+   multiplicative survival weight (a loop over screen columns, never candles).
+
+What it cannot know: real leverage choices, stops, cross margin, hedges, positions
+opened before the data starts. The result is an **estimate**; the simulated market
+(:mod:`liqcore.simulate`) exists to measure how good it is.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from liqcore.market import bar_interval, validate_market
+
+__all__ = [
+    "Cohorts",
+    "Estimate",
+    "Grid",
+    "Heatmap",
+    "ModelParams",
+    "book_at_end",
+    "book_over_time",
+    "clusters_from_levels",
+    "estimate",
+    "first_crossing",
+    "levels_frame",
+    "liquidation_price",
+    "make_grid",
+    "realized_by_bar",
+]
+
+DEFAULT_TIERS: tuple[float, ...] = (5.0, 10.0, 25.0, 50.0, 100.0)
+# Retail-heavy mix: most notional at modest leverage, a thin tail at 50-100x.
+DEFAULT_WEIGHTS: tuple[float, ...] = (0.30, 0.30, 0.20, 0.12, 0.08)
+
+
+def liquidation_price(
+    entry: float | np.ndarray,
+    leverage: float | np.ndarray,
+    side: str | np.ndarray = "long",
+    mmr: float | np.ndarray = 0.004,
+) -> np.ndarray:
+    """Liquidation price of an isolated-margin position.
+
+    Long: ``entry·(1 − 1/L)/(1 − mmr)``; short: ``entry·(1 + 1/L)/(1 + mmr)``.
+    Derivation: the position is liquidated when equity ``margin ± qty·(p − entry)``
+    falls to the maintenance margin ``mmr·qty·p``, with ``margin = qty·entry/L``.
+
+    Parameters
+    ----------
+    entry : float or array
+        Entry price (quote currency per unit).
+    leverage : float or array
+        Leverage ``L`` (> 1 for a long to have a positive liquidation price).
+    side : {"long", "short"} or array
+        Position side; an array may hold the strings or booleans (True = long).
+    mmr : float or array
+        Maintenance margin rate as a fraction (0.004 = 0.4%).
+
+    Returns
+    -------
+    numpy.ndarray
+        Liquidation prices, broadcast over the inputs.
+
+    Examples
+    --------
+    >>> float(liquidation_price(100_000, 10, "long", mmr=0.004))
+    90361.44578313253
+    >>> liquidation_price(100.0, [10, 100], "short").round(3)
+    array([109.562, 100.598])
+    """
+    entry_arr = np.asarray(entry, dtype="float64")
+    leverage_arr = np.asarray(leverage, dtype="float64")
+    mmr_arr = np.asarray(mmr, dtype="float64")
+    if np.any(leverage_arr <= 0):
+        msg = f"leverage must be positive, got {leverage}"
+        raise ValueError(msg)
+    if np.any((mmr_arr < 0) | (mmr_arr >= 1)):
+        msg = f"mmr must be a fraction in [0, 1), got {mmr}"
+        raise ValueError(msg)
+    is_long = _side_mask(side)
+    if is_long.ndim == 0:  # one side: compute only its formula (hot path of the engine)
+        sign = 1.0 if is_long else -1.0
+        return entry_arr * (1.0 - sign / leverage_arr) / (1.0 - sign * mmr_arr)
+    long_price = entry_arr * (1.0 - 1.0 / leverage_arr) / (1.0 - mmr_arr)
+    short_price = entry_arr * (1.0 + 1.0 / leverage_arr) / (1.0 + mmr_arr)
+    return np.where(is_long, long_price, short_price)
+
+
+def _side_mask(side: str | np.ndarray) -> np.ndarray:
+    if isinstance(side, str):
+        if side not in ("long", "short"):
+            msg = f"side must be 'long' or 'short', got {side!r}"
+            raise ValueError(msg)
+        return np.asarray(side == "long")
+    arr = np.asarray(side)
+    if arr.dtype == bool:
+        return arr
+    bad = ~np.isin(arr, ["long", "short"])
+    if bad.any():
+        msg = f"side must be 'long' or 'short', got {arr[bad][0]!r}"
+        raise ValueError(msg)
+    return arr == "long"
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    """Every assumption of the estimate. See the module docstring for the model.
+
+    Examples
+    --------
+    >>> ModelParams().leverage_tiers
+    (5.0, 10.0, 25.0, 50.0, 100.0)
+    >>> ModelParams(leverage_tiers=(10, 100), tier_weights=(3, 1)).normalized_weights()
+    array([0.75, 0.25])
+    """
+
+    opening: Literal["oi", "volume", "mix"] = "mix"
+    volume_weight: float = 0.5
+    volume_open_share: float = 0.5
+    split: Literal["even", "taker", "ratio"] = "even"
+    leverage_tiers: tuple[float, ...] = DEFAULT_TIERS
+    tier_weights: tuple[float, ...] = DEFAULT_WEIGHTS
+    mmr: float = 0.004
+    entry: Literal["typical", "close", "open", "hl2"] = "typical"
+    liquidate_in_opening_bar: bool = True
+    half_life_hours: tuple[float | None, ...] | None = None
+    time_bins: int = 600
+    price_bins: int = 300
+    price_range: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.opening not in ("oi", "volume", "mix"):
+            msg = f"opening must be 'oi', 'volume' or 'mix', got {self.opening!r}"
+            raise ValueError(msg)
+        if self.split not in ("even", "taker", "ratio"):
+            msg = f"split must be 'even', 'taker' or 'ratio', got {self.split!r}"
+            raise ValueError(msg)
+        if self.entry not in ("typical", "close", "open", "hl2"):
+            msg = f"entry must be 'typical', 'close', 'open' or 'hl2', got {self.entry!r}"
+            raise ValueError(msg)
+        if not self.leverage_tiers:
+            msg = "choose at least one leverage tier"
+            raise ValueError(msg)
+        if len(self.tier_weights) != len(self.leverage_tiers):
+            msg = (
+                f"{len(self.leverage_tiers)} leverage tiers but {len(self.tier_weights)} weights; "
+                "give one weight per tier"
+            )
+            raise ValueError(msg)
+        if any(lev <= 1 for lev in self.leverage_tiers):
+            msg = f"leverage tiers must be above 1x, got {self.leverage_tiers}"
+            raise ValueError(msg)
+        weights = np.asarray(self.tier_weights, dtype="float64")
+        if (weights < 0).any() or not np.isfinite(weights).all() or weights.sum() <= 0:
+            msg = f"tier weights must be non-negative with a positive sum, got {self.tier_weights}"
+            raise ValueError(msg)
+        if not 0 <= self.mmr < 0.5:
+            msg = f"mmr must be a fraction in [0, 0.5), got {self.mmr}"
+            raise ValueError(msg)
+        if not 0 <= self.volume_weight <= 1:
+            msg = f"volume_weight must be in [0, 1], got {self.volume_weight}"
+            raise ValueError(msg)
+        if not 0 <= self.volume_open_share <= 1:
+            msg = f"volume_open_share must be in [0, 1], got {self.volume_open_share}"
+            raise ValueError(msg)
+        if self.half_life_hours is not None:
+            if len(self.half_life_hours) != len(self.leverage_tiers):
+                msg = "half_life_hours needs one entry (or None) per leverage tier"
+                raise ValueError(msg)
+            if any(h is not None and not h > 0 for h in self.half_life_hours):
+                msg = f"half lives must be positive hours or None, got {self.half_life_hours}"
+                raise ValueError(msg)
+        if not 2 <= self.time_bins <= 20_000 or not 2 <= self.price_bins <= 5_000:
+            msg = (
+                f"grid of {self.time_bins} x {self.price_bins} is out of range "
+                "(time_bins 2-20000, price_bins 2-5000)"
+            )
+            raise ValueError(msg)
+        if self.price_range is not None:
+            low, high = self.price_range
+            if not 0 < low < high:
+                msg = f"price_range must be (low, high) with 0 < low < high, got {self.price_range}"
+                raise ValueError(msg)
+
+    def normalized_weights(self) -> np.ndarray:
+        """Tier weights scaled to sum to one."""
+        weights = np.asarray(self.tier_weights, dtype="float64")
+        return weights / weights.sum()
+
+    def tier_labels(self) -> list[str]:
+        """Labels such as ``'25x'`` for each tier."""
+        return [f"{lev:g}x" for lev in self.leverage_tiers]
+
+
+@dataclass(frozen=True)
+class Cohorts:
+    """Groups of positions that share opening bar, side, leverage tier and liquidation price.
+
+    Attributes
+    ----------
+    open_bar : int64 array
+        Bar index in which the cohort opened.
+    tier : int64 array
+        Index into the leverage tiers.
+    is_long : bool array
+        True for longs.
+    liq_price : float64 array
+        Liquidation price.
+    usd : float64 array
+        Notional at opening, USD.
+    removal_bar : int64 array
+        Bar in which the level was liquidated; ``n_bars`` if it is still open at the end.
+    """
+
+    open_bar: np.ndarray
+    tier: np.ndarray
+    is_long: np.ndarray
+    liq_price: np.ndarray
+    usd: np.ndarray
+    removal_bar: np.ndarray
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Where the book is sampled: time columns (groups of bars) and price bins.
+
+    Attributes
+    ----------
+    column_end : int64 array, shape (C,)
+        Index of the last bar of each column; the book is sampled at that bar's close.
+    times : DatetimeIndex, shape (C,)
+        Open time of the first bar of each column.
+    time_edges : DatetimeIndex, shape (C + 1,)
+        Column boundaries (the last edge is the close time of the last bar).
+    price_edges : float64 array, shape (P + 1,)
+        Price bin edges, increasing.
+    start_bar : int
+        First bar covered by the first column.
+    """
+
+    column_end: np.ndarray
+    times: pd.DatetimeIndex
+    time_edges: pd.DatetimeIndex
+    price_edges: np.ndarray
+    start_bar: int = 0
+
+    @property
+    def prices(self) -> np.ndarray:
+        """Price bin centres."""
+        return 0.5 * (self.price_edges[:-1] + self.price_edges[1:])
+
+
+@dataclass(frozen=True)
+class Heatmap:
+    """USD still at risk over time on a time x price grid (estimate or truth).
+
+    ``long[i, j]`` is the USD of long positions whose liquidation price is in price
+    bin ``j`` and that are still open at the close of column ``i``.
+    """
+
+    grid: Grid
+    long: np.ndarray
+    short: np.ndarray
+
+    @property
+    def times(self) -> pd.DatetimeIndex:
+        """Open time of each column."""
+        return self.grid.times
+
+    @property
+    def prices(self) -> np.ndarray:
+        """Price bin centres."""
+        return self.grid.prices
+
+    @property
+    def total(self) -> np.ndarray:
+        """Longs plus shorts, float32 ``[time, price]``."""
+        return self.long + self.short
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """Result of :func:`estimate`.
+
+    Attributes
+    ----------
+    heatmap : Heatmap
+        Estimated USD at risk over time.
+    levels : DataFrame
+        The book at the last bar, one row per price bin (see :func:`levels_frame`).
+    realized : DataFrame
+        Estimated USD liquidated per bar: ``long_usd``, ``short_usd`` and per tier
+        ``long_usd_<L>x`` / ``short_usd_<L>x``.
+    price : float
+        Close of the last bar ("current price").
+    params : ModelParams
+        The assumptions used.
+    warnings : list of str
+        Things the user should know (e.g. a missing column replaced by a default).
+    """
+
+    heatmap: Heatmap
+    levels: pd.DataFrame
+    realized: pd.DataFrame
+    price: float
+    params: ModelParams
+    warnings: list[str] = field(default_factory=list)
+
+    def clusters(self, n: int = 5, min_usd: float = 0.0) -> pd.DataFrame:
+        """The ``n`` largest contiguous zones of levels above and below price.
+
+        See :func:`clusters_from_levels`.
+        """
+        return clusters_from_levels(self.levels, self.price, n=n, min_usd=min_usd)
+
+
+# ---------------------------------------------------------------------------
+# First crossings
+# ---------------------------------------------------------------------------
+
+
+def _sparse_table(values: np.ndarray, dtype: str) -> np.ndarray:
+    """Row k holds ``min(values[i : i + 2**k])`` (windows truncated at the end), +inf padded."""
+    n = len(values)
+    levels = int(np.ceil(np.log2(max(n, 2)))) + 1
+    table = np.full((levels, n + 1), np.inf, dtype=dtype)
+    table[0, :n] = values
+    for k in range(1, levels):
+        half = 1 << (k - 1)
+        row, prev = table[k], table[k - 1]
+        row[:n] = prev[:n]
+        if half < n:
+            np.minimum(prev[: n - half], prev[half:n], out=row[: n - half])
+    return table
+
+
+def _descend(table: np.ndarray, level: np.ndarray, position: np.ndarray, top: int) -> np.ndarray:
+    """Binary descent from window ``2**top``: skip each window that stays above the level.
+
+    Finds the first crossing at or after ``position`` provided it lies within
+    ``2**(top + 1) - 1`` bars (beyond that the answer is only a lower bound).
+    """
+    n = table.shape[1] - 1
+    probe = np.empty_like(position)
+    clear = np.empty(position.shape, dtype=bool)
+    for k in range(top, -1, -1):
+        np.minimum(position, n, out=probe)
+        np.greater(table[k].take(probe), level, out=clear)
+        position += clear.astype(position.dtype) << k
+    np.minimum(position, n, out=position)
+    return position
+
+
+def _first_reach(
+    table: np.ndarray, suffix_min: np.ndarray, level: np.ndarray, start: np.ndarray
+) -> np.ndarray:
+    """First index ``j >= start`` with ``reach[j] <= level`` (``n`` if none), on one table."""
+    n = table.shape[1] - 1
+    level = level.astype(table.dtype)
+    position = np.minimum(start, n)
+    out = np.full(position.shape, n, dtype=position.dtype)
+    # Levels never reached again are answered by the suffix minimum; the rest are bucketed by
+    # how far ahead their crossing lies, so a near crossing needs only a short descent.
+    pending = np.flatnonzero(suffix_min.take(position) <= level)
+    top = table.shape[0] - 1
+    for k in (0, 4, 8, 12, 16, top):
+        if pending.size == 0:
+            break
+        k = min(k, top)
+        pos = position[pending]
+        # Window [pos, pos + 2**(k+1) - 1) is covered by two row-k windows.
+        first = table[k].take(pos)
+        second = table[k].take(np.minimum(pos + (1 << k), n))
+        near = (np.minimum(first, second) <= level[pending]) | (k == top)
+        batch = pending[near]
+        out[batch] = _descend(table, level[batch], pos[near].copy(), k)
+        pending = pending[~near]
+    return out
+
+
+class _Reach:
+    """First crossings of many levels on one side, sharing one sparse table.
+
+    ``reach`` is the bar lows for long levels and the negated highs for short
+    levels, so that in both cases a level is crossed where ``reach <= level``.
+
+    The descent runs in float32 to halve memory traffic. Rounding to float32 is
+    monotone, so a window that is clear in float32 is clear in float64; a float32
+    answer can only be early (a tie at float32 resolution). Those few levels are
+    checked in float64 and resumed; a second tie falls back to a float64 table.
+    """
+
+    def __init__(self, reach: np.ndarray) -> None:
+        self.reach = np.asarray(reach, dtype="float64")
+        self.n = len(self.reach)
+        self.table = _sparse_table(self.reach, "float32")
+        self.suffix_min = self._suffix_min("float32")
+        self._exact: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _suffix_min(self, dtype: str) -> np.ndarray:
+        return np.append(np.minimum.accumulate(self.reach[::-1])[::-1], np.inf).astype(dtype)
+
+    def first(self, level: np.ndarray, start: np.ndarray) -> np.ndarray:
+        """First bar ``j >= start`` with ``reach[j] <= level``; ``n`` if none."""
+        n = self.n
+        index_type = np.int32 if 2 * n < np.iinfo(np.int32).max else np.int64
+        start = np.minimum(start, n).astype(index_type)
+        position = _first_reach(self.table, self.suffix_min, level, start)
+        for attempt in range(2):
+            early = np.flatnonzero(position < n)
+            early = early[self.reach[position[early]] > level[early]]
+            if early.size == 0:
+                break
+            if attempt == 0:
+                table, suffix = self.table, self.suffix_min
+            else:
+                if self._exact is None:
+                    self._exact = (
+                        _sparse_table(self.reach, "float64"),
+                        self._suffix_min("float64"),
+                    )
+                table, suffix = self._exact
+            position[early] = _first_reach(table, suffix, level[early], position[early] + 1)
+        return position.astype("int64")
+
+
+def first_crossing(
+    low: np.ndarray,
+    high: np.ndarray,
+    start: np.ndarray,
+    price: np.ndarray,
+    is_long: np.ndarray,
+) -> np.ndarray:
+    """First bar at or after ``start`` whose range reaches each level.
+
+    For a long level that is the first bar with ``low <= price``; for a short
+    level the first with ``high >= price``. All levels are answered at once: a
+    sparse table of running minima (of lows, or of negated highs) over
+    power-of-two windows, then a binary descent that skips every window that
+    stays clear of the level.
+
+    The descent runs in float32 to halve memory traffic. Rounding to float32 is
+    monotone, so a window that is clear in float32 is clear in float64; the
+    float32 answer can only be early (a tie at float32 resolution), and those few
+    levels are checked in float64 and resumed from there.
+
+    Parameters
+    ----------
+    low, high : float arrays, shape (N,)
+        Bar lows and highs.
+    start : int array, shape (M,)
+        First bar each level may be reached in (``N`` or more = never).
+    price : float array, shape (M,)
+        Level prices.
+    is_long : bool array, shape (M,)
+        Side of each level.
+
+    Returns
+    -------
+    int64 array, shape (M,)
+        The crossing bar, or ``N`` when price never reaches the level.
+
+    Examples
+    --------
+    >>> low = np.array([10.0, 9.0, 8.0, 9.5]); high = low + 1
+    >>> first_crossing(low, high, np.array([0, 2, 0]), np.array([8.5, 9.2, 12.0]),
+    ...                np.array([True, True, False])).tolist()
+    [2, 2, 4]
+    """
+    low = np.asarray(low, dtype="float64")
+    high = np.asarray(high, dtype="float64")
+    start = np.asarray(start, dtype="int64")
+    price = np.asarray(price, dtype="float64")
+    is_long = np.asarray(is_long, dtype=bool)
+    n = len(low)
+    out = np.full(len(price), n, dtype="int64")
+    if n == 0:
+        return out
+    for side_long in (True, False):
+        idx = np.flatnonzero(is_long == side_long)
+        if idx.size == 0:
+            continue
+        reach = _Reach(low if side_long else -high)
+        out[idx] = reach.first(price[idx] if side_long else -price[idx], start[idx])
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Grid and book
+# ---------------------------------------------------------------------------
+
+
+def make_grid(
+    times: pd.DatetimeIndex,
+    low: np.ndarray,
+    high: np.ndarray,
+    *,
+    time_bins: int = 600,
+    price_bins: int = 300,
+    start: int = 0,
+    price_range: tuple[float, float] | None = None,
+) -> Grid:
+    """Build the time x price grid for bars ``start ..`` of a history.
+
+    Columns group consecutive bars (at most ``time_bins`` columns). The price axis
+    spans the window's candles plus a margin of a quarter of their range (at least
+    1% of price) on each side, unless ``price_range`` is given.
+
+    Examples
+    --------
+    >>> t = pd.date_range("2024-01-01", periods=10, freq="1h", tz="UTC")
+    >>> g = make_grid(t, np.full(10, 99.0), np.full(10, 101.0), time_bins=4, price_bins=5)
+    >>> g.column_end.tolist(), len(g.price_edges)
+    ([1, 4, 7, 9], 6)
+    """
+    n = len(times)
+    if not 0 <= start < n:
+        msg = f"start bar {start} is outside the history of {n} bars"
+        raise ValueError(msg)
+    count = n - start
+    columns = min(time_bins, count)
+    bounds = np.unique(np.round(np.linspace(start, n, columns + 1)).astype("int64"))
+    column_end = bounds[1:] - 1
+    step = bar_interval(times) if n > 1 else pd.Timedelta(0)
+    edges = [*times[bounds[:-1]], times[-1] + step]
+    if price_range is None:
+        lo = float(np.min(low[start:]))
+        hi = float(np.max(high[start:]))
+        pad = max(0.25 * (hi - lo), 0.01 * hi)
+        lo, hi = max(lo - pad, lo * 0.05), hi + pad
+    else:
+        lo, hi = (float(v) for v in price_range)
+    return Grid(
+        column_end=column_end,
+        times=pd.DatetimeIndex(times[bounds[:-1]], name="time"),
+        time_edges=pd.DatetimeIndex(edges, name="time"),
+        price_edges=np.linspace(lo, hi, price_bins + 1),
+        start_bar=int(start),
+    )
+
+
+class _Valuer:
+    """Values cohorts at any bar: ``usd · exp(w[k, bar] − w[k, open_bar])`` with 1-D gathers."""
+
+    def __init__(self, cohorts: Cohorts, log_weight: np.ndarray) -> None:
+        self.n = log_weight.shape[1]
+        self.flat = np.ascontiguousarray(log_weight, dtype="float64").ravel()
+        self.row = cohorts.tier * self.n
+        with np.errstate(divide="ignore"):
+            self.base = np.log(cohorts.usd) - self.flat.take(self.row + cohorts.open_bar)
+
+    def at(self, bar: np.ndarray, idx: np.ndarray | None = None) -> np.ndarray:
+        """USD of cohorts ``idx`` (all if None) at the close of ``bar`` (>= their opening bar)."""
+        if idx is None:
+            return np.exp(self.base + self.flat.take(self.row + bar))
+        return np.exp(self.base[idx] + self.flat.take(self.row[idx] + bar))
+
+
+def _subset(cohorts: Cohorts, idx: np.ndarray) -> Cohorts:
+    return Cohorts(
+        cohorts.open_bar[idx],
+        cohorts.tier[idx],
+        cohorts.is_long[idx],
+        cohorts.liq_price[idx],
+        cohorts.usd[idx],
+        cohorts.removal_bar[idx],
+    )
+
+
+def _by_side(cohorts: Cohorts) -> list[Cohorts]:
+    """Longs then shorts."""
+    return [_subset(cohorts, np.flatnonzero(cohorts.is_long == side)) for side in (True, False)]
+
+
+def _price_bin(price_edges: np.ndarray, price: np.ndarray) -> np.ndarray:
+    """Bin ``b`` with ``edges[b] <= price < edges[b + 1]``; -1 or P outside."""
+    return np.searchsorted(price_edges, price, side="right") - 1
+
+
+def _column_of_bar(grid: Grid, n: int) -> np.ndarray:
+    """Grid column of every bar 0..n (bars before the grid: 0; bar n, "never": C)."""
+    columns = len(grid.column_end)
+    widths = np.diff(np.concatenate([[grid.start_bar - 1], grid.column_end]))
+    column_of = np.concatenate(
+        [np.zeros(grid.start_bar, dtype="int64"), np.repeat(np.arange(columns), widths)]
+    )
+    return np.concatenate([column_of, np.full(n + 1 - len(column_of), columns)])
+
+
+def _side_deltas(
+    cohorts: Cohorts,
+    log_weight: np.ndarray,
+    grid: Grid,
+    valuer: _Valuer,
+    price_bin: np.ndarray,
+    column_of: np.ndarray,
+) -> np.ndarray:
+    """+/- entries (K, C, P) of cohorts of one side: value added at the close of the opening
+    column, value removed at the close of the removal column."""
+    column_end = grid.column_end
+    columns, bins = len(column_end), len(grid.price_edges) - 1
+    tiers = log_weight.shape[0]
+    opened_col = column_of.take(cohorts.open_bar)
+    removed_col = column_of.take(cohorts.removal_bar)
+    # Visible if in the price range and still alive at the close of its opening column.
+    visible = (price_bin >= 0) & (price_bin < bins) & (removed_col > opened_col)
+    visible &= opened_col < columns
+    i = np.flatnonzero(visible)
+    c0, c1 = opened_col[i], removed_col[i]
+    cell = cohorts.tier[i] * (columns * bins) + price_bin[i]
+    gone = np.flatnonzero(c1 < columns)
+    # One bincount for both: + value at the opening column's close, - at the removal column's.
+    index = np.concatenate([cell + c0 * bins, cell[gone] + c1[gone] * bins])
+    values = np.concatenate(
+        [valuer.at(column_end[c0], i), -valuer.at(column_end[c1[gone]], i[gone])]
+    )
+    delta = np.bincount(index, values, minlength=tiers * columns * bins)
+    return delta.astype("float64", copy=False).reshape(tiers, columns, bins)  # empty -> int
+
+
+def _carry(delta: np.ndarray, log_weight: np.ndarray, grid: Grid) -> np.ndarray:
+    """Book (C, P) from +/- entries: carried column to column, survivors scaled by the weight
+    ratio. A loop over screen columns, never bars; every exponent stays non-positive."""
+    _, columns, bins = delta.shape
+    step = np.exp(np.diff(log_weight[:, grid.column_end], axis=1))  # (K, C-1)
+    book = np.empty((columns, bins), dtype="float32")
+    state = delta[:, 0, :].copy()
+    book[0] = state.sum(axis=0)
+    for col in range(1, columns):
+        state *= step[:, col - 1, None]
+        state += delta[:, col, :]
+        book[col] = state.sum(axis=0)
+    np.maximum(book, 0.0, out=book)  # cancellation leaves ~1e-9 relative residues
+    return book
+
+
+def _side_at_end(
+    cohorts: Cohorts, log_weight: np.ndarray, bins: int, valuer: _Valuer, price_bin: np.ndarray
+) -> np.ndarray:
+    """Book per tier and price bin (K, P) at the last close for cohorts of one side."""
+    tiers, n = log_weight.shape
+    i = np.flatnonzero((cohorts.removal_bar >= n) & (price_bin >= 0) & (price_bin < bins))
+    values = valuer.at(np.full(i.size, n - 1), i)
+    cell = cohorts.tier[i] * bins + price_bin[i]
+    grid = np.bincount(cell, weights=values, minlength=tiers * bins)
+    return grid.astype("float64", copy=False).reshape(tiers, bins)
+
+
+def _side_realized(
+    cohorts: Cohorts, log_weight: np.ndarray, valuer: _Valuer, first_bar: int = 0
+) -> np.ndarray:
+    """USD liquidated per tier and bar (K, N - first_bar) for cohorts of one side opened at or
+    after ``first_bar``."""
+    tiers, n = log_weight.shape
+    span = n - first_bar
+    i = np.flatnonzero(cohorts.removal_bar < n)
+    removed = cohorts.removal_bar[i]
+    # A cohort dies with what it was worth at the previous close (or at birth in its own bar).
+    before = np.maximum(removed - 1, cohorts.open_bar[i])
+    values = valuer.at(before, i)
+    series = np.bincount(
+        cohorts.tier[i] * span + (removed - first_bar), weights=values, minlength=tiers * span
+    )
+    return series.astype("float64", copy=False).reshape(tiers, span)
+
+
+def book_over_time(
+    cohorts: Cohorts, log_weight: np.ndarray, grid: Grid
+) -> tuple[np.ndarray, np.ndarray]:
+    """USD at risk at the close of each grid column, longs and shorts.
+
+    A cohort opened at bar ``t0`` is worth ``usd · exp(w[k, t] − w[k, t0])`` at the
+    close of bar ``t`` until its removal bar, where ``w = log_weight`` is the
+    cumulative log survival of tier ``k``.
+
+    Each cohort adds its value at the close of its opening column and subtracts
+    its value at the close of its removal column; the book is then carried from
+    column to column, survivors scaled by the weight ratio. That carry is a loop
+    over the grid's columns (a few hundred), never over bars, and it keeps every
+    exponent non-positive so nothing overflows however long the history.
+
+    Parameters
+    ----------
+    cohorts : Cohorts
+    log_weight : float array, shape (K, N)
+        Non-increasing in time for each tier.
+    grid : Grid
+
+    Returns
+    -------
+    long, short : float32 arrays, shape (C, P)
+
+    Examples
+    --------
+    >>> t = pd.date_range("2024-01-01", periods=4, freq="1h", tz="UTC")
+    >>> g = make_grid(t, np.full(4, 99.0), np.full(4, 101.0), time_bins=4, price_bins=2,
+    ...               price_range=(90.0, 110.0))
+    >>> c = Cohorts(np.array([0]), np.array([0]), np.array([True]), np.array([95.0]),
+    ...             np.array([100.0]), np.array([2]))
+    >>> long, short = book_over_time(c, np.zeros((1, 4)), g)
+    >>> long[:, 0].tolist()
+    [100.0, 100.0, 0.0, 0.0]
+    """
+    column_of = _column_of_bar(grid, log_weight.shape[1])
+    long, short = (
+        _carry(
+            _side_deltas(
+                side,
+                log_weight,
+                grid,
+                _Valuer(side, log_weight),
+                _price_bin(grid.price_edges, side.liq_price),
+                column_of,
+            ),
+            log_weight,
+            grid,
+        )
+        for side in _by_side(cohorts)
+    )
+    return long, short
+
+
+def book_at_end(
+    cohorts: Cohorts, log_weight: np.ndarray, price_edges: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """USD at risk per tier and price bin at the close of the last bar.
+
+    Returns
+    -------
+    long, short : float64 arrays, shape (K, P)
+    """
+    bins = len(price_edges) - 1
+    long, short = (
+        _side_at_end(
+            side,
+            log_weight,
+            bins,
+            _Valuer(side, log_weight),
+            _price_bin(price_edges, side.liq_price),
+        )
+        for side in _by_side(cohorts)
+    )
+    return long, short
+
+
+def realized_by_bar(cohorts: Cohorts, log_weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """USD liquidated in each bar per tier, longs and shorts.
+
+    A cohort liquidated in bar ``j`` loses what it was worth at the close of bar
+    ``j − 1`` (or its opening notional if it dies in its opening bar).
+
+    Returns
+    -------
+    long, short : float64 arrays, shape (K, N)
+    """
+    long, short = (
+        _side_realized(side, log_weight, _Valuer(side, log_weight)) for side in _by_side(cohorts)
+    )
+    return long, short
+
+
+def levels_frame(
+    long_by_tier: np.ndarray,
+    short_by_tier: np.ndarray,
+    price_edges: np.ndarray,
+    price: float,
+    tier_labels: list[str],
+) -> pd.DataFrame:
+    """The liquidation map at one moment: one row per price bin.
+
+    Columns: ``price`` (bin centre), ``price_low``, ``price_high``, ``long_usd``,
+    ``short_usd``, ``long_usd_<tier>`` and ``short_usd_<tier>`` per tier,
+    ``cum_long_usd`` (longs liquidated if price falls to this bin: summed from the
+    current price downwards) and ``cum_short_usd`` (summed from price upwards).
+
+    Examples
+    --------
+    >>> edges = np.array([90.0, 95, 100, 105, 110])
+    >>> lv = levels_frame(np.array([[1.0, 2, 0, 0]]), np.array([[0.0, 0, 3, 4]]), edges,
+    ...                   100.0, ["10x"])
+    >>> lv["cum_long_usd"].tolist(), lv["cum_short_usd"].tolist()
+    ([3.0, 2.0, 0.0, 0.0], [0.0, 0.0, 3.0, 7.0])
+    """
+    centres = 0.5 * (price_edges[:-1] + price_edges[1:])
+    long_usd = long_by_tier.sum(axis=0)
+    short_usd = short_by_tier.sum(axis=0)
+    frame = pd.DataFrame(
+        {
+            "price": centres,
+            "price_low": price_edges[:-1],
+            "price_high": price_edges[1:],
+            "long_usd": long_usd,
+            "short_usd": short_usd,
+        }
+    )
+    for k, label in enumerate(tier_labels):
+        frame[f"long_usd_{label}"] = long_by_tier[k]
+    for k, label in enumerate(tier_labels):
+        frame[f"short_usd_{label}"] = short_by_tier[k]
+    below = centres <= price
+    # Longs are liquidated as price falls: sum from the current price down to each bin.
+    longs_below = np.where(below, long_usd, 0.0)
+    frame["cum_long_usd"] = np.where(below, np.cumsum(longs_below[::-1])[::-1], 0.0)
+    shorts_above = np.where(below, 0.0, short_usd)
+    frame["cum_short_usd"] = np.where(below, 0.0, np.cumsum(shorts_above))
+    return frame
+
+
+def clusters_from_levels(
+    levels: pd.DataFrame, price: float, n: int = 5, min_usd: float = 0.0
+) -> pd.DataFrame:
+    """The ``n`` largest contiguous zones of levels on each side of price.
+
+    A zone is a run of adjacent price bins each holding at least the side's 60th
+    percentile of non-empty bins, so that a zone is denser than its surroundings.
+    Zones are ranked by total USD; zones below ``min_usd`` are dropped.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``side`` ("long" below price, "short" above), ``price_low``,
+        ``price_high``, ``price`` (USD-weighted centre), ``usd``, ``distance_pct``
+        (centre relative to the current price, negative below). Largest first per side.
+
+    Examples
+    --------
+    >>> edges = np.arange(90.0, 111.0, 1.0)
+    >>> longs = np.zeros(20); longs[[2, 3, 7]] = [5.0, 6.0, 1.0]
+    >>> shorts = np.zeros(20); shorts[15] = 9.0
+    >>> lv = levels_frame(longs[None], shorts[None], edges, 100.0, ["10x"])
+    >>> clusters_from_levels(lv, 100.0, n=1)[["side", "price_low", "price_high", "usd"]]
+        side  price_low  price_high   usd
+    0  short      105.0       106.0   9.0
+    1   long       92.0        94.0  11.0
+    """
+    rows = []
+    for side, column, mask in (
+        ("short", "short_usd", levels["price"].to_numpy() > price),
+        ("long", "long_usd", levels["price"].to_numpy() <= price),
+    ):
+        usd = np.where(mask, levels[column].to_numpy(), 0.0)
+        nonzero = usd[usd > 0]
+        if nonzero.size == 0:
+            continue
+        threshold = np.percentile(nonzero, 60) if nonzero.size > 4 else nonzero.min()
+        dense = usd >= threshold
+        # Runs of dense bins: starts where dense switches on, ends where it switches off.
+        change = np.diff(np.concatenate([[0], dense.astype("int8"), [0]]))
+        starts, ends = np.flatnonzero(change == 1), np.flatnonzero(change == -1)
+        sums = np.array([usd[s:e].sum() for s, e in zip(starts, ends, strict=True)])
+        order = np.argsort(-sums, kind="stable")
+        kept = [j for j in order if sums[j] >= min_usd][:n]
+        for j in kept:
+            s, e = starts[j], ends[j]
+            centre = float(np.average(levels["price"].to_numpy()[s:e], weights=usd[s:e]))
+            rows.append(
+                {
+                    "side": side,
+                    "price_low": float(levels["price_low"].iloc[s]),
+                    "price_high": float(levels["price_high"].iloc[e - 1]),
+                    "price": centre,
+                    "usd": float(sums[j]),
+                    "distance_pct": (centre - price) / price * 100.0,
+                }
+            )
+    columns = ["side", "price_low", "price_high", "price", "usd", "distance_pct"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+# ---------------------------------------------------------------------------
+# The estimate
+# ---------------------------------------------------------------------------
+
+
+def _entry_price(market: pd.DataFrame, how: str) -> np.ndarray:
+    high, low, close = (market[c].to_numpy() for c in ("high", "low", "close"))
+    if how == "typical":
+        return (high + low + close) / 3.0
+    if how == "hl2":
+        return (high + low) / 2.0
+    return market[how].to_numpy()
+
+
+def _long_fraction(market: pd.DataFrame, split: str, warnings: list[str]) -> np.ndarray:
+    n = len(market)
+    if split == "taker":
+        if "taker_buy_volume" not in market.columns:
+            warnings.append("no taker_buy_volume in the data: longs and shorts split 50/50")
+            return np.full(n, 0.5)
+        volume = market["volume"].to_numpy()
+        buys = market["taker_buy_volume"].to_numpy()
+        share = np.divide(buys, volume, out=np.full(n, 0.5), where=volume > 0)
+        return np.clip(share, 0.0, 1.0)
+    if split == "ratio":
+        if "long_short_ratio" not in market.columns:
+            warnings.append("no long_short_ratio in the data: longs and shorts split 50/50")
+            return np.full(n, 0.5)
+        ratio = market["long_short_ratio"].to_numpy()
+        return ratio / (1.0 + ratio)
+    return np.full(n, 0.5)
+
+
+def _opened_and_survival(
+    market: pd.DataFrame, params: ModelParams, entry: np.ndarray, warnings: list[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """USD notional opened per bar and the share of the old book that survives each bar."""
+    oi = market["open_interest"].to_numpy()
+    delta = np.diff(oi, prepend=oi[0])
+    from_oi = np.maximum(delta, 0.0)
+    from_volume = market["volume"].to_numpy() * entry * params.volume_open_share
+    if params.opening == "oi":
+        opened = from_oi
+    elif params.opening == "volume":
+        opened = from_volume
+    else:
+        opened = params.volume_weight * from_volume + (1 - params.volume_weight) * from_oi
+    if not np.any(oi > 0):
+        warnings.append(
+            "open interest is zero throughout: closes cannot be inferred, positions only "
+            "leave the book when liquidated"
+        )
+    prev = np.concatenate([[oi[0]], oi[:-1]])
+    closed = np.divide(prev + opened - oi, prev, out=np.zeros_like(oi), where=prev > 0)
+    # A survival of exactly 0 would make log weights -inf; 1e-12 is "all closed" in USD terms.
+    survival = np.clip(1.0 - closed, 1e-12, 1.0)
+    survival[0] = 1.0
+    return opened, survival
+
+
+def _log_weight(survival: np.ndarray, params: ModelParams, bar_hours: float) -> np.ndarray:
+    log_survival = np.cumsum(np.log(survival))
+    tiers = len(params.leverage_tiers)
+    weight = np.repeat(log_survival[None, :], tiers, axis=0)
+    if params.half_life_hours is not None:
+        bars = np.arange(len(survival), dtype="float64")
+        for k, half_life in enumerate(params.half_life_hours):
+            if half_life is not None:
+                weight[k] -= np.log(2.0) * bars * bar_hours / half_life
+    return weight
+
+
+def _model_cohorts(
+    bars: slice,
+    params: ModelParams,
+    entry: np.ndarray,
+    usd_opened: np.ndarray,
+    is_long: bool,
+    reach: _Reach,
+    close: np.ndarray,
+) -> Cohorts:
+    """One cohort per bar (in ``bars``) and tier for one side, with its removal bar."""
+    tiers = np.asarray(params.leverage_tiers, dtype="float64")
+    k_count = len(tiers)
+    first, last = bars.start, bars.stop
+    usd = (usd_opened[bars, None] * params.normalized_weights()[None, :]).ravel()  # bar-major
+    open_bar = np.repeat(np.arange(first, last, dtype="int64"), k_count)
+    tier = np.tile(np.arange(k_count, dtype="int64"), last - first)
+    keep = np.flatnonzero(usd > 0)
+    if keep.size < usd.size:
+        usd, open_bar, tier = usd[keep], open_bar[keep], tier[keep]
+    liq = liquidation_price(
+        entry[open_bar], tiers[tier], "long" if is_long else "short", params.mmr
+    )
+    level = liq if is_long else -liq
+    if params.liquidate_in_opening_bar:
+        removal = reach.first(level, open_bar)
+    else:
+        # Only the opening bar's close surely came after the entry.
+        removal = reach.first(level, open_bar + 1)
+        closed_through = close[open_bar] <= liq if is_long else close[open_bar] >= liq
+        removal[closed_through] = open_bar[closed_through]
+    return Cohorts(open_bar, tier, np.full(usd.size, is_long), liq, usd, removal)
+
+
+#: Bars per chunk of cohorts: keeps the working set in cache and memory flat for long histories.
+_CHUNK_BARS = 1 << 16
+
+
+def estimate(
+    market: pd.DataFrame,
+    params: ModelParams | None = None,
+    *,
+    start: pd.Timestamp | str | None = None,
+) -> Estimate:
+    """Estimate liquidation levels from a market frame.
+
+    Parameters
+    ----------
+    market : DataFrame
+        A market frame (see :mod:`liqcore.market`).
+    params : ModelParams, optional
+        The assumptions; defaults to ``ModelParams()``.
+    start : Timestamp or str, optional
+        First time shown on the heatmap. Positions opened earlier still count (a
+        warm-up), so a short view is not empty at its left edge.
+
+    Returns
+    -------
+    Estimate
+
+    Examples
+    --------
+    >>> from liqcore.simulate import simulate
+    >>> market = simulate(days=2, interval="15m", seed=1).market
+    >>> est = estimate(market)
+    >>> est.heatmap.long.dtype, est.heatmap.long.shape[1] == ModelParams().price_bins
+    (dtype('float32'), True)
+    >>> bool((est.levels.loc[est.levels.price_low >= est.price, "long_usd"] == 0).all())
+    True
+    """
+    params = params or ModelParams()
+    market = validate_market(market)
+    warnings: list[str] = []
+    n = len(market)
+    low = market["low"].to_numpy()
+    high = market["high"].to_numpy()
+    close = market["close"].to_numpy()
+    entry = _entry_price(market, params.entry)
+    opened, survival = _opened_and_survival(market, params, entry, warnings)
+    long_fraction = _long_fraction(market, params.split, warnings)
+    bar_hours = bar_interval(market).total_seconds() / 3600.0
+    log_weight = _log_weight(survival, params, bar_hours)
+
+    start_bar = 0
+    if start is not None:
+        start_ts = pd.Timestamp(start)
+        start_ts = start_ts.tz_localize("UTC") if start_ts.tz is None else start_ts
+        start_bar = int(min(market.index.searchsorted(start_ts), n - 1))
+    grid = make_grid(
+        market.index,
+        low,
+        high,
+        time_bins=params.time_bins,
+        price_bins=params.price_bins,
+        start=start_bar,
+        price_range=params.price_range,
+    )
+
+    bins = len(grid.price_edges) - 1
+    tiers = len(params.leverage_tiers)
+    column_of = _column_of_bar(grid, n)
+
+    def one_side(side_long: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        share = 2.0 * long_fraction if side_long else 2.0 * (1.0 - long_fraction)
+        usd_opened = opened * share
+        reach = _Reach(low if side_long else -high)
+        delta = np.zeros((tiers, len(grid.column_end), bins))
+        at_end = np.zeros((tiers, bins))
+        realized = np.zeros((tiers, n))
+        for first in range(0, n, _CHUNK_BARS):
+            bars = slice(first, min(first + _CHUNK_BARS, n))
+            cohorts = _model_cohorts(bars, params, entry, usd_opened, side_long, reach, close)
+            valuer = _Valuer(cohorts, log_weight)
+            price_bin = _price_bin(grid.price_edges, cohorts.liq_price)
+            delta += _side_deltas(cohorts, log_weight, grid, valuer, price_bin, column_of)
+            at_end += _side_at_end(cohorts, log_weight, bins, valuer, price_bin)
+            realized[:, first:] += _side_realized(cohorts, log_weight, valuer, first)
+        return _carry(delta, log_weight, grid), at_end, realized
+
+    # Longs and shorts are independent; numpy releases the GIL, so both cores work.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        (long_grid, long_end, realized_long), (short_grid, short_end, realized_short) = pool.map(
+            one_side, (True, False)
+        )
+    price = float(close[-1])
+    labels = params.tier_labels()
+    levels = levels_frame(long_end, short_end, grid.price_edges, price, labels)
+    realized = pd.DataFrame(
+        {"long_usd": realized_long.sum(axis=0), "short_usd": realized_short.sum(axis=0)},
+        index=market.index,
+    )
+    for k, label in enumerate(labels):
+        realized[f"long_usd_{label}"] = realized_long[k]
+        realized[f"short_usd_{label}"] = realized_short[k]
+    return Estimate(
+        heatmap=Heatmap(grid=grid, long=long_grid, short=short_grid),
+        levels=levels,
+        realized=realized,
+        price=price,
+        params=params,
+        warnings=warnings,
+    )
+
+
+def with_params(params: ModelParams, **changes: object) -> ModelParams:
+    """Return a copy of ``params`` with some fields changed (validated again).
+
+    Examples
+    --------
+    >>> with_params(ModelParams(), mmr=0.005).mmr
+    0.005
+    """
+    return replace(params, **changes)
