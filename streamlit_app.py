@@ -1,7 +1,102 @@
-"""Liquidation Heatmap Studio: the app's router (pages come with the app issue)."""
+"""Liquidation Heatmap Studio: the router. Page config, navigation, the shared sidebar, footer."""
 
 import streamlit as st
 
-st.set_page_config(page_title="Liquidation Heatmap Studio", page_icon="🔥", layout="wide")
-st.title("Liquidation Heatmap Studio")
-st.write("The app is being built; the engine lives in `liqcore`.")
+from liqcore.view_state import CONTROLS, SOURCES
+from pages import common
+from pages.common import default
+
+st.set_page_config(
+    page_title="Liquidation Heatmap Studio",
+    page_icon=":material/local_fire_department:",
+    layout="wide",
+)
+
+
+def sidebar() -> None:
+    """The data choice and its settings; every value is bound to the URL."""
+    with st.sidebar:
+        st.header("Data", divider="orange")
+        source = st.selectbox(
+            "Market data",
+            list(SOURCES),
+            index=list(SOURCES).index(default("src")),
+            key="src",
+            bind="query-params",
+            help="The simulated market runs offline and knows the true positions.",
+        )
+        if SOURCES[source] == "csv":
+            st.file_uploader(
+                "Your market data (CSV or Parquet)",
+                type=["csv", "parquet", "txt"],
+                key="upload",
+                help="Columns: time, open, high, low, close, volume, open_interest (USD); "
+                "optional taker_buy_volume, long_short_ratio, funding_rate, "
+                "realized_long_usd, realized_short_usd. See the README.",
+            )
+        if SOURCES[source] not in ("sim", "csv"):
+            st.selectbox("Symbol", CONTROLS["sym"].options, index=0, key="sym", bind="query-params")
+        if SOURCES[source] == "sim":
+            with st.expander("Simulation settings", expanded=False):
+                st.number_input(
+                    "Seed",
+                    min_value=0,
+                    max_value=9999,
+                    value=default("seed"),
+                    step=1,
+                    key="seed",
+                    bind="query-params",
+                    help="Same seed, same market.",
+                )
+                st.select_slider(
+                    "History (days)",
+                    CONTROLS["days"].options,
+                    value=default("days"),
+                    key="days",
+                    bind="query-params",
+                )
+                st.slider(
+                    "Volatility (annualised)",
+                    0.2,
+                    1.5,
+                    value=default("vol"),
+                    step=0.05,
+                    key="vol",
+                    bind="query-params",
+                    format="%.2f",
+                )
+                st.segmented_control(
+                    "Leverage mix of the crowd",
+                    list(common.CROWDS),
+                    default=default("crowd"),
+                    key="crowd",
+                    bind="query-params",
+                    required=True,
+                    help="Cautious: mostly 5-10x. Degen: half of the notional at 50-100x.",
+                )
+                st.slider(
+                    "Crowd bias (short … long)",
+                    -0.5,
+                    0.5,
+                    value=default("bias"),
+                    step=0.05,
+                    key="bias",
+                    bind="query-params",
+                )
+        st.caption(common.data_choice().label)
+
+
+def main() -> None:
+    common.show_url_notices()
+    pages = [
+        st.Page("pages/learn.py", title="Learn", icon=":material/school:", default=True),
+        st.Page("pages/heatmap.py", title="Heatmap", icon=":material/local_fire_department:"),
+        st.Page("pages/liquidations.py", title="Liquidations", icon=":material/bar_chart:"),
+    ]
+    page = st.navigation(pages)
+    sidebar()
+    page.run()
+    common.footer()
+
+
+main()

@@ -16,6 +16,7 @@ from liqcore.model import (
     liquidation_price,
 )
 from liqcore.simulate import SimulatedMarket, simulate
+from liqcore.sources import SourceUnavailable, fetch_liquidations, fetch_market
 
 __all__ = [
     "OPTIONAL_COLUMNS",
@@ -23,8 +24,11 @@ __all__ = [
     "Estimate",
     "ModelParams",
     "SimulatedMarket",
+    "SourceUnavailable",
     "bar_interval",
     "estimate",
+    "fetch_liquidations",
+    "fetch_market",
     "fill_gaps",
     "first_crossing",
     "liquidation_price",

@@ -1,0 +1,211 @@
+"""Live public exchange data: Binance, Bybit, OKX, Hyperliquid and all of them at once.
+
+Every source returns the same market frame (:mod:`liqcore.market`), validated, or raises
+:class:`SourceUnavailable` whose ``reason`` is one of :data:`REASONS`. No API key is
+needed. Where an exchange cannot cover the whole timeframe (Binance keeps 30 days of open
+interest, OKX 1,440 periods, Hyperliquid none) the frame still covers it, the missing
+part is stated in ``frame.attrs["notes"]`` and ``frame.attrs["open_interest_coverage"]``
+is below 1: nothing is cut silently and no history is invented.
+
+Each source keeps one HTTP session (timeouts, urllib3 retries on 429/5xx honouring
+``Retry-After``) and a TTL cache per request of about one bar, shared by reruns and
+viewers; :data:`liqcore.sources._http.SETTINGS` holds the knobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+from liqcore.sources import binance, bybit, combined, hyperliquid, okx
+from liqcore.sources._http import (
+    INTERVALS,
+    MAX_BARS,
+    REASONS,
+    TIMEFRAMES,
+    SourceUnavailable,
+    choose_interval,
+    parse_timeframe,
+)
+
+__all__ = [
+    "ATTRS",
+    "EXCHANGES",
+    "INTERVALS",
+    "MAX_BARS",
+    "REASONS",
+    "SYMBOLS",
+    "TIMEFRAMES",
+    "SourceUnavailable",
+    "choose_interval",
+    "fetch_liquidations",
+    "fetch_market",
+    "parse_timeframe",
+]
+
+#: Exchanges :func:`fetch_market` knows; ``"all"`` combines the other four.
+EXCHANGES: tuple[str, ...] = ("binance", "bybit", "okx", "hyperliquid", "all")
+
+#: Symbols the UI offers; any symbol an exchange lists is accepted.
+SYMBOLS: tuple[str, ...] = ("BTC", "ETH", "SOL", "XRP")
+
+#: ``frame.attrs`` keys set on every fetched market frame, and what they hold.
+ATTRS: dict[str, str] = {
+    "source": "exchange name as passed (binance, bybit, okx, hyperliquid, all)",
+    "exchange": "same as source",
+    "contributors": "exchanges whose data is in the frame (one, or several for all)",
+    "symbol": "base asset, e.g. BTC",
+    "instrument": "exchange instrument, e.g. BTCUSDT (all: exchange -> instrument)",
+    "interval": "candle interval, e.g. 5m",
+    "timeframe": "timeframe asked for, e.g. 3d",
+    "fetched_at": "UTC Timestamp the data was fetched (oldest response used; kept when cached)",
+    "from_cache": "True when every response came from the cache",
+    "requests": "network requests this call made (0 when from cache)",
+    "notes": "list of sentences on coverage and fill-ins, for the UI to show",
+    "open_interest_coverage": "share of bars with real open interest history (0..1)",
+    "quote_volume_usd": "USD traded over the window (all: summed)",
+    "candles_from": "all only: the contributor whose candles are used",
+    "failed": "all only: exchange -> reason for those left out",
+    "open_interest_by_exchange": "all only: exchange -> open interest (USD) at the last bar",
+}
+
+_FETCH_MARKET = {
+    "binance": binance.fetch_market,
+    "bybit": bybit.fetch_market,
+    "okx": okx.fetch_market,
+    "hyperliquid": hyperliquid.fetch_market,
+    "all": combined.fetch_market,
+}
+
+_NO_LIQUIDATIONS = {
+    "binance": "Binance has no public REST history of liquidations (allForceOrders was "
+    "retired); OKX publishes its latest ones",
+    "bybit": "Bybit publishes liquidations only on its websocket, not over REST; OKX "
+    "publishes its latest ones",
+    "hyperliquid": "Hyperliquid publishes no liquidation history; OKX publishes its latest ones",
+}
+
+
+def _exchange(exchange: str) -> str:
+    name = str(exchange).strip().lower()
+    if name not in EXCHANGES:
+        msg = f"unknown exchange {exchange!r} (choose from {', '.join(EXCHANGES)})"
+        raise ValueError(msg)
+    return name
+
+
+def fetch_market(
+    exchange: str,
+    symbol: str,
+    timeframe: str | pd.Timedelta,
+    *,
+    interval: str | None = None,
+    base_url: str | Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Fetch a market frame from a public exchange API.
+
+    Parameters
+    ----------
+    exchange : str
+        One of :data:`EXCHANGES`.
+    symbol : str
+        Base asset such as ``"BTC"`` (see :data:`SYMBOLS`) or an exchange's own name
+        (``"BTCUSDT"``, ``"BTC-USDT-SWAP"``); mapped per exchange.
+    timeframe : str or Timedelta
+        How far back from now: ``"1d"``, ``"3d"``, ``"1w"``, ``"1mo"``, ``"1y"``...
+        (see :func:`parse_timeframe`).
+    interval : str, optional
+        Candle interval from :data:`INTERVALS`; :func:`choose_interval` when omitted
+        (5m up to 3 days, 15m-1h up to a month, 4h-1d beyond).
+    base_url : str, optional
+        Address of a mirror or test server for the source; for ``"all"`` one address
+        for every source or a mapping exchange → address.
+
+    Returns
+    -------
+    DataFrame
+        A market frame that passed :func:`liqcore.market.validate_market`, the last bar
+        being the one in progress. ``frame.attrs`` holds the keys in :data:`ATTRS`.
+
+    Raises
+    ------
+    SourceUnavailable
+        The exchange could not deliver; ``.reason`` is a key of :data:`REASONS`
+        (geo-blocked, rate-limited, banned, unknown symbol, timeout, unreachable,
+        server error, rejected, malformed response, no data, coverage).
+    ValueError
+        Unknown exchange, unreadable timeframe, unsupported interval, or more than
+        :data:`MAX_BARS` bars.
+
+    Examples
+    --------
+    >>> choose_interval("3d"), choose_interval("1mo"), choose_interval("1y")
+    ('5m', '1h', '1d')
+    >>> fetch_market("kraken", "BTC", "1d")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown exchange 'kraken' (choose from binance, bybit, okx, hyperliquid, all)
+    """
+    name = _exchange(exchange)
+    return _FETCH_MARKET[name](symbol, timeframe, interval=interval, base_url=base_url)
+
+
+def fetch_liquidations(
+    exchange: str,
+    symbol: str,
+    timeframe: str | pd.Timedelta = "1d",
+    *,
+    base_url: str | Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Fetch exchange-reported realized liquidations where a public REST source exists.
+
+    Only OKX publishes them over REST (its most recent filled liquidation orders,
+    usually hours, not days: ``attrs["covered_from"]`` says from when the list is
+    complete). ``"all"`` returns OKX's with a note.
+
+    Parameters
+    ----------
+    exchange : str
+        One of :data:`EXCHANGES`.
+    symbol : str
+        Base asset such as ``"BTC"``.
+    timeframe : str or Timedelta
+        Events older than this are dropped.
+    base_url : str or mapping, optional
+        Address of a mirror or test server (for ``"all"``, the OKX one is used).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by UTC time: ``side`` (the liquidated position, ``long``/``short``),
+        ``price``, ``size`` (base units), ``usd``; ``attrs`` as for market frames plus
+        ``covered_from``.
+
+    Raises
+    ------
+    SourceUnavailable
+        ``unsupported`` for Binance, Bybit and Hyperliquid; otherwise as
+        :func:`fetch_market`.
+
+    Examples
+    --------
+    >>> try:
+    ...     fetch_liquidations("binance", "BTC")
+    ... except SourceUnavailable as exc:
+    ...     print(exc.reason)
+    unsupported
+    """
+    name = _exchange(exchange)
+    if name in _NO_LIQUIDATIONS:
+        raise SourceUnavailable(name, "unsupported", _NO_LIQUIDATIONS[name])
+    url = base_url.get("okx") if isinstance(base_url, Mapping) else base_url
+    events = okx.fetch_liquidations(symbol, timeframe, base_url=url)
+    if name == "all":
+        events.attrs["source"] = events.attrs["exchange"] = "all"
+        events.attrs["notes"] = [
+            *events.attrs["notes"],
+            "only OKX publishes liquidations over REST; Binance, Bybit and Hyperliquid are "
+            "not included",
+        ]
+    return events

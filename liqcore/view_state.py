@@ -1,0 +1,191 @@
+"""Every control of the app, its default and its valid values: the shareable view.
+
+The pages bind each control to a URL query parameter of the same key, so a copied
+link reopens the same view. Streamlit silently drops a URL value a widget cannot
+take; :func:`clean_query` checks the raw URL first with the same rules, so the
+app can tell the user which values it ignored instead of failing or staying silent.
+No streamlit import here: the rules are plain data, tested without a browser.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "CONTROLS",
+    "LEVERAGE_LABELS",
+    "SOURCES",
+    "TIMEFRAMES",
+    "Control",
+    "clean_query",
+    "timeframe_delta",
+]
+
+#: Timeframes of the heatmap, shortest first, with their length in hours.
+TIMEFRAMES: dict[str, float] = {
+    "12h": 12,
+    "24h": 24,
+    "3d": 72,
+    "1w": 168,
+    "2w": 336,
+    "1m": 720,
+    "3m": 2160,
+    "6m": 4380,
+    "1y": 8760,
+}
+#: Data sources as the sidebar shows them (the label is also the URL value).
+SOURCES: dict[str, str] = {
+    "Simulated market": "sim",
+    "Binance": "binance",
+    "Bybit": "bybit",
+    "OKX": "okx",
+    "Hyperliquid": "hyperliquid",
+    "All exchanges": "all",
+    "CSV upload": "csv",
+}
+LEVERAGE_LABELS: tuple[str, ...] = ("5x", "10x", "25x", "50x", "100x")
+
+
+def timeframe_delta(label: str) -> float:
+    """Hours in a timeframe label.
+
+    Examples
+    --------
+    >>> timeframe_delta("1w")
+    168
+    """
+    return TIMEFRAMES[label]
+
+
+@dataclass(frozen=True)
+class Control:
+    """One URL-bound control: its key, kind, default and what it accepts."""
+
+    key: str
+    kind: Literal["choice", "multi", "int", "float", "bool"]
+    default: object
+    options: tuple[str, ...] = ()
+    low: float = -math.inf
+    high: float = math.inf
+
+    def parse(self, raw: str | Sequence[str]) -> object:
+        """Return the value a URL string stands for, or raise ValueError with the reason."""
+        values = [raw] if isinstance(raw, str) else list(raw)
+        if self.kind == "multi":
+            items = [part for value in values for part in str(value).split(",") if part != ""]
+            bad = [item for item in items if item not in self.options]
+            if bad:
+                msg = f"{bad[0]!r} is not one of {', '.join(self.options)}"
+                raise ValueError(msg)
+            return tuple(items)
+        if len(values) != 1:
+            msg = "expected one value"
+            raise ValueError(msg)
+        text = str(values[0]).strip()
+        if self.kind == "choice":
+            if text not in self.options:
+                msg = f"{text!r} is not one of {', '.join(self.options)}"
+                raise ValueError(msg)
+            return text
+        if self.kind == "bool":
+            if text.lower() not in ("true", "false"):
+                msg = f"{text!r} is not true or false"
+                raise ValueError(msg)
+            return text.lower() == "true"
+        try:
+            number = float(text)
+        except ValueError:
+            msg = f"{text!r} is not a number"
+            raise ValueError(msg) from None
+        if not math.isfinite(number) or not self.low <= number <= self.high:
+            msg = f"{text} is outside {self.low:g} to {self.high:g}"
+            raise ValueError(msg)
+        if self.kind == "int":
+            if number != int(number):
+                msg = f"{text} is not a whole number"
+                raise ValueError(msg)
+            return int(number)
+        return number
+
+
+_CONTROLS: list[Control] = [
+    # Sidebar: data choice and the simulation's settings.
+    Control("src", "choice", "Simulated market", tuple(SOURCES)),
+    Control("sym", "choice", "BTC", ("BTC", "ETH", "SOL", "XRP")),
+    Control("seed", "int", 7, low=0, high=9999),
+    Control("days", "choice", "365", ("30", "90", "180", "365")),
+    Control("vol", "float", 0.6, low=0.2, high=1.5),
+    Control("crowd", "choice", "Retail", ("Cautious", "Retail", "Degen")),
+    Control("bias", "float", 0.0, low=-0.5, high=0.5),
+    # Heatmap page.
+    Control("tf", "choice", "1w", tuple(TIMEFRAMES)),
+    Control("tiers", "multi", LEVERAGE_LABELS, LEVERAGE_LABELS),
+    Control("side", "choice", "Both", ("Both", "Longs", "Shorts")),
+    Control("cap", "float", 99.0, low=80.0, high=100.0),
+    Control("scale", "choice", "Linear", ("Linear", "Log")),
+    Control("minc", "float", 0.0, low=0.0, high=10_000.0),
+    Control("mmr", "float", 0.4, low=0.0, high=5.0),
+    Control("split", "choice", "50/50", ("50/50", "Taker flow", "Long/short ratio")),
+    Control("opening", "choice", "OI + volume", ("OI + volume", "Rising OI", "Volume")),
+    *(
+        Control(f"w{label[:-1]}", "float", w, low=0.0, high=1.0)
+        for label, w in (("5x", 0.30), ("10x", 0.30), ("25x", 0.20), ("50x", 0.12), ("100x", 0.08))
+    ),
+    # Liquidations page.
+    Control("period", "choice", "1h", ("15m", "1h", "4h", "1d")),
+    Control("bars", "choice", "Mirrored", ("Mirrored", "Side by side")),
+    # Learn page: the calculator.
+    Control("entry", "float", 60_000.0, low=0.0001, high=10_000_000.0),
+    Control("lev", "float", 10.0, low=1.0, high=200.0),
+    Control("pos", "choice", "Long", ("Long", "Short")),
+]
+CONTROLS: dict[str, Control] = {control.key: control for control in _CONTROLS}
+
+
+def clean_query(raw: Mapping[str, str | Sequence[str]]) -> tuple[dict[str, object], list[str]]:
+    """Split URL parameters into valid values and notices about the ignored ones.
+
+    Parameters
+    ----------
+    raw : mapping
+        Query parameters as the browser sent them (strings or lists of strings).
+
+    Returns
+    -------
+    values : dict
+        Parsed values of the known keys whose value is valid.
+    notices : list of str
+        One plain sentence per ignored value (unknown keys are left alone: other
+        tools may add their own parameters to a link).
+
+    Examples
+    --------
+    >>> values, notices = clean_query({"tf": "3d", "cap": "250", "tiers": "5x,100x"})
+    >>> values
+    {'tf': '3d', 'tiers': ('5x', '100x')}
+    >>> notices
+    ['Ignored cap=250 from the link (250 is outside 80 to 100); using the default 99.']
+    """
+    values: dict[str, object] = {}
+    notices: list[str] = []
+    for key, value in raw.items():
+        control = CONTROLS.get(key)
+        if control is None:
+            continue
+        try:
+            values[key] = control.parse(value)
+        except ValueError as exc:
+            shown = value if isinstance(value, str) else ",".join(map(str, value))
+            shown = shown if len(shown) <= 40 else shown[:40] + "…"
+            default = control.default
+            if isinstance(default, tuple):
+                default = ", ".join(default)
+            elif isinstance(default, float):
+                default = f"{default:g}"
+            notices.append(
+                f"Ignored {key}={shown} from the link ({exc}); using the default {default}."
+            )
+    return values, notices

@@ -1,0 +1,293 @@
+"""What every page shares: the data choice, cached loaders, URL notices, share link, footer.
+
+Not a page itself (the router lists the pages explicitly). Caching lives here, at
+the UI boundary, keyed on small scalars with bounded ``max_entries``; liqcore
+itself never imports streamlit.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import pandas as pd
+import streamlit as st
+
+from liqcore.market import bar_interval, load_market
+from liqcore.model import Estimate, ModelParams, estimate
+from liqcore.simulate import simulate
+from liqcore.sources import SourceUnavailable, fetch_market
+from liqcore.view_state import CONTROLS, LEVERAGE_LABELS, SOURCES, TIMEFRAMES, clean_query
+
+#: Leverage mix of the simulated crowd (share of new notional at 5x, 10x, 25x, 50x, 100x).
+CROWDS: dict[str, tuple[float, ...]] = {
+    "Cautious": (0.45, 0.30, 0.15, 0.07, 0.03),
+    "Retail": (0.25, 0.30, 0.22, 0.13, 0.10),
+    "Degen": (0.10, 0.15, 0.25, 0.25, 0.25),
+}
+SIM_INTERVAL = "15min"
+FOOTER = "Estimates from public data, not exchange data. Not financial advice."
+
+
+def ensure_app_frame() -> None:
+    """Make sure a page runs inside the router, even as the first visit of a fresh server.
+
+    Streamlit treats a ``pages/`` folder beside the entrypoint as its legacy
+    multipage mode until some session has called ``st.navigation``: the very first
+    visitor who opens a shared link such as ``/heatmap`` would get the bare page
+    without the sidebar and settings. Switching that mode off and rerunning sends
+    the run through ``streamlit_app.py``. (Internal flag; guarded, so a future
+    Streamlit without it simply skips this.)
+    """
+    try:
+        from streamlit.runtime.pages_manager import PagesManager
+    except ImportError:  # pragma: no cover - depends on the Streamlit version
+        return
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def default(key: str) -> object:
+    """Default value of a URL-bound control."""
+    return CONTROLS[key].default
+
+
+@dataclass(frozen=True)
+class DataChoice:
+    """The sidebar's data choice, as small hashable scalars."""
+
+    source: str = "sim"
+    symbol: str = "BTC"
+    seed: int = 7
+    days: int = 365
+    volatility: float = 0.6
+    crowd: str = "Retail"
+    bias: float = 0.0
+
+    @property
+    def label(self) -> str:
+        """What the data is, in words, for captions and titles."""
+        if self.source == "sim":
+            return f"Simulated market (seed {self.seed}, {self.days} days, {self.crowd} crowd)"
+        name = next(k for k, v in SOURCES.items() if v == self.source)
+        return f"{name} {self.symbol}" if self.source != "csv" else "Your CSV"
+
+
+def data_choice() -> DataChoice:
+    """Read the sidebar's current values (set by :func:`sidebar`)."""
+    state = st.session_state
+    return DataChoice(
+        source=SOURCES.get(state.get("src", default("src")), "sim"),
+        symbol=state.get("sym", default("sym")),
+        seed=int(state.get("seed", default("seed"))),
+        days=int(state.get("days", default("days"))),
+        volatility=float(state.get("vol", default("vol"))),
+        crowd=state.get("crowd", default("crowd")),
+        bias=float(state.get("bias", default("bias"))),
+    )
+
+
+@st.cache_data(max_entries=4, show_spinner="Simulating the market…")
+def simulated_market(seed: int, days: int, volatility: float, crowd: str, bias: float):
+    """The simulated market frame (with its true realized liquidations)."""
+    return simulate(
+        days=days,
+        interval=SIM_INTERVAL,
+        seed=seed,
+        volatility=volatility,
+        leverage_mix=CROWDS[crowd],
+        crowd_bias=bias,
+    ).market
+
+
+#: Where the exchange sources connect: a mirror, or the fake exchange of the tests.
+#: ``LIQSTUDIO_EXCHANGE_URL`` holds one address, or JSON mapping exchange -> address.
+EXCHANGE_URL_ENV = "LIQSTUDIO_EXCHANGE_URL"
+
+
+def _exchange_base_url() -> str | dict[str, str] | None:
+    raw = os.environ.get(EXCHANGE_URL_ENV, "").strip()
+    if not raw:
+        return None
+    if raw.startswith("{"):
+        return {str(k): str(v) for k, v in json.loads(raw).items()}
+    return raw
+
+
+@dataclass(frozen=True)
+class LoadedMarket:
+    """A market frame and what the user should know about where it came from."""
+
+    frame: pd.DataFrame
+    status: str
+    notes: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@st.cache_data(max_entries=32, ttl=60, show_spinner="Fetching exchange data…")
+def exchange_market(exchange: str, symbol: str, hours: float) -> pd.DataFrame:
+    """A live market frame (cached about a minute; the source also caches per request)."""
+    # Twice the timeframe, so positions opened before the window are part of the estimate.
+    span = pd.Timedelta(hours=2 * hours)
+    return fetch_market(exchange, symbol, span, base_url=_exchange_base_url())
+
+
+@st.cache_data(max_entries=4, show_spinner="Reading your file…")
+def uploaded_market(data: bytes, name: str) -> pd.DataFrame:
+    """A market frame from an uploaded CSV/Parquet file (keyed by its content)."""
+    buffer = io.BytesIO(data)
+    buffer.name = name
+    return load_market(buffer)
+
+
+def _simulated(choice: DataChoice) -> pd.DataFrame:
+    return simulated_market(choice.seed, choice.days, choice.volatility, choice.crowd, choice.bias)
+
+
+def load_for(choice: DataChoice, timeframe: str = "1w") -> LoadedMarket:
+    """Load the market for a data choice without drawing anything (safe inside caches).
+
+    Any failure falls back to the simulated market with the reason in ``error``; the
+    user's upload and settings stay where they are.
+    """
+    if choice.source == "sim":
+        return LoadedMarket(_simulated(choice), "Simulated market · 15m bars · offline")
+    if choice.source == "csv":
+        upload = st.session_state.get("upload")
+        if upload is None:
+            return LoadedMarket(
+                _simulated(choice),
+                "Simulated market (no file yet)",
+                ("Upload a CSV in the sidebar to see your own data.",),
+            )
+        try:
+            frame = uploaded_market(upload.getvalue(), upload.name)
+        except ValueError as exc:
+            return LoadedMarket(
+                _simulated(choice),
+                "Simulated market (your file could not be used)",
+                error=f"{upload.name}: {exc}",
+            )
+        step = bar_interval(frame)
+        return LoadedMarket(frame, f"Your file {upload.name} · {len(frame):,} bars of {step}")
+    hours = TIMEFRAMES.get(timeframe, 168.0)
+    try:
+        frame = exchange_market(choice.source, choice.symbol, hours)
+    except SourceUnavailable as exc:
+        return LoadedMarket(
+            _simulated(choice),
+            "Simulated market (live data unavailable)",
+            error=f"{exc.exchange}: {exc.reason} — {exc.message}",
+        )
+    except ValueError as exc:
+        return LoadedMarket(
+            _simulated(choice), "Simulated market (live data unavailable)", error=str(exc)
+        )
+    attrs = frame.attrs
+    fetched = pd.Timestamp(attrs.get("fetched_at", pd.Timestamp.now(tz="UTC")))
+    contributors = ", ".join(attrs.get("contributors", [choice.source]))
+    status = (
+        f"{choice.label} · {attrs.get('interval', '?')} bars · from {contributors} · "
+        f"fetched {fetched:%Y-%m-%d %H:%M} UTC"
+        + (" · from cache" if attrs.get("from_cache") else "")
+    )
+    return LoadedMarket(frame, status, tuple(attrs.get("notes", ())))
+
+
+def market_for(choice: DataChoice, timeframe: str = "1w") -> tuple[pd.DataFrame, list[str]]:
+    """The market frame for a data choice, showing a status line and any error.
+
+    Returns the frame and notes (coverage limits) the page may show.
+    """
+    loaded = load_for(choice, timeframe)
+    if loaded.error:
+        st.error(
+            f"Could not load {choice.label}: {loaded.error}. Showing the simulated market "
+            "instead; your settings are kept.",
+            icon=":material/cloud_off:",
+        )
+    st.caption(f":material/database: {loaded.status}")
+    return loaded.frame, list(loaded.notes)
+
+
+def model_params_from_state(time_bins: int = 300, price_bins: int = 240) -> ModelParams:
+    """ModelParams from the Heatmap page's controls (tiers, weights, mmr, split, opening)."""
+    state = st.session_state
+    tiers = tuple(state.get("tiers", default("tiers"))) or LEVERAGE_LABELS
+    weights = tuple(
+        float(state.get(f"w{label[:-1]}", default(f"w{label[:-1]}"))) for label in tiers
+    )
+    if sum(weights) <= 0:
+        weights = tuple(1.0 for _ in tiers)
+    split = {"50/50": "even", "Taker flow": "taker", "Long/short ratio": "ratio"}
+    opening = {"OI + volume": "mix", "Rising OI": "oi", "Volume": "volume"}
+    return ModelParams(
+        leverage_tiers=tuple(float(label[:-1]) for label in tiers),
+        tier_weights=weights,
+        mmr=float(state.get("mmr", default("mmr"))) / 100.0,
+        split=split[state.get("split", default("split"))],
+        opening=opening[state.get("opening", default("opening"))],
+        time_bins=time_bins,
+        price_bins=price_bins,
+    )
+
+
+def window(market: pd.DataFrame, timeframe: str) -> tuple[pd.DataFrame, pd.Timestamp, str | None]:
+    """The slice of history the estimate needs for a timeframe: the window plus a warm-up.
+
+    Returns the slice, the window's first time, and a note when the history is shorter
+    than the timeframe (never silently truncated).
+    """
+    hours = TIMEFRAMES[timeframe]
+    end = market.index[-1]
+    start = end - pd.Timedelta(hours=hours)
+    note = None
+    if start < market.index[0]:
+        note = (
+            f"The data covers {(end - market.index[0]).total_seconds() / 3600:.0f} hours, "
+            f"less than the {timeframe} timeframe: showing all of it."
+        )
+        start = market.index[0]
+    # Positions opened before the window still count: give the model up to 30 days before it.
+    warm_up = max(pd.Timedelta(days=30), pd.Timedelta(hours=hours) * 0.25)
+    return market.loc[max(start - warm_up, market.index[0]) :], start, note
+
+
+@st.cache_data(max_entries=16, ttl=60, show_spinner=False)
+def cached_estimate(choice: DataChoice, params: ModelParams, timeframe: str) -> Estimate:
+    """The estimate for a data choice, model assumptions and timeframe (cached)."""
+    market = load_for(choice, timeframe).frame
+    history, start, _ = window(market, timeframe)
+    return estimate(history, params, start=start)
+
+
+def show_url_notices() -> None:
+    """Tell the user which values of a shared link were ignored (once per session)."""
+    if st.session_state.get("_url_checked"):
+        return
+    st.session_state["_url_checked"] = True
+    _, notices = clean_query(st.query_params.to_dict())
+    for notice in notices:
+        st.toast(notice, icon=":material/link_off:")
+        st.session_state.setdefault("_url_notices", []).append(notice)
+
+
+def share_view() -> None:
+    """A visible "Share this view" with the link that reopens this page with these settings."""
+    base = st.context.url or ""
+    base = base.split("?")[0]
+    params = st.query_params.to_dict()
+    link = base + ("?" + urlencode(params, doseq=True) if params else "")
+    with st.popover("Share this view", icon=":material/share:"):
+        st.caption("This link reopens this page with the same data choice and settings.")
+        st.code(link or "(open the app in a browser to get a link)", language=None)
+
+
+def footer() -> None:
+    """The permanent one-line footer."""
+    st.divider()
+    st.caption(f":material/info: {FOOTER}")

@@ -1,0 +1,211 @@
+"""Heatmap: estimated liquidation levels over time, under candles, with the liquidation map."""
+
+import streamlit as st
+
+from liqcore.model import ModelParams
+from liqcore.view_state import CONTROLS, LEVERAGE_LABELS, TIMEFRAMES
+from liqcore.views import book_summary, format_usd, heatmap_figure, magnet_table
+from pages import common
+from pages.common import default
+
+common.ensure_app_frame()
+st.title("Liquidation heatmap", anchor=False)
+st.caption(
+    "Where leveraged positions would be force-closed, **estimated** from price, volume and open "
+    "interest. Bright = more USD at risk. Levels below price are longs, above are shorts."
+)
+
+
+def controls() -> tuple[str, str, float, bool, float]:
+    """The view's controls (all bound to the URL). Returns timeframe, side, cap, log, min size."""
+    top = st.columns([3, 3, 2], vertical_alignment="bottom")
+    timeframe = top[0].select_slider(
+        "Timeframe", list(TIMEFRAMES), value=default("tf"), key="tf", bind="query-params"
+    )
+    tiers = top[1].pills(
+        "Leverage tiers",
+        LEVERAGE_LABELS,
+        selection_mode="multi",
+        default=list(default("tiers")),
+        key="tiers",
+        bind="query-params",
+        help="Positions at these leverages are drawn. Weights are under Model assumptions.",
+    )
+    side = top[2].segmented_control(
+        "Side",
+        CONTROLS["side"].options,
+        default=default("side"),
+        key="side",
+        bind="query-params",
+        required=True,
+    )
+    if not tiers:
+        st.warning("No leverage tier selected: choose at least one. Showing all tiers meanwhile.")
+    row = st.columns([2, 2, 2, 2], vertical_alignment="bottom")
+    cap = row[0].slider(
+        "Colour cap (percentile)",
+        80.0,
+        100.0,
+        value=default("cap"),
+        step=0.5,
+        key="cap",
+        bind="query-params",
+        help="Colours saturate at this percentile, so one huge cluster does not hide the rest.",
+    )
+    scale = row[1].segmented_control(
+        "Colour scale",
+        CONTROLS["scale"].options,
+        default=default("scale"),
+        key="scale",
+        bind="query-params",
+        required=True,
+    )
+    min_cluster = row[2].number_input(
+        "Min cluster size ($M)",
+        min_value=0.0,
+        max_value=10_000.0,
+        value=default("minc"),
+        step=1.0,
+        key="minc",
+        bind="query-params",
+        help="Clusters smaller than this are left out of the magnet-zone table.",
+    )
+    with row[3]:
+        common.share_view()
+    with st.expander("Model assumptions", icon=":material/tune:"):
+        st.caption(
+            "Every assumption of the estimate. The model's full description is in "
+            "`liqcore/model.py`; the Learn page explains the ideas."
+        )
+        cols = st.columns(len(LEVERAGE_LABELS))
+        for col, label in zip(cols, LEVERAGE_LABELS, strict=True):
+            key = f"w{label[:-1]}"
+            col.slider(
+                f"Weight {label}",
+                0.0,
+                1.0,
+                value=default(key),
+                step=0.01,
+                key=key,
+                bind="query-params",
+            )
+        cols = st.columns(3)
+        cols[0].number_input(
+            "Maintenance margin (%)",
+            0.0,
+            5.0,
+            value=default("mmr"),
+            step=0.05,
+            key="mmr",
+            bind="query-params",
+        )
+        cols[1].selectbox(
+            "Long/short split",
+            CONTROLS["split"].options,
+            index=0,
+            key="split",
+            bind="query-params",
+            help="50/50: every contract has a long and a short side.",
+        )
+        cols[2].selectbox(
+            "New positions from",
+            CONTROLS["opening"].options,
+            index=0,
+            key="opening",
+            bind="query-params",
+            help="Rising open interest, traded volume, or both (default).",
+        )
+    return timeframe, side, cap, scale == "Log", min_cluster * 1e6
+
+
+@st.fragment
+def heatmap_view() -> None:
+    """Controls and figure rerun together, without rerunning the rest of the page."""
+    timeframe, side, cap, log_scale, min_usd = controls()
+    choice = common.data_choice()
+    market, notes = common.market_for(choice, timeframe)
+    for note in notes:
+        st.info(note, icon=":material/info:")
+    try:
+        params = common.model_params_from_state()
+    except ValueError as exc:
+        st.error(f"These model assumptions cannot be used: {exc}. Showing the defaults.")
+        params = ModelParams(time_bins=300, price_bins=240)
+    history, _, coverage = common.window(market, timeframe)
+    if coverage:
+        st.info(coverage, icon=":material/history:")
+    est = common.cached_estimate(choice, params, timeframe)
+    for warning in est.warnings:
+        st.warning(warning)
+    fig = heatmap_figure(
+        est,
+        history,
+        side=side,
+        cap_percentile=cap,
+        log_scale=log_scale,
+        title=f"Estimated liquidation heatmap · {choice.label} · {timeframe}",
+        uirevision=f"{choice}-{timeframe}",
+    )
+    st.plotly_chart(fig, key="heatmap_chart", config={"displaylogo": False})
+
+    summary = book_summary(est)
+    cols = st.columns(5)
+    cols[0].metric("Price", f"{summary['price']:,.2f}")
+    for col, side_name, word in (
+        (cols[1], "long", "Nearest long cluster"),
+        (cols[2], "short", "Nearest short cluster"),
+    ):
+        level = summary[f"nearest_{side_name}_price"]
+        if level is None:
+            col.metric(word, "none")
+        else:
+            col.metric(
+                word,
+                f"{level:,.2f}",
+                f"{summary[f'nearest_{side_name}_pct']:+.2f}%",
+                delta_color="off",
+            )
+    cols[3].metric(
+        "At risk within ±2% (est.)",
+        format_usd(summary["long_usd_2pct"] + summary["short_usd_2pct"]),
+        f"longs {format_usd(summary['long_usd_2pct'])} · shorts "
+        f"{format_usd(summary['short_usd_2pct'])}",
+        delta_color="off",
+    )
+    cols[4].metric(
+        "At risk within ±5% (est.)",
+        format_usd(summary["long_usd_5pct"] + summary["short_usd_5pct"]),
+        f"longs {format_usd(summary['long_usd_5pct'])} · shorts "
+        f"{format_usd(summary['short_usd_5pct'])}",
+        delta_color="off",
+    )
+
+    st.subheader("Magnet zones", anchor=False)
+    st.caption(
+        "The largest contiguous clusters of estimated liquidation levels on each side of price. "
+        "Price often gets pulled towards big clusters, but nothing here is a prediction."
+    )
+    table = magnet_table(est, n=5, min_usd=min_usd)
+    if table.empty:
+        st.info("No cluster is larger than the minimum cluster size.")
+    else:
+        st.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "USD at risk (est.)": st.column_config.NumberColumn(format="compact"),
+                "Distance %": st.column_config.NumberColumn(format="%+.2f%%"),
+            },
+        )
+    st.download_button(
+        "Download the levels (CSV)",
+        est.levels.to_csv(index=False).encode(),
+        file_name=f"liquidation_levels_{choice.source}_{timeframe}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+        on_click="ignore",
+    )
+
+
+heatmap_view()

@@ -1,0 +1,186 @@
+"""Each exchange, against the fake server: valid frames, units, coverage, cache, odd shapes."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import pytest
+from fake_exchange import DAY, NOW_MS, OKX_CONTRACT, FakeExchange, open_interest, price
+
+from liqcore.market import validate_market
+from liqcore.sources import ATTRS, SourceUnavailable, _http, fetch_market, hyperliquid
+from liqcore.sources._http import make_window
+
+SINGLE = ("binance", "bybit", "okx", "hyperliquid")
+ALL_ONLY = {"candles_from", "failed", "open_interest_by_exchange"}
+
+
+def ms(when: pd.Timestamp) -> int:
+    return int(when.value // 1_000_000)
+
+
+@pytest.mark.parametrize("exchange", SINGLE)
+def test_every_bar_of_the_timeframe_in_a_valid_frame(fake: FakeExchange, exchange: str) -> None:
+    frame = fetch_market(exchange, "BTC", "3d", base_url=fake.url)
+    pd.testing.assert_frame_equal(validate_market(frame), frame)
+    assert frame.index.equals(make_window("3d", "5m", at_ms=NOW_MS).index)
+    assert (frame["open_interest"] > 0).all()
+    assert set(ATTRS) - ALL_ONLY <= set(frame.attrs)
+    assert frame.attrs["source"] == exchange
+    assert frame.attrs["contributors"] == [exchange]
+    assert (frame.attrs["symbol"], frame.attrs["interval"], frame.attrs["timeframe"]) == (
+        "BTC",
+        "5m",
+        "3d",
+    )
+    assert frame.attrs["from_cache"] is False
+    assert frame.attrs["requests"] == len(fake.log)
+    assert isinstance(frame.attrs["fetched_at"], pd.Timestamp)
+    assert str(frame.attrs["fetched_at"].tz) == "UTC"
+
+
+def closes(frame: pd.DataFrame) -> pd.Series:
+    """Bar close times in ms, for every bar but the live one (its close is in the future)."""
+    step = frame.index[1] - frame.index[0]
+    return pd.Series([ms(t + step) for t in frame.index[:-1]], index=frame.index[:-1])
+
+
+def test_binance_open_interest_is_sum_open_interest_value_at_bar_close(fake: FakeExchange) -> None:
+    frame = fetch_market("binance", "BTC", "1d", interval="15m", base_url=fake.url)
+    expected = closes(frame).map(lambda t: open_interest(t) * price(t))
+    assert frame["open_interest"].iloc[:-1].to_numpy() == pytest.approx(expected, rel=1e-9)
+    assert frame["taker_buy_volume"].to_numpy() == pytest.approx(0.52 * frame["volume"], rel=1e-3)
+    assert {"long_short_ratio", "funding_rate"} <= set(frame.columns)
+
+
+def test_bybit_open_interest_is_base_units_times_close(fake: FakeExchange) -> None:
+    frame = fetch_market("bybit", "BTC", "1d", interval="15m", base_url=fake.url)
+    coins = closes(frame).map(lambda t: open_interest(t) * 0.6)
+    expected = coins * frame["close"].iloc[:-1]
+    assert frame["open_interest"].iloc[:-1].to_numpy() == pytest.approx(expected, rel=1e-9)
+
+
+def test_okx_open_interest_is_oi_usd_at_bar_close(fake: FakeExchange) -> None:
+    frame = fetch_market("okx", "BTC", "1d", interval="15m", base_url=fake.url)
+    expected = closes(frame).map(lambda t: open_interest(t) * 0.4 * price(t))
+    assert frame["open_interest"].iloc[:-1].to_numpy() == pytest.approx(expected, rel=1e-6)
+    # volume is volCcy (coins), not contracts
+    assert frame["volume"].max() < 1000 < frame["volume"].max() / OKX_CONTRACT
+
+
+def test_okx_rows_without_oi_usd_use_coins_times_close(fake: FakeExchange) -> None:
+    fake.options.okx_without_usd = True
+    frame = fetch_market("okx", "BTC", "1d", interval="15m", base_url=fake.url)
+    coins = closes(frame).map(lambda t: open_interest(t) * 0.4)
+    expected = coins * frame["close"].iloc[:-1]
+    assert frame["open_interest"].iloc[:-1].to_numpy() == pytest.approx(expected, rel=1e-6)
+
+
+def test_missing_candles_are_filled_and_noted(fake: FakeExchange) -> None:
+    fake.options.missing_bars = True
+    frame = fetch_market("binance", "BTC", "3d", base_url=fake.url)
+    assert frame.index.equals(make_window("3d", "5m", at_ms=NOW_MS).index)
+    filled = frame["volume"] == 0
+    assert filled.sum() >= 8
+    assert (frame.loc[filled, "open"] == frame.loc[filled, "close"]).all()
+    assert any("missing 5m bars were filled" in note for note in frame.attrs["notes"])
+
+
+def test_hyperliquid_holds_the_current_open_interest_and_says_so(fake: FakeExchange) -> None:
+    frame = fetch_market("hyperliquid", "btc", "1d", base_url=fake.url)
+    assert (frame["open_interest"] == frame["open_interest"].iloc[0]).all()
+    mark = round(price(NOW_MS), 1)
+    assert frame["open_interest"].iloc[0] == pytest.approx(20_000 * mark)
+    assert frame.attrs["open_interest_coverage"] == 0.0
+    assert any("no open interest history" in note for note in frame.attrs["notes"])
+
+
+def test_binance_beyond_30_days_keeps_the_timeframe_and_notes_the_gap(fake: FakeExchange) -> None:
+    frame = fetch_market("binance", "BTC", "3mo", base_url=fake.url)
+    assert frame.attrs["interval"] == "4h"
+    assert frame.index[0] <= pd.Timestamp(NOW_MS - 90 * DAY, unit="ms", tz="UTC")
+    assert 0.3 < frame.attrs["open_interest_coverage"] < 0.35
+    note = " ".join(frame.attrs["notes"])
+    assert "30 days" in note and "Bybit" in note
+    first_known = frame["open_interest"].iloc[0]
+    assert (frame["open_interest"].iloc[: int(len(frame) * 0.6)] == first_known).all()
+    asked = fake.requests_to("/futures/data/openInterestHist")
+    assert asked and min(int(p["startTime"]) for p in asked) >= NOW_MS - 30 * DAY
+
+
+def test_okx_older_bars_come_from_history_candles_and_oi_coverage_is_noted(
+    fake: FakeExchange,
+) -> None:
+    frame = fetch_market("okx", "BTC", "1w", interval="5m", base_url=fake.url)
+    assert len(frame) == 2017
+    assert fake.requests_to("/api/v5/market/history-candles")
+    assert frame.attrs["open_interest_coverage"] == pytest.approx(1440 / 2017, abs=0.01)
+    assert any("1,440" in note for note in frame.attrs["notes"])
+
+
+def test_hyperliquid_refuses_a_window_beyond_the_candles_it_keeps(
+    fake: FakeExchange, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hyperliquid, "_CANDLES_KEPT", 1000)
+    with pytest.raises(SourceUnavailable) as info:
+        fetch_market("hyperliquid", "BTC", "1w", interval="5m", base_url=fake.url)
+    assert info.value.reason == "coverage"
+    assert "coarser interval" in info.value.message
+
+
+def test_one_minute_bars_read_the_five_minute_open_interest(fake: FakeExchange) -> None:
+    frame = fetch_market("binance", "ETH", "1d", interval="1m", base_url=fake.url)
+    assert len(frame) == 1441
+    assert {p["period"] for p in fake.requests_to("/futures/data/openInterestHist")} == {"5m"}
+
+
+@pytest.mark.parametrize("exchange", SINGLE)
+def test_a_rerun_is_served_from_the_cache(fake: FakeExchange, exchange: str) -> None:
+    first = fetch_market(exchange, "BTC", "1d", base_url=fake.url)
+    asked = len(fake.log)
+    time.sleep(0.01)
+    second = fetch_market(exchange, "BTC", "1d", base_url=fake.url)
+    assert len(fake.log) == asked
+    assert second.attrs["from_cache"] is True
+    assert second.attrs["requests"] == 0
+    assert second.attrs["fetched_at"] == first.attrs["fetched_at"]
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_the_cache_is_bounded_and_lives_about_one_bar(fake: FakeExchange) -> None:
+    fetch_market("bybit", "BTC", "1d", base_url=fake.url)
+    client = _http.client("bybit", fake.url)
+    (cache,) = client._caches.values()
+    assert cache.ttl == 300  # one 5m bar
+    assert cache.maxsize == _http.SETTINGS.cache_maxsize
+
+
+@pytest.mark.parametrize("exchange", SINGLE)
+@pytest.mark.parametrize("option", ["string_timestamps", "reverse", "extra_keys", "overlap"])
+def test_odd_but_valid_shapes_give_the_same_frame(
+    fake: FakeExchange, exchange: str, option: str
+) -> None:
+    # 1 week of 5m bars spans several pages on every endpoint but Hyperliquid's.
+    baseline = fetch_market(exchange, "BTC", "1w", interval="5m", base_url=fake.url)
+    _http.reset_clients()
+    setattr(fake.options, option, True)
+    varied = fetch_market(exchange, "BTC", "1w", interval="5m", base_url=fake.url)
+    pd.testing.assert_frame_equal(varied, baseline)
+
+
+def test_bybit_follows_the_cursor_when_pages_come_back_short(fake: FakeExchange) -> None:
+    baseline = fetch_market("bybit", "BTC", "1d", base_url=fake.url)
+    _http.reset_clients()
+    fake.log.clear()
+    fake.options.page_cap = 50
+    paged = fetch_market("bybit", "BTC", "1d", base_url=fake.url)
+    pd.testing.assert_frame_equal(paged, baseline)
+    assert any("cursor" in p for p in fake.requests_to("/v5/market/open-interest"))
+
+
+def test_a_missing_optional_series_is_left_out_with_a_note(fake: FakeExchange) -> None:
+    fake.fail("/futures/data/globalLongShortAccountRatio", "500")
+    frame = fetch_market("binance", "BTC", "1d", base_url=fake.url)
+    assert "long_short_ratio" not in frame.columns
+    assert any("long/short ratio left out (server error" in n for n in frame.attrs["notes"])
