@@ -1,0 +1,199 @@
+"""Liquidations: USD liquidated per period, longs and shorts, with price and a momentum reading."""
+
+import pandas as pd
+import streamlit as st
+
+from liqcore import liquidations as liq
+from liqcore.market import bar_interval
+from liqcore.model import ModelParams
+from liqcore.view_state import CONTROLS, TIMEFRAMES
+from liqcore.views import format_usd
+from pages import common
+from pages.common import default
+
+common.ensure_app_frame()
+st.title("Liquidations", anchor=False)
+st.caption(
+    "Positions force-closed per period: **longs** (red, forced sells) and **shorts** (green, "
+    "forced buys), with the price over them. Every chart and number names its source."
+)
+
+
+def controls() -> tuple[str, str, str]:
+    """Period, bar layout (both bound to the URL) and how far to look back."""
+    cols = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
+    period = cols[0].segmented_control(
+        "Period",
+        CONTROLS["period"].options,
+        default=default("period"),
+        key="period",
+        bind="query-params",
+        required=True,
+        help="Each bar sums the liquidations of one period (UTC).",
+    )
+    layout = cols[1].segmented_control(
+        "Bars",
+        CONTROLS["bars"].options,
+        default=default("bars"),
+        key="bars",
+        bind="query-params",
+        required=True,
+        help="Mirrored: longs below zero, shorts above. Side by side: both upwards.",
+    )
+    # Start from the Heatmap page's timeframe when it is known, so both pages show one window.
+    timeframes = list(TIMEFRAMES)
+    initial = st.session_state.get("tf", default("tf"))
+    lookback = cols[2].selectbox(
+        "Look back",
+        timeframes,
+        index=timeframes.index(initial) if initial in timeframes else timeframes.index("1w"),
+        key="liq_tf",
+    )
+    with cols[3]:
+        common.share_view()
+    return period, layout, lookback
+
+
+def source_frames(
+    market: pd.DataFrame, realized_estimate: pd.DataFrame, chosen: str
+) -> dict[str, pd.DataFrame]:
+    """Realized frames to show, by source label: the data's own (if any) first, then the model's."""
+    frames = {}
+    own = liq.realized_from_market(market)
+    if own is not None:
+        frames[liq.realized_source_label(market, chosen)] = own
+    else:
+        st.info(
+            "This data has no realized liquidations of its own, so only the model's estimate is "
+            "shown.",
+            icon=":material/info:",
+        )
+    frames[liq.ESTIMATE_LABEL] = realized_estimate
+    return frames
+
+
+def show_totals(per_period: dict[str, pd.DataFrame]) -> None:
+    for label, frame in per_period.items():
+        summary = liq.totals(frame)
+        with st.container(border=True, horizontal=True, vertical_alignment="center"):
+            st.markdown(f"Source:  \n**{label}**", width=180)
+            metrics = st.columns(3)
+            metrics[0].metric("Longs liquidated", format_usd(summary["long_usd"]))
+            metrics[1].metric("Shorts liquidated", format_usd(summary["short_usd"]))
+            ratio = summary["long_short_ratio"]
+            metrics[2].metric(
+                "Long/short ratio",
+                "n/a" if ratio is None else f"{ratio:.2f}",
+                help="USD of longs liquidated per USD of shorts liquidated in the window.",
+            )
+
+
+def show_largest(per_period: dict[str, pd.DataFrame]) -> None:
+    st.subheader("Largest bars", anchor=False)
+    cols = st.columns(len(per_period))
+    for col, (label, frame) in zip(cols, per_period.items(), strict=True):
+        col.caption(f"Source: **{label}**")
+        table = liq.largest_bars(frame, n=5)
+        if table.empty:
+            col.info("Nothing was liquidated in this window.")
+            continue
+        col.dataframe(
+            table,
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "time": st.column_config.DatetimeColumn("Start (UTC)", format="MMM D, HH:mm"),
+                "side": st.column_config.TextColumn("Side"),
+                "usd": st.column_config.NumberColumn("USD", format="compact"),
+                "price": st.column_config.NumberColumn("Close", format="%,.2f"),
+                "share_pct": st.column_config.NumberColumn(
+                    "Share", format="%.1f%%", help="Share of all liquidations in the window"
+                ),
+            },
+        )
+
+
+@st.fragment
+def liquidations_view() -> None:
+    """Controls, chart and numbers rerun together, without rerunning the rest of the page."""
+    period, layout, lookback = controls()
+    choice = common.data_choice()
+    market, notes = common.market_for(choice, lookback)
+    for note in notes:
+        st.info(note, icon=":material/info:")
+    _, start, coverage = common.window(market, lookback)
+    if coverage:
+        st.info(coverage, icon=":material/history:")
+    shown = market.loc[start:]
+    if len(shown) < 2:
+        st.warning(
+            f"The last {lookback} holds fewer than two bars of data: look further back.",
+            icon=":material/warning:",
+        )
+        return
+    try:
+        params = common.model_params_from_state()
+    except ValueError as exc:
+        st.error(f"These model assumptions cannot be used: {exc}. Showing the defaults.")
+        params = ModelParams(time_bins=300, price_bins=240)
+    est = common.cached_estimate(choice, params, lookback)
+    for warning in est.warnings:
+        st.warning(warning)
+
+    interval = bar_interval(market)
+    drawn, period_note = liq.choose_period(
+        period, interval, shown.index[-1] - shown.index[0] + interval
+    )
+    if period_note:
+        st.info(period_note, icon=":material/bar_chart:")
+    try:
+        per_period = {
+            label: liq.liquidations_by_period(
+                frame.loc[start:], shown["close"], drawn, drop_partial_first=True
+            )
+            for label, frame in source_frames(shown, est.realized, choice.source).items()
+        }
+    except ValueError as exc:
+        st.error(f"The liquidation data cannot be shown: {exc}")
+        return
+    if any(frame.empty for frame in per_period.values()):
+        st.warning(
+            f"No whole {drawn} period in the last {lookback}: choose a shorter period or look "
+            "further back.",
+            icon=":material/warning:",
+        )
+        return
+    if all(liq.totals(frame)["total_usd"] <= 0 for frame in per_period.values()):
+        st.info(
+            f"Nothing was liquidated in the last {lookback} ({', '.join(per_period)}).",
+            icon=":material/info:",
+        )
+        return
+
+    title = f"Liquidations per {drawn} · {choice.label} · last {lookback}"
+    fig = liq.comparison_figure(
+        per_period, layout=layout, title=title, uirevision=f"{choice}-{lookback}-{drawn}"
+    )
+    st.plotly_chart(fig, key="liquidations_chart", config={"displaylogo": False})
+    primary, primary_frame = next(iter(per_period.items()))
+    if liq.ESTIMATE_LABEL in per_period and primary != liq.ESTIMATE_LABEL:
+        fit = liq.agreement(primary_frame, per_period[liq.ESTIMATE_LABEL])
+        parts = [
+            f"{fit[f'{side}_ratio']:.0%} of the {side}s"
+            for side in ("long", "short")
+            if fit[f"{side}_ratio"] is not None
+        ]
+        if fit["correlation"] is not None:
+            parts.append(f"per-bar correlation {fit['correlation']:.2f}")
+        if parts:
+            st.caption(f"How close the estimate came to {primary}: {', '.join(parts)}.")
+
+    st.info(
+        liq.momentum_hint(primary_frame, source_label=primary),
+        icon=":material/speed:",
+    )
+    show_totals(per_period)
+    show_largest(per_period)
+
+
+liquidations_view()
