@@ -14,7 +14,6 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from liqcore.model import Estimate, Grid
 
@@ -170,6 +169,10 @@ def _colour_ticks(zmax: float, log_scale: bool) -> tuple[list[float], list[str]]
     return [float(v) for v in values], [format_usd(v) for v in values]
 
 
+def _axis(**extra: object) -> dict[str, object]:
+    return {"gridcolor": _GRID, "zerolinecolor": _GRID, "linecolor": _GRID, **extra}
+
+
 def heatmap_figure(
     estimate: Estimate,
     market: pd.DataFrame,
@@ -181,6 +184,10 @@ def heatmap_figure(
     uirevision: str = "heatmap",
 ) -> go.Figure:
     """Heatmap of estimated USD at risk under candles, liquidation map beside it, OI below.
+
+    Built as plain trace and layout dictionaries in one pass: plotly's object API
+    (make_subplots, update_*, add_hline) validates property by property and costs
+    several hundred milliseconds per figure, too slow for a slider that feels live.
 
     Parameters
     ----------
@@ -224,165 +231,107 @@ def heatmap_figure(
     positive = usd[usd > 0]
     zmax = float(np.percentile(positive, cap_percentile)) if positive.size else 1.0
     zmax = max(zmax, 1.0)
-    times = grid.times
     # Column centres, so each cell sits over the candle of its column.
-    centres = times + (grid.time_edges[1:] - grid.time_edges[:-1]) / 2
-    prices = heat.prices
+    centres = grid.times + (grid.time_edges[1:] - grid.time_edges[:-1]) / 2
+    prices = heat.prices.astype("float32")
     distance = ((prices - price) / price * 100).astype("float32")
     z = usd.T  # plotly wants [y, x]
     if log_scale:
         z_shown = np.log10(np.maximum(z, 1.0)).astype("float32")
-        zmin, zmax_shown = 0.0, float(np.log10(zmax))
+        zmax_shown = float(np.log10(zmax))
         zmin = max(zmax_shown - 6, 0.0)
         customdata = np.stack([z, np.broadcast_to(distance[:, None], z.shape)], axis=-1)
-        hover_usd = "%{customdata[0]:$,.0f}"
-        hover_dist = "%{customdata[1]:+.2f}%"
+        hover_usd, hover_dist = "%{customdata[0]:$,.0f}", "%{customdata[1]:+.2f}%"
     else:
         z_shown, zmin, zmax_shown = z, 0.0, zmax
-        customdata = np.broadcast_to(distance[:, None], z.shape).astype("float32")
-        hover_usd = "%{z:$,.0f}"
-        hover_dist = "%{customdata:+.2f}%"
+        customdata = np.ascontiguousarray(np.broadcast_to(distance[:, None], z.shape))
+        hover_usd, hover_dist = "%{z:$,.0f}", "%{customdata:+.2f}%"
     tickvals, ticktext = _colour_ticks(zmax, log_scale)
-
-    fig = make_subplots(
-        rows=2,
-        cols=2,
-        shared_xaxes="columns",
-        shared_yaxes="rows",
-        column_widths=[0.8, 0.2],
-        row_heights=[0.8, 0.2],
-        horizontal_spacing=0.01,
-        vertical_spacing=0.03,
-    )
-    fig.add_trace(
-        go.Heatmap(
-            x=centres,
-            y=prices.astype("float32"),
-            z=z_shown,
-            zmin=zmin,
-            zmax=zmax_shown,
-            customdata=customdata,
-            colorscale=HEAT_COLORSCALE,
-            colorbar={
+    candles = column_candles(market, grid)
+    traces: list[dict[str, object]] = [
+        {
+            "type": "heatmap",
+            "x": centres,
+            "y": prices,
+            "z": z_shown,
+            "zmin": zmin,
+            "zmax": zmax_shown,
+            "customdata": customdata,
+            "colorscale": HEAT_COLORSCALE,
+            "colorbar": {
                 "title": {"text": "USD at risk<br>(estimate)", "side": "top"},
                 "tickvals": tickvals,
                 "ticktext": ticktext,
                 "len": 0.75,
-                "y": 0.6,
+                "y": 0.62,
                 "x": 1.02,
                 "thickness": 12,
             },
-            hovertemplate=(
+            "hovertemplate": (
                 "%{x|%Y-%m-%d %H:%M}<br>price %{y:,.2f}<br>USD at risk (est.) "
                 f"{hover_usd}<br>distance from price {hover_dist}<extra></extra>"
             ),
-            name="USD at risk (estimate)",
-            zsmooth=False,
-        ),
-        row=1,
-        col=1,
-    )
-    candles = column_candles(market, grid)
-    fig.add_trace(
-        go.Candlestick(
-            x=centres,
-            open=candles["open"].astype("float32"),
-            high=candles["high"].astype("float32"),
-            low=candles["low"].astype("float32"),
-            close=candles["close"].astype("float32"),
-            increasing={"line": {"color": "#e6e6e6", "width": 1}, "fillcolor": "#e6e6e6"},
-            decreasing={"line": {"color": "#8a8a8a", "width": 1}, "fillcolor": "#3a3a3a"},
-            name="price",
-            showlegend=False,
-        ),
-        row=1,
-        col=1,
-    )
-    _add_profile(fig, estimate, side)
-    _add_open_interest(fig, market, grid, centres)
-
-    fig.add_hline(
-        y=price,
-        line={"color": "#f5c518", "width": 1, "dash": "dot"},
-        annotation={"text": f"price {price:,.2f}", "font": {"color": "#f5c518"}},
-        annotation_position="top left",
-        row=1,
-        col="all",
-    )
+            "name": "USD at risk (estimate)",
+            "zsmooth": False,
+            "xaxis": "x",
+            "yaxis": "y",
+        },
+        {
+            "type": "candlestick",
+            "x": centres,
+            "open": candles["open"].to_numpy("float32"),
+            "high": candles["high"].to_numpy("float32"),
+            "low": candles["low"].to_numpy("float32"),
+            "close": candles["close"].to_numpy("float32"),
+            "increasing": {"line": {"color": "#e6e6e6", "width": 1}, "fillcolor": "#e6e6e6"},
+            "decreasing": {"line": {"color": "#8a8a8a", "width": 1}, "fillcolor": "#3a3a3a"},
+            "name": "price",
+            "showlegend": False,
+            "xaxis": "x",
+            "yaxis": "y",
+        },
+        *_profile_traces(estimate, side),
+        *_open_interest_traces(market, grid, centres),
+    ]
     low_edge, high_edge = float(grid.price_edges[0]), float(grid.price_edges[-1])
-    fig.update_yaxes(range=[low_edge, high_edge], row=1, col=1, title_text="price")
-    fig.update_xaxes(rangeslider_visible=False, row=1, col=1)
-    fig.update_xaxes(range=[grid.time_edges[0], grid.time_edges[-1]], row=2, col=1)
-    fig.update_layout(
-        template=DARK_TEMPLATE,
-        title={"text": f"{title}<br><sup>{ESTIMATE_NOTE}</sup>", "x": 0.01},
-        height=720,
-        margin={"l": 60, "r": 90, "t": 70, "b": 30},
-        barmode="stack",
-        bargap=0,
-        hovermode="closest",
-        uirevision=uirevision,
-        legend={"orientation": "h", "y": -0.06, "x": 0.8, "font": {"size": 10}},
-    )
-    return fig
-
-
-def _add_profile(fig: go.Figure, estimate: Estimate, side: str) -> None:
-    """Liquidation map of the current book beside the heatmap: bars by tier, cumulative curves."""
-    levels = estimate.levels
-    price = estimate.price
-    prices = levels["price"].to_numpy()
-    distance = ((prices - price) / price * 100).astype("float32")
-    for label in estimate.params.tier_labels():
-        values = np.zeros(len(levels))
-        if side in ("Both", "Longs"):
-            values += levels[f"long_usd_{label}"].to_numpy()
-        if side in ("Both", "Shorts"):
-            values += levels[f"short_usd_{label}"].to_numpy()
-        fig.add_trace(
-            go.Bar(
-                x=values.astype("float32"),
-                y=prices.astype("float32"),
-                orientation="h",
-                name=label,
-                marker={"color": TIER_COLORS.get(label, "#999999"), "line": {"width": 0}},
-                customdata=distance,
-                hovertemplate=(
-                    f"{label}: %{{x:$,.0f}} at %{{y:,.2f}}<br>"
-                    "distance %{customdata:+.2f}%<extra>liquidation map (est.)</extra>"
-                ),
-                legendgroup="tiers",
-            ),
-            row=1,
-            col=2,
-        )
-    # Cumulative curves on their own x-axis on top of the profile (their scale is far larger).
-    axis = "x5"
-    for column, name, colour, show in (
-        ("cum_long_usd", "cumulative longs", LONG_COLOR, side in ("Both", "Longs")),
-        ("cum_short_usd", "cumulative shorts", SHORT_COLOR, side in ("Both", "Shorts")),
-    ):
-        if not show:
-            continue
-        values = levels[column].to_numpy()
-        mask = values > 0
-        fig.add_trace(
-            go.Scatter(
-                x=values[mask].astype("float32"),
-                y=prices[mask].astype("float32"),
-                mode="lines",
-                line={"color": colour, "width": 2},
-                name=name,
-                xaxis=axis,
-                yaxis="y2",
-                hovertemplate=(
-                    f"{name}: %{{x:$,.0f}} liquidated if price reaches %{{y:,.2f}}"
-                    "<extra>estimate</extra>"
-                ),
-            )
-        )
-    fig.update_layout(
-        xaxis5={
+    x_range = [grid.time_edges[0], grid.time_edges[-1]]
+    layout: dict[str, object] = {
+        "title": {"text": f"{title}<br><sup>{ESTIMATE_NOTE}</sup>", "x": 0.01},
+        "height": 720,
+        "margin": {"l": 60, "r": 90, "t": 70, "b": 30},
+        "barmode": "stack",
+        "bargap": 0,
+        "hovermode": "closest",
+        "uirevision": uirevision,
+        "font": {"color": "#e6e6e6", "size": 12},
+        "paper_bgcolor": "#0e1117",
+        "plot_bgcolor": "#0e1117",
+        "legend": {"orientation": "h", "y": -0.06, "x": 0.79, "font": {"size": 10}},
+        # Heatmap + candles; the liquidation map shares its price axis; OI shares its time axis.
+        "xaxis": _axis(
+            domain=[0, 0.79],
+            anchor="y",
+            range=x_range,
+            rangeslider={"visible": False},
+            showticklabels=False,
+        ),
+        "yaxis": _axis(
+            domain=[0.24, 1], anchor="x", range=[low_edge, high_edge], title={"text": "price"}
+        ),
+        "xaxis2": _axis(
+            domain=[0.8, 1],
+            anchor="y2",
+            tickprefix="$",
+            tickformat=".2~s",
+            nticks=3,
+            title={"text": "liquidation map", "font": {"size": 10}},
+        ),
+        "yaxis2": _axis(domain=[0.24, 1], anchor="x2", matches="y", showticklabels=False),
+        "xaxis3": _axis(domain=[0, 0.79], anchor="y3", matches="x", range=x_range),
+        "yaxis3": _axis(
+            domain=[0, 0.2], anchor="x3", title={"text": "OI"}, tickprefix="$", tickformat="~s"
+        ),
+        "xaxis5": {
             "overlaying": "x2",
             "anchor": "y2",
             "side": "top",
@@ -392,52 +341,134 @@ def _add_profile(fig: go.Figure, estimate: Estimate, side: str) -> None:
             "tickformat": ".2~s",
             "nticks": 3,
             "title": {"text": "cumulative", "font": {"size": 10}},
-        }
-    )
-    fig.update_xaxes(
-        tickprefix="$", tickformat=".2~s", nticks=3, row=1, col=2, title_text="liquidation map"
-    )
+        },
+        "yaxis6": {
+            "overlaying": "y3",
+            "anchor": "x3",
+            "side": "right",
+            "showgrid": False,
+            "ticksuffix": "%",
+            "tickfont": {"size": 9, "color": "#f5c518"},
+        },
+        "shapes": [
+            {
+                "type": "line",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "yref": "y",
+                "y0": price,
+                "y1": price,
+                "line": {"color": "#f5c518", "width": 1, "dash": "dot"},
+            }
+        ],
+        "annotations": [
+            {
+                "xref": "paper",
+                "x": 0,
+                "xanchor": "left",
+                "yref": "y",
+                "y": price,
+                "yanchor": "bottom",
+                "text": f"price {price:,.2f}",
+                "showarrow": False,
+                "font": {"color": "#f5c518", "size": 11},
+            }
+        ],
+    }
+    return go.Figure(data=traces, layout=layout)
 
 
-def _add_open_interest(
-    fig: go.Figure, market: pd.DataFrame, grid: Grid, centres: pd.DatetimeIndex
-) -> None:
-    oi = market["open_interest"].to_numpy()[grid.column_end]
-    fig.add_trace(
-        go.Scatter(
-            x=centres,
-            y=oi.astype("float32"),
-            mode="lines",
-            line={"color": "#9ecae1", "width": 1.5},
-            name="open interest",
-            hovertemplate="%{x|%Y-%m-%d %H:%M}<br>open interest %{y:$,.0f}<extra></extra>",
-            showlegend=False,
-        ),
-        row=2,
-        col=1,
-    )
-    fig.update_yaxes(title_text="OI", tickprefix="$", tickformat="~s", row=2, col=1)
-    if "funding_rate" in market.columns:
-        funding = market["funding_rate"].to_numpy()[grid.column_end] * 100
-        fig.add_trace(
-            go.Scatter(
-                x=centres,
-                y=funding.astype("float32"),
-                mode="lines",
-                line={"color": "#f5c518", "width": 1},
-                name="funding %",
-                yaxis="y6",
-                hovertemplate="funding %{y:.4f}%<extra></extra>",
-                showlegend=False,
-            )
-        )
-        fig.update_layout(
-            yaxis6={
-                "overlaying": "y3",
-                "anchor": "x3",
-                "side": "right",
-                "showgrid": False,
-                "ticksuffix": "%",
-                "tickfont": {"size": 9, "color": "#f5c518"},
+def _profile_traces(estimate: Estimate, side: str) -> list[dict[str, object]]:
+    """Liquidation map of the current book: bars by tier, and cumulative curves on top."""
+    levels = estimate.levels
+    price = estimate.price
+    prices = levels["price"].to_numpy("float32")
+    distance = ((prices - price) / price * 100).astype("float32")
+    traces: list[dict[str, object]] = []
+    for label in estimate.params.tier_labels():
+        values = np.zeros(len(levels))
+        if side in ("Both", "Longs"):
+            values += levels[f"long_usd_{label}"].to_numpy()
+        if side in ("Both", "Shorts"):
+            values += levels[f"short_usd_{label}"].to_numpy()
+        traces.append(
+            {
+                "type": "bar",
+                "x": values.astype("float32"),
+                "y": prices,
+                "orientation": "h",
+                "name": label,
+                "marker": {"color": TIER_COLORS.get(label, "#999999"), "line": {"width": 0}},
+                "customdata": distance,
+                "hovertemplate": (
+                    f"{label}: %{{x:$,.0f}} at %{{y:,.2f}}<br>"
+                    "distance %{customdata:+.2f}%<extra>liquidation map (est.)</extra>"
+                ),
+                "legendgroup": "tiers",
+                "xaxis": "x2",
+                "yaxis": "y2",
             }
         )
+    for column, name, colour, show in (
+        ("cum_long_usd", "cumulative longs", LONG_COLOR, side in ("Both", "Longs")),
+        ("cum_short_usd", "cumulative shorts", SHORT_COLOR, side in ("Both", "Shorts")),
+    ):
+        values = levels[column].to_numpy()
+        mask = values > 0
+        if not show or not mask.any():
+            continue
+        traces.append(
+            {
+                "type": "scatter",
+                "x": values[mask].astype("float32"),
+                "y": prices[mask],
+                "mode": "lines",
+                "line": {"color": colour, "width": 2},
+                "name": name,
+                "xaxis": "x5",
+                "yaxis": "y2",
+                "hovertemplate": (
+                    f"{name}: %{{x:$,.0f}} liquidated if price reaches %{{y:,.2f}}"
+                    "<extra>estimate</extra>"
+                ),
+            }
+        )
+    return traces
+
+
+def _open_interest_traces(
+    market: pd.DataFrame, grid: Grid, centres: pd.DatetimeIndex
+) -> list[dict[str, object]]:
+    oi = market["open_interest"].to_numpy()[grid.column_end]
+    traces: list[dict[str, object]] = [
+        {
+            "type": "scatter",
+            "x": centres,
+            "y": oi.astype("float32"),
+            "mode": "lines",
+            "line": {"color": "#9ecae1", "width": 1.5},
+            "name": "open interest",
+            "hovertemplate": "%{x|%Y-%m-%d %H:%M}<br>open interest %{y:$,.0f}<extra></extra>",
+            "showlegend": False,
+            "xaxis": "x3",
+            "yaxis": "y3",
+        }
+    ]
+    if "funding_rate" in market.columns:
+        funding = market["funding_rate"].to_numpy()[grid.column_end] * 100
+        traces.append(
+            {
+                "type": "scatter",
+                "x": centres,
+                "y": funding.astype("float32"),
+                "mode": "lines",
+                "line": {"color": "#f5c518", "width": 1},
+                "name": "funding %",
+                "xaxis": "x3",
+                "yaxis": "y6",
+                "hovertemplate": "funding %{y:.4f}%<extra></extra>",
+                "showlegend": False,
+            }
+        )
+    return traces

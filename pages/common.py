@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -148,6 +148,17 @@ def _simulated(choice: DataChoice) -> pd.DataFrame:
     return simulated_market(choice.seed, choice.days, choice.volatility, choice.crowd, choice.bias)
 
 
+def _stand_in(choice: DataChoice) -> pd.DataFrame:
+    """The simulated market standing in for data that could not be loaded.
+
+    Its ``attrs["label"]`` says so, for titles: a chart of this frame titled with the
+    choice ("Binance BTC") would pass simulated data off as the exchange's.
+    """
+    frame = _simulated(choice)  # a copy: st.cache_data hands out a fresh one per call
+    frame.attrs["label"] = replace(choice, source="sim").label
+    return frame
+
+
 def load_for(choice: DataChoice, timeframe: str = "1w") -> LoadedMarket:
     """Load the market for a data choice without drawing anything (safe inside caches).
 
@@ -160,7 +171,7 @@ def load_for(choice: DataChoice, timeframe: str = "1w") -> LoadedMarket:
         upload = st.session_state.get("upload")
         if upload is None:
             return LoadedMarket(
-                _simulated(choice),
+                _stand_in(choice),
                 "Simulated market (no file yet)",
                 ("Upload a CSV in the sidebar to see your own data.",),
             )
@@ -168,7 +179,7 @@ def load_for(choice: DataChoice, timeframe: str = "1w") -> LoadedMarket:
             frame = uploaded_market(upload.getvalue(), upload.name)
         except ValueError as exc:
             return LoadedMarket(
-                _simulated(choice),
+                _stand_in(choice),
                 "Simulated market (your file could not be used)",
                 error=f"{upload.name}: {exc}",
             )
@@ -179,13 +190,13 @@ def load_for(choice: DataChoice, timeframe: str = "1w") -> LoadedMarket:
         frame = exchange_market(choice.source, choice.symbol, hours)
     except SourceUnavailable as exc:
         return LoadedMarket(
-            _simulated(choice),
+            _stand_in(choice),
             "Simulated market (live data unavailable)",
             error=f"{exc.exchange}: {exc.reason} — {exc.message}",
         )
     except ValueError as exc:
         return LoadedMarket(
-            _simulated(choice), "Simulated market (live data unavailable)", error=str(exc)
+            _stand_in(choice), "Simulated market (live data unavailable)", error=str(exc)
         )
     attrs = frame.attrs
     fetched = pd.Timestamp(attrs.get("fetched_at", pd.Timestamp.now(tz="UTC")))
@@ -257,12 +268,33 @@ def window(market: pd.DataFrame, timeframe: str) -> tuple[pd.DataFrame, pd.Times
     return market.loc[max(start - warm_up, market.index[0]) :], start, note
 
 
-@st.cache_data(max_entries=16, ttl=60, show_spinner=False)
-def cached_estimate(choice: DataChoice, params: ModelParams, timeframe: str) -> Estimate:
-    """The estimate for a data choice, model assumptions and timeframe (cached)."""
-    market = load_for(choice, timeframe).frame
+def cached_estimate(
+    choice: DataChoice,
+    params: ModelParams,
+    timeframe: str,
+    market: pd.DataFrame | None = None,
+) -> Estimate:
+    """The estimate for the data a page shows, its model assumptions and timeframe (cached).
+
+    Pass the ``market`` the page draws (from :func:`market_for`), so the candles and the
+    heatmap come from one frame; without it the choice is loaded again. The cache is keyed
+    on a hash of the data itself, not on the choice: under one choice the data changes (a
+    fallback to the simulated market, a second upload, a newer fetch), and an estimate of
+    other data drawn under these candles would be wrong or fail on the grid's bar indices.
+    """
+    if market is None:
+        market = load_for(choice, timeframe).frame
     history, start, _ = window(market, timeframe)
-    return estimate(history, params, start=start)
+    fingerprint = int(pd.util.hash_pandas_object(history, index=True).sum())
+    return _estimate_of(fingerprint, params, start, history)
+
+
+@st.cache_data(max_entries=16, ttl=60, show_spinner=False)
+def _estimate_of(
+    fingerprint: int, params: ModelParams, start: pd.Timestamp, _history: pd.DataFrame
+) -> Estimate:
+    # ``_history`` is left out of the cache key: ``fingerprint`` stands for it, cheaply.
+    return estimate(_history, params, start=start)
 
 
 def show_url_notices() -> None:
@@ -270,17 +302,36 @@ def show_url_notices() -> None:
     if st.session_state.get("_url_checked"):
         return
     st.session_state["_url_checked"] = True
-    _, notices = clean_query(st.query_params.to_dict())
+    raw = _query_lists()
+    notices: list[str] = []
+    for key, values in list(raw.items()):
+        control = CONTROLS.get(key)
+        if control is not None and control.kind == "multi" and any("," in v for v in values):
+            # clean_query accepts "tiers=5x,100x", but a bound widget reads only repeated
+            # keys and silently drops the comma form: say so instead of staying silent.
+            shown = ",".join(values)
+            example = "&".join(f"{key}={part}" for part in control.options[:2])
+            notices.append(
+                f"Ignored {key}={shown} from the link (list several values as {example}); "
+                f"using the default {', '.join(map(str, control.default))}."
+            )
+            del raw[key]
+    notices += clean_query(raw)[1]
     for notice in notices:
         st.toast(notice, icon=":material/link_off:")
         st.session_state.setdefault("_url_notices", []).append(notice)
+
+
+def _query_lists() -> dict[str, list[str]]:
+    """Every URL parameter with all its values (``to_dict`` keeps only a key's last value)."""
+    return {key: st.query_params.get_all(key) for key in st.query_params}
 
 
 def share_view() -> None:
     """A visible "Share this view" with the link that reopens this page with these settings."""
     base = st.context.url or ""
     base = base.split("?")[0]
-    params = st.query_params.to_dict()
+    params = _query_lists()
     link = base + ("?" + urlencode(params, doseq=True) if params else "")
     with st.popover("Share this view", icon=":material/share:"):
         st.caption("This link reopens this page with the same data choice and settings.")

@@ -134,7 +134,7 @@ def heatmap_view() -> None:
     history, _, coverage = common.window(market, timeframe)
     if coverage:
         st.info(coverage, icon=":material/history:")
-    est = common.cached_estimate(choice, params, timeframe)
+    est = common.cached_estimate(choice, params, timeframe, market)
     for warning in est.warnings:
         st.warning(warning)
     fig = heatmap_figure(
@@ -143,7 +143,8 @@ def heatmap_view() -> None:
         side=side,
         cap_percentile=cap,
         log_scale=log_scale,
-        title=f"Estimated liquidation heatmap · {choice.label} · {timeframe}",
+        title=f"Estimated liquidation heatmap · {market.attrs.get('label', choice.label)} · "
+        f"{timeframe}",
         uirevision=f"{choice}-{timeframe}",
     )
     st.plotly_chart(fig, key="heatmap_chart", config={"displaylogo": False})
