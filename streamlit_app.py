@@ -1,5 +1,7 @@
 """Liquidation Heatmap Studio: the router. Page config, navigation, the shared sidebar, footer."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from liqcore.view_state import CONTROLS, SOURCES
@@ -8,7 +10,8 @@ from pages.common import default
 
 st.set_page_config(
     page_title="Liquidation Heatmap Studio",
-    page_icon=":material/local_fire_department:",
+    # A local file: an emoji or material icon would be fetched from a CDN, which fails offline.
+    page_icon=str(Path(__file__).parent / ".streamlit" / "icon.png"),
     layout="wide",
 )
 
@@ -92,6 +95,7 @@ def main() -> None:
         st.Page("pages/learn.py", title="Learn", icon=":material/school:", default=True),
         st.Page("pages/heatmap.py", title="Heatmap", icon=":material/local_fire_department:"),
         st.Page("pages/liquidations.py", title="Liquidations", icon=":material/bar_chart:"),
+        st.Page("pages/accuracy.py", title="Accuracy", icon=":material/verified:"),
     ]
     page = st.navigation(pages)
     sidebar()

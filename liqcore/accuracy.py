@@ -19,25 +19,66 @@ positions) that ranks do not care about.
 
 from __future__ import annotations
 
+import inspect
 import itertools
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 
-from liqcore.model import Estimate, ModelParams, estimate
-from liqcore.simulate import SimulatedMarket
+from liqcore.model import Estimate, Grid, Heatmap, ModelParams, estimate
+from liqcore.simulate import SimulatedMarket, simulate
+from liqcore.views import (
+    DARK_TEMPLATE,
+    ESTIMATE_NOTE,
+    HEAT_COLORSCALE,
+    _colour_ticks,
+    format_usd,
+)
 
 __all__ = [
+    "NO_SKILL",
+    "SCORES",
     "Calibration",
+    "Truth",
+    "baseline_verdict",
+    "book_comparison_figure",
     "calibrate",
+    "calibration_table",
+    "correct_params",
+    "describe_params",
+    "mix_figure",
     "naive_baseline",
     "nonnegative_least_squares",
+    "overfitting_sentence",
     "rank_correlation",
     "reported_scores",
+    "reported_table",
+    "scenario_table",
+    "score_against_truth",
+    "sensitivity_sentence",
     "top_decile_capture",
+    "truth_on",
     "truth_scores",
 ]
+
+#: Every truth score: its name on the page and what it measures, in the page's order.
+SCORES: dict[str, tuple[str, str]] = {
+    "book_now": ("Book now", "rank correlation over price bins of the current book"),
+    "book_over_time": ("Book over time", "rank correlation over every cell of the heatmap"),
+    "realized_long": ("Realized longs", "rank correlation of longs liquidated per bar"),
+    "realized_short": ("Realized shorts", "rank correlation of shorts liquidated per bar"),
+    "top_decile_capture": (
+        "Top-decile capture",
+        "share of the true USD at risk inside the estimate's brightest 10% of cells",
+    ),
+}
+#: What a map with no skill scores: rank correlation 0; its top decile holds a tenth of the USD.
+NO_SKILL: dict[str, float] = {key: 0.0 for key in SCORES} | {"top_decile_capture": 0.1}
+#: The maintenance margin rate the simulation uses (``SimulatedMarket`` does not record it).
+_SIMULATED_MMR: float = inspect.signature(simulate).parameters["mmr"].default
 
 
 def rank_correlation(a: np.ndarray | pd.Series, b: np.ndarray | pd.Series) -> float:
@@ -109,6 +150,78 @@ def naive_baseline(market: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+@dataclass(frozen=True)
+class Truth:
+    """The simulated truth on one grid, computed once and scored against many estimates.
+
+    Attributes
+    ----------
+    heatmap : Heatmap
+        True USD at risk over time on the grid.
+    levels : DataFrame
+        True book at the last bar on the grid's price bins (columns as ``Estimate.levels``).
+    realized : DataFrame
+        True USD liquidated per bar over the grid's window: ``long_usd``, ``short_usd``.
+    """
+
+    heatmap: Heatmap
+    levels: pd.DataFrame
+    realized: pd.DataFrame
+
+
+def truth_on(sim: SimulatedMarket, grid: Grid) -> Truth:
+    """The simulated truth on a grid (pass ``estimate.heatmap.grid``).
+
+    Examples
+    --------
+    >>> from liqcore.simulate import simulate
+    >>> sim = simulate(days=2, interval="15min", seed=1)
+    >>> est = estimate(sim.market, ModelParams(time_bins=20, price_bins=30))
+    >>> truth = truth_on(sim, est.heatmap.grid)
+    >>> truth.heatmap.total.shape, len(truth.levels), len(truth.realized) == len(sim.market)
+    ((20, 30), 30, True)
+    """
+    realized = sim.true_realized()
+    return Truth(
+        heatmap=sim.true_heatmap(grid),
+        levels=sim.true_levels(grid.price_edges),
+        realized=realized.iloc[grid.start_bar :][["long_usd", "short_usd"]],
+    )
+
+
+def score_against_truth(est: Estimate, truth: Truth) -> dict[str, float]:
+    """Scores of an estimate against a truth computed on the same grid (see :func:`truth_scores`).
+
+    Raises
+    ------
+    ValueError
+        If the truth was computed on another grid: cells would be compared with the wrong ones.
+    """
+    grid, true_grid = est.heatmap.grid, truth.heatmap.grid
+    if (
+        grid.start_bar != true_grid.start_bar
+        or not np.array_equal(grid.column_end, true_grid.column_end)
+        or not np.array_equal(grid.price_edges, true_grid.price_edges)
+    ):
+        msg = (
+            f"the truth is on another grid ({len(true_grid.column_end)} x "
+            f"{len(true_grid.price_edges) - 1} from bar {true_grid.start_bar}) than the estimate "
+            f"({len(grid.column_end)} x {len(grid.price_edges) - 1} from bar {grid.start_bar})"
+        )
+        raise ValueError(msg)
+    book_est = est.levels["long_usd"].to_numpy() + est.levels["short_usd"].to_numpy()
+    book_true = truth.levels["long_usd"].to_numpy() + truth.levels["short_usd"].to_numpy()
+    shown = truth.realized.index
+    est_realized = est.realized.loc[shown]
+    return {
+        "book_now": rank_correlation(book_est, book_true),
+        "book_over_time": rank_correlation(est.heatmap.total, truth.heatmap.total),
+        "realized_long": rank_correlation(est_realized["long_usd"], truth.realized["long_usd"]),
+        "realized_short": rank_correlation(est_realized["short_usd"], truth.realized["short_usd"]),
+        "top_decile_capture": top_decile_capture(est.heatmap.total, truth.heatmap.total),
+    }
+
+
 def truth_scores(est: Estimate, sim: SimulatedMarket) -> dict[str, float]:
     """Scores of an estimate against the simulated truth on the estimate's own grid.
 
@@ -119,22 +232,13 @@ def truth_scores(est: Estimate, sim: SimulatedMarket) -> dict[str, float]:
         shorts together), ``book_over_time`` (over every heatmap cell), ``realized_long``
         and ``realized_short`` (per bar, over the heatmap's window), and
         ``top_decile_capture`` (of the true book over time).
+
+    Notes
+    -----
+    To score several estimates on one grid, compute the truth once with
+    :func:`truth_on` and call :func:`score_against_truth` for each.
     """
-    grid = est.heatmap.grid
-    truth = sim.true_heatmap(grid)
-    true_levels = sim.true_levels(grid.price_edges)
-    book_est = est.levels["long_usd"].to_numpy() + est.levels["short_usd"].to_numpy()
-    book_true = true_levels["long_usd"].to_numpy() + true_levels["short_usd"].to_numpy()
-    shown = est.realized.index[grid.start_bar :]
-    true_realized = sim.true_realized().reindex(shown)
-    est_realized = est.realized.loc[shown]
-    return {
-        "book_now": rank_correlation(book_est, book_true),
-        "book_over_time": rank_correlation(est.heatmap.total, truth.total),
-        "realized_long": rank_correlation(est_realized["long_usd"], true_realized["long_usd"]),
-        "realized_short": rank_correlation(est_realized["short_usd"], true_realized["short_usd"]),
-        "top_decile_capture": top_decile_capture(est.heatmap.total, truth.total),
-    }
+    return score_against_truth(est, truth_on(sim, est.heatmap.grid))
 
 
 def reported_scores(
@@ -297,4 +401,510 @@ def calibrate(
         tiers=tuple(params.leverage_tiers),
         split_time=market.index[cut],
         scores=pd.DataFrame(rows).T,
+    )
+
+
+# ---------------------------------------------------------------------------
+# What the Accuracy page shows: scenarios, figures, verdicts in plain words
+# ---------------------------------------------------------------------------
+
+_OPENING_WORDS = {"mix": "OI + volume", "oi": "rising OI", "volume": "volume"}
+_MIX_COLOURS = ("#9aa0a6", "#f58518", "#54a24b", "#4c78a8", "#e45756")
+
+
+def correct_params(sim: SimulatedMarket, base: ModelParams | None = None) -> ModelParams:
+    """The model told the truth wherever it has an assumption with a true value.
+
+    That is the simulated crowd's leverage tiers and mix, and the simulation's
+    maintenance margin. Everything else (how positions open, the long/short split, the
+    grid) stays as in ``base``: the simulated crowd does not follow any of the model's
+    rules for those, so they have no single true value.
+
+    Examples
+    --------
+    >>> sim = simulate(days=1, interval="15min", seed=1, leverage_mix=(1, 1, 1, 1, 4))
+    >>> params = correct_params(sim, ModelParams(mmr=0.02, price_bins=50))
+    >>> params.tier_weights, params.mmr, params.price_bins
+    ((0.125, 0.125, 0.125, 0.125, 0.5), 0.004, 50)
+    """
+    base = base or ModelParams()
+    return replace(
+        base,
+        leverage_tiers=tuple(sim.leverage_tiers),
+        tier_weights=tuple(sim.leverage_mix),
+        mmr=_SIMULATED_MMR,
+    )
+
+
+def describe_params(params: ModelParams) -> str:
+    """The assumptions the Accuracy page lets a user change, in one line.
+
+    Examples
+    --------
+    >>> for part in describe_params(ModelParams()).split(" · "):
+    ...     print(part)
+    mix 30/30/20/12/8% (5x/10x/25x/50x/100x)
+    mmr 0.40%
+    new positions from OI + volume
+    same-bar liquidation on
+    """
+    mix = "/".join(f"{w * 100:.0f}" for w in params.normalized_weights())
+    tiers = "/".join(params.tier_labels())
+    same_bar = "on" if params.liquidate_in_opening_bar else "off"
+    return (
+        f"mix {mix}% ({tiers}) · mmr {params.mmr * 100:.2f}% · new positions from "
+        f"{_OPENING_WORDS[params.opening]} · same-bar liquidation {same_bar}"
+    )
+
+
+def _shown_change(change: float | np.ndarray) -> float | np.ndarray:
+    """A change as a table shows it: one that rounds to 0.00 is 0, so it never reads ``-0.00``.
+
+    Examples
+    --------
+    >>> _shown_change(-0.004), _shown_change(-0.02)
+    (0.0, -0.02)
+    """
+    cleaned = np.where(np.abs(change) < 0.005, 0.0, change)
+    return float(cleaned) if cleaned.ndim == 0 else cleaned
+
+
+def _signed(value: float) -> str:
+    """``+0.12`` / ``-0.12``; ``±0.00`` for a change that rounds to nothing (never ``-0.00``).
+
+    Examples
+    --------
+    >>> _signed(0.123), _signed(-0.004), _signed(-0.02)
+    ('+0.12', '±0.00', '-0.02')
+    """
+    text = f"{value:+.2f}"
+    return "±0.00" if text in ("+0.00", "-0.00") else text
+
+
+def scenario_table(correct: Mapping[str, float], yours: Mapping[str, float]) -> pd.DataFrame:
+    """Scenario → scores: the correctly specified model, the user's assumptions, the change.
+
+    Parameters
+    ----------
+    correct, yours : mapping
+        Scores as :func:`truth_scores` returns them.
+
+    Returns
+    -------
+    DataFrame
+        One row per score (named as in :data:`SCORES`); columns ``What it measures``,
+        ``Correctly specified``, ``Your assumptions``, ``Change`` (yours − correct) and
+        ``No skill`` (what a map that knows nothing scores).
+
+    Examples
+    --------
+    >>> right = dict.fromkeys(SCORES, 0.8)
+    >>> wrong = right | {"book_now": 0.5}
+    >>> table = scenario_table(right, wrong)
+    >>> table.loc["Book now", ["Correctly specified", "Your assumptions", "Change"]].tolist()
+    [0.8, 0.5, -0.30000000000000004]
+    >>> table.loc["Top-decile capture", "No skill"]
+    np.float64(0.1)
+    """
+    rows = {
+        label: {
+            "What it measures": meaning,
+            "Correctly specified": float(correct[key]),
+            "Your assumptions": float(yours[key]),
+            "Change": _shown_change(float(yours[key]) - float(correct[key])),
+            "No skill": NO_SKILL[key],
+        }
+        for key, (label, meaning) in SCORES.items()
+    }
+    table = pd.DataFrame(rows).T
+    for column in ("Correctly specified", "Your assumptions", "Change", "No skill"):
+        table[column] = table[column].astype("float64")
+    table.index.name = "Score"
+    return table
+
+
+def sensitivity_sentence(
+    correct: Mapping[str, float], yours: Mapping[str, float], tolerance: float = 0.01
+) -> str:
+    """What the change of assumptions did to the scores, in plain words.
+
+    Examples
+    --------
+    >>> right = dict.fromkeys(SCORES, 0.8)
+    >>> sensitivity_sentence(right, right | {"book_now": 0.5})
+    'Your assumptions lower 1 of the 5 scores, the book now most: 0.80 → 0.50 (-0.30).'
+    >>> sensitivity_sentence(right, right | {"book_now": 0.805})  # doctest: +ELLIPSIS
+    'Your assumptions score the same as the correct ones (within ±0.01)...'
+    """
+    changes = {
+        key: float(yours[key]) - float(correct[key])
+        for key in SCORES
+        if np.isfinite(yours[key]) and np.isfinite(correct[key])
+    }
+    if not changes:
+        return "The scores cannot be computed on this window (nothing to rank)."
+    drops = {key: change for key, change in changes.items() if change < -tolerance}
+    rises = {key: change for key, change in changes.items() if change > tolerance}
+    if not drops and not rises:
+        return (
+            f"Your assumptions score the same as the correct ones (within ±{tolerance:g}): "
+            "the estimate is not sensitive to this change here."
+        )
+    parts = []
+    if drops:
+        key = min(drops, key=drops.__getitem__)
+        parts.append(
+            f"Your assumptions lower {len(drops)} of the {len(changes)} scores, the "
+            f"{SCORES[key][0].lower()} most: {correct[key]:.2f} → {yours[key]:.2f} "
+            f"({_signed(drops[key])})."
+        )
+    if rises:
+        key = max(rises, key=rises.__getitem__)
+        subject = "They raise" if drops else "Your assumptions raise"
+        parts.append(
+            f"{subject} the {SCORES[key][0].lower()} ({correct[key]:.2f} → {yours[key]:.2f}): "
+            "the correctly specified model is not always the best-scoring one, because the "
+            "simulated crowd differs from the model in more than these assumptions (how "
+            "positions open and close, at which prices), and one wrong assumption can make up "
+            "for another."
+        )
+    return " ".join(parts)
+
+
+def _same_grid(a: Grid, b: Grid) -> bool:
+    return (
+        a.start_bar == b.start_bar
+        and np.array_equal(a.column_end, b.column_end)
+        and np.array_equal(a.price_edges, b.price_edges)
+    )
+
+
+def book_comparison_figure(
+    truth: Heatmap,
+    estimated: Heatmap,
+    market: pd.DataFrame,
+    *,
+    cap_percentile: float = 99.0,
+    title: str = "The true book and the estimated book",
+    uirevision: str = "accuracy",
+) -> go.Figure:
+    """The true and the estimated book over time side by side, on one grid and colour scale.
+
+    Parameters
+    ----------
+    truth, estimated : Heatmap
+        On the same grid (``truth_on(sim, est.heatmap.grid).heatmap`` and ``est.heatmap``).
+    market : DataFrame
+        The market frame both were computed on (its closes draw the price line).
+    cap_percentile : float
+        Colours saturate at this percentile of the non-empty cells of both maps.
+    title : str
+    uirevision : str
+        Plotly keeps the user's zoom while this string stays the same.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+
+    Examples
+    --------
+    >>> sim = simulate(days=2, interval="15min", seed=4)
+    >>> est = estimate(sim.market, ModelParams(time_bins=40, price_bins=30))
+    >>> fig = book_comparison_figure(sim.true_heatmap(est.heatmap.grid), est.heatmap, sim.market)
+    >>> [t.type for t in fig.data], fig.layout.xaxis2.matches
+    (['heatmap', 'heatmap', 'scatter', 'scatter'], 'x')
+    """
+    grid = estimated.grid
+    if not _same_grid(truth.grid, grid):
+        msg = "the true and the estimated book must be on the same grid to share a colour scale"
+        raise ValueError(msg)
+    if grid.column_end[-1] >= len(market):
+        msg = f"the market frame has {len(market)} bars; the grid reaches bar {grid.column_end[-1]}"
+        raise ValueError(msg)
+    true_usd = np.asarray(truth.total, dtype="float32")
+    est_usd = np.asarray(estimated.total, dtype="float32")
+    positive = np.concatenate([true_usd[true_usd > 0], est_usd[est_usd > 0]])
+    zmax = max(float(np.percentile(positive, cap_percentile)) if positive.size else 1.0, 1.0)
+    tickvals, ticktext = _colour_ticks(zmax, log_scale=False)
+    centres = grid.times + (grid.time_edges[1:] - grid.time_edges[:-1]) / 2
+    prices = grid.prices.astype("float32")
+    close = market["close"].to_numpy("float32")[grid.column_end]
+    traces: list[dict[str, object]] = []
+    for axis, usd, what in (("", true_usd, "true"), ("2", est_usd, "estimated")):
+        traces.append(
+            {
+                "type": "heatmap",
+                "x": centres,
+                "y": prices,
+                "z": usd.T,
+                "coloraxis": "coloraxis",
+                "zsmooth": False,
+                "name": f"{what} USD at risk",
+                "hovertemplate": (
+                    f"%{{x|%b %d %H:%M}}<br>price %{{y:,.2f}}<br>{what} USD at risk "
+                    "%{z:$,.0f}<extra></extra>"
+                ),
+                "xaxis": f"x{axis}",
+                "yaxis": f"y{axis}",
+            }
+        )
+    for axis in ("", "2"):
+        traces.append(
+            {
+                "type": "scatter",
+                "x": centres,
+                "y": close,
+                "mode": "lines",
+                "line": {"color": "#e6e6e6", "width": 1},
+                "name": "price",
+                "showlegend": False,
+                "hovertemplate": "price %{y:,.2f}<extra></extra>",
+                "xaxis": f"x{axis}",
+                "yaxis": f"y{axis}",
+            }
+        )
+    now_true, now_est = float(true_usd[-1].sum()), float(est_usd[-1].sum())
+    headings = (
+        (0.0, f"<b>True book</b> (simulated) · {format_usd(now_true)} at risk now"),
+        (0.515, f"<b>Estimated book</b> (estimate) · {format_usd(now_est)} at risk now"),
+    )
+    price_range = [float(grid.price_edges[0]), float(grid.price_edges[-1])]
+    layout: dict[str, object] = {
+        "template": DARK_TEMPLATE,
+        "title": {"text": f"{title}<br><sup>{ESTIMATE_NOTE}</sup>", "x": 0.01},
+        "height": 500,
+        "margin": {"l": 60, "r": 20, "t": 100, "b": 40},
+        "uirevision": uirevision,
+        "showlegend": False,
+        "coloraxis": {
+            "colorscale": HEAT_COLORSCALE,
+            "cmin": 0.0,
+            "cmax": zmax,
+            "colorbar": {
+                "title": {"text": "USD at risk", "side": "top"},
+                "tickvals": tickvals,
+                "ticktext": ticktext,
+                "thickness": 12,
+                "len": 0.9,
+            },
+        },
+        "xaxis": {"domain": [0.0, 0.485], "anchor": "y"},
+        "xaxis2": {"domain": [0.515, 1.0], "anchor": "y2", "matches": "x"},
+        "yaxis": {"anchor": "x", "range": price_range, "title": {"text": "price"}},
+        "yaxis2": {"anchor": "x2", "matches": "y", "showticklabels": False},
+        "annotations": [
+            {
+                "xref": "paper",
+                "yref": "paper",
+                "x": x,
+                "y": 1.0,
+                "xanchor": "left",
+                "yanchor": "bottom",
+                "text": text,
+                "showarrow": False,
+                "font": {"size": 12},
+            }
+            for x, text in headings
+        ],
+    }
+    return go.Figure(data=traces, layout=layout)
+
+
+def mix_figure(
+    mixes: Mapping[str, Sequence[float]],
+    tiers: Sequence[float],
+    *,
+    title: str = "Leverage mix: share of new notional per tier",
+) -> go.Figure:
+    """Leverage mixes side by side as grouped bars (each mix normalised to sum to one).
+
+    Examples
+    --------
+    >>> fig = mix_figure({"assumed": (3, 1), "calibrated": (1, 1)}, (10, 100))
+    >>> [t.name for t in fig.data], fig.data[0].y.tolist()
+    (['assumed', 'calibrated'], [0.75, 0.25])
+    """
+    labels = [f"{lev:g}x" for lev in tiers]
+    traces: list[dict[str, object]] = []
+    for k, (name, weights) in enumerate(mixes.items()):
+        shares = np.asarray(weights, dtype="float64")
+        if len(shares) != len(labels) or shares.sum() <= 0:
+            msg = f"mix {name!r} needs {len(labels)} non-negative weights, got {tuple(weights)}"
+            raise ValueError(msg)
+        traces.append(
+            {
+                "type": "bar",
+                "x": labels,
+                "y": shares / shares.sum(),
+                "name": name,
+                "marker": {"color": _MIX_COLOURS[k % len(_MIX_COLOURS)]},
+                "hovertemplate": f"{name}<br>%{{x}}: %{{y:.1%}}<extra></extra>",
+            }
+        )
+    return go.Figure(
+        data=traces,
+        layout={
+            "template": DARK_TEMPLATE,
+            "title": {"text": title, "x": 0.01},
+            "height": 380,
+            "margin": {"l": 50, "r": 20, "t": 50, "b": 70},
+            "barmode": "group",
+            "legend": {"orientation": "h", "y": -0.1, "yanchor": "top", "x": 0.0},
+            "yaxis": {"tickformat": ".0%", "title": {"text": "share of new notional"}},
+        },
+    )
+
+
+def reported_table(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`reported_scores` ready to show: sides in words, the margin over the baseline.
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"model": [0.8, 0.4], "baseline": [0.6, 0.5],
+    ...                     "model_beats_baseline": [True, False]}, index=["long", "short"])
+    >>> reported_table(raw)["Margin"].round(2).tolist()
+    [0.2, -0.1]
+    """
+    model = table["model"].astype("float64")
+    baseline = table["baseline"].astype("float64")
+    return pd.DataFrame(
+        {
+            "Model (estimate)": model.to_numpy(),
+            "Naive baseline": baseline.to_numpy(),
+            "Margin": _shown_change((model - baseline).to_numpy()),
+            "Model beats baseline": table["model_beats_baseline"].astype(bool).to_numpy(),
+        },
+        index=pd.Index(
+            [{"long": "Longs", "short": "Shorts"}.get(s, str(s)) for s in table.index], name="Side"
+        ),
+    )
+
+
+def baseline_verdict(table: pd.DataFrame, against: str) -> tuple[str, str]:
+    """Whether the model beats the naive baseline, in one plain sentence.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`reported_scores`.
+    against : str
+        What the liquidations are, for the sentence ("the true simulated liquidations").
+
+    Returns
+    -------
+    sentence : str
+    verdict : {"beats", "mixed", "loses", "unscored"}
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"model": [0.8, 0.4], "baseline": [0.6, 0.5],
+    ...                     "model_beats_baseline": [True, False]}, index=["long", "short"])
+    >>> sentence, verdict = baseline_verdict(raw, "the reported liquidations")
+    >>> verdict
+    'mixed'
+    >>> print(sentence)  # doctest: +NORMALIZE_WHITESPACE
+    The model beats the naive baseline on longs (0.80 vs 0.60) but not on shorts
+    (0.40 vs 0.50), against the reported liquidations.
+    """
+    scored = {
+        side: (float(table.loc[side, "model"]), float(table.loc[side, "baseline"]))
+        for side in ("long", "short")
+    }
+    unscored = [side for side, pair in scored.items() if not np.all(np.isfinite(pair))]
+    if unscored:
+        sides = " and ".join(f"{side}s" for side in unscored)
+        return (
+            f"Cannot tell whether the model beats the naive baseline: {against} hold no "
+            f"variation to rank for {sides} (nothing liquidated, or a constant series).",
+            "unscored",
+        )
+    wins = [side for side, (model, base) in scored.items() if model > base]
+    pairs = {side: f"{model:.2f} vs {base:.2f}" for side, (model, base) in scored.items()}
+    if len(wins) == 2:
+        return (
+            f"The model beats the naive baseline on both sides, against {against}: longs "
+            f"{pairs['long']}, shorts {pairs['short']}.",
+            "beats",
+        )
+    if not wins:
+        return (
+            f"The model does not beat the naive baseline, against {against}: longs "
+            f"{pairs['long']}, shorts {pairs['short']}. Here a rule that knows nothing of "
+            "positions ranks the liquidations as well or better.",
+            "loses",
+        )
+    win, lose = wins[0], "short" if wins[0] == "long" else "long"
+    return (
+        f"The model beats the naive baseline on {win}s ({pairs[win]}) but not on {lose}s "
+        f"({pairs[lose]}), against {against}.",
+        "mixed",
+    )
+
+
+def calibration_table(cal: Calibration, before: str = "Assumed mix") -> pd.DataFrame:
+    """Before/after scores of a calibration, in and out of sample, with the change.
+
+    Examples
+    --------
+    >>> scores = pd.DataFrame({"default mix": [0.5, 0.5], "calibrated mix": [0.7, 0.45]},
+    ...                       index=["fit (first part)", "test (rest)"])
+    >>> cal = Calibration((0.5, 0.5), (10.0, 100.0), pd.Timestamp("2024-01-02", tz="UTC"), scores)
+    >>> calibration_table(cal).round(2).to_dict("index")["Out of sample (the unseen rest)"]
+    {'Assumed mix': 0.5, 'Calibrated mix': 0.45, 'Change': -0.05}
+    """
+    scores = cal.scores
+    return pd.DataFrame(
+        {
+            before: scores["default mix"].to_numpy("float64"),
+            "Calibrated mix": scores["calibrated mix"].to_numpy("float64"),
+            "Change": _shown_change(
+                (scores["calibrated mix"] - scores["default mix"]).to_numpy("float64")
+            ),
+        },
+        index=pd.Index(
+            ["In sample (the fitted part)", "Out of sample (the unseen rest)"], name="Scored on"
+        ),
+    )
+
+
+def overfitting_sentence(cal: Calibration, tolerance: float = 0.01) -> str:
+    """What the calibration's in- and out-of-sample change says, in plain words.
+
+    Examples
+    --------
+    >>> scores = pd.DataFrame({"default mix": [0.5, 0.5], "calibrated mix": [0.7, 0.45]},
+    ...                       index=["fit (first part)", "test (rest)"])
+    >>> cal = Calibration((0.5, 0.5), (10.0, 100.0), pd.Timestamp("2024-01-02", tz="UTC"), scores)
+    >>> overfitting_sentence(cal).split(":")[0]
+    'Overfitting'
+    """
+    fit, test = (cal.scores["calibrated mix"] - cal.scores["default mix"]).to_numpy("float64")
+    if not (np.isfinite(fit) and np.isfinite(test)):
+        return "The calibration cannot be scored: a part of the history holds nothing to rank."
+    in_sample, out_of_sample = _signed(fit), _signed(test)
+    if fit > tolerance and test > tolerance:
+        note = (
+            " It helps less on the unseen part, so some of the in-sample gain is noise."
+            if test < fit / 2
+            else ""
+        )
+        return (
+            f"The calibrated mix helps on the part it was fitted on ({in_sample}) and on the "
+            f"unseen rest ({out_of_sample}), so it carries over.{note}"
+        )
+    if fit > tolerance:
+        return (
+            f"Overfitting: the calibrated mix scores better on the part it was fitted on "
+            f"({in_sample}) but not on the unseen rest ({out_of_sample}); don't trust it beyond "
+            "the history it was fitted to."
+        )
+    if test > tolerance:
+        return (
+            f"The calibrated mix does not help where it was fitted ({in_sample}) but does on the "
+            f"unseen rest ({out_of_sample}): likely luck of this window; don't read much into it."
+        )
+    return (
+        f"Calibration changes little (in sample {in_sample}, out of sample {out_of_sample}): it "
+        "fits dollars, the scores rank bars, and the assumed mix already ranks the bars about "
+        "as well as any mix. The leverage mix is not what limits the estimate here."
     )

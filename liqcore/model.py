@@ -160,7 +160,7 @@ def _side_mask(side: str | np.ndarray) -> np.ndarray:
         return arr
     bad = ~np.isin(arr, ["long", "short"])
     if bad.any():
-        msg = f"side must be 'long' or 'short', got {arr[bad][0]!r}"
+        msg = f"side must be 'long' or 'short', got {arr[bad].tolist()[0]!r}"
         raise ValueError(msg)
     return arr == "long"
 
@@ -212,6 +212,10 @@ class ModelParams:
             raise ValueError(msg)
         if any(lev <= 1 for lev in self.leverage_tiers):
             msg = f"leverage tiers must be above 1x, got {self.leverage_tiers}"
+            raise ValueError(msg)
+        if len(set(self.tier_labels())) < len(self.leverage_tiers):
+            # Per-tier result columns are named by label; a repeated label would overwrite one.
+            msg = f"leverage tiers must be distinct, got {self.tier_labels()}"
             raise ValueError(msg)
         weights = np.asarray(self.tier_weights, dtype="float64")
         if (weights < 0).any() or not np.isfinite(weights).all() or weights.sum() <= 0:

@@ -130,6 +130,7 @@ _CONTROLS: list[Control] = [
     Control("mmr", "float", 0.4, low=0.0, high=5.0),
     Control("split", "choice", "50/50", ("50/50", "Taker flow", "Long/short ratio")),
     Control("opening", "choice", "OI + volume", ("OI + volume", "Rising OI", "Volume")),
+    Control("calib", "bool", False),
     *(
         Control(f"w{label[:-1]}", "float", w, low=0.0, high=1.0)
         for label, w in (("5x", 0.30), ("10x", 0.30), ("25x", 0.20), ("50x", 0.12), ("100x", 0.08))

@@ -298,7 +298,7 @@ def heatmap_figure(
     layout: dict[str, object] = {
         "title": {"text": f"{title}<br><sup>{ESTIMATE_NOTE}</sup>", "x": 0.01},
         "height": 720,
-        "margin": {"l": 60, "r": 90, "t": 70, "b": 30},
+        "margin": {"l": 60, "r": 90, "t": 70, "b": 40},
         "barmode": "stack",
         "bargap": 0,
         "hovermode": "closest",
@@ -322,14 +322,14 @@ def heatmap_figure(
             domain=[0.8, 1],
             anchor="y2",
             tickprefix="$",
-            tickformat=".2~s",
+            exponentformat="B",
             nticks=3,
             title={"text": "liquidation map", "font": {"size": 10}},
         ),
         "yaxis2": _axis(domain=[0.24, 1], anchor="x2", matches="y", showticklabels=False),
         "xaxis3": _axis(domain=[0, 0.79], anchor="y3", matches="x", range=x_range),
         "yaxis3": _axis(
-            domain=[0, 0.2], anchor="x3", title={"text": "OI"}, tickprefix="$", tickformat="~s"
+            domain=[0, 0.2], anchor="x3", title={"text": "OI"}, tickprefix="$", exponentformat="B"
         ),
         "xaxis5": {
             "overlaying": "x2",
@@ -338,7 +338,7 @@ def heatmap_figure(
             "showgrid": False,
             "tickfont": {"size": 9},
             "tickprefix": "$",
-            "tickformat": ".2~s",
+            "exponentformat": "B",
             "nticks": 3,
             "title": {"text": "cumulative", "font": {"size": 10}},
         },
@@ -365,8 +365,8 @@ def heatmap_figure(
         "annotations": [
             {
                 "xref": "paper",
-                "x": 0,
-                "xanchor": "left",
+                "x": 0.79,
+                "xanchor": "right",
                 "yref": "y",
                 "y": price,
                 "yanchor": "bottom",

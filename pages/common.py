@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import streamlit as st
 
+from liqcore.accuracy import Calibration, calibrate
 from liqcore.market import bar_interval, load_market
 from liqcore.model import Estimate, ModelParams, estimate
 from liqcore.simulate import simulate
@@ -245,6 +246,27 @@ def model_params_from_state(time_bins: int = 300, price_bins: int = 240) -> Mode
         time_bins=time_bins,
         price_bins=price_bins,
     )
+
+
+def has_reported_liquidations(market: pd.DataFrame) -> bool:
+    """True when the frame carries realized (reported or, simulated, true) liquidations."""
+    return {"realized_long_usd", "realized_short_usd"} <= set(market.columns)
+
+
+def calibration_for(market: pd.DataFrame, params: ModelParams) -> Calibration:
+    """Leverage mix fitted to the frame's realized liquidations over its last 30 days (cached).
+
+    Raises ValueError (with the reason) when the data cannot be calibrated.
+    """
+    history = market.loc[market.index[-1] - pd.Timedelta(days=30) :]
+    fingerprint = int(pd.util.hash_pandas_object(history, index=True).sum())
+    return _calibration_of(fingerprint, replace(params, time_bins=2, price_bins=2), history)
+
+
+@st.cache_data(max_entries=8, ttl=600, show_spinner="Calibrating the leverage mix…")
+def _calibration_of(fingerprint: int, params: ModelParams, _history: pd.DataFrame) -> Calibration:
+    # ``_history`` is left out of the cache key: ``fingerprint`` stands for it.
+    return calibrate(_history, params)
 
 
 def window(market: pd.DataFrame, timeframe: str) -> tuple[pd.DataFrame, pd.Timestamp, str | None]:

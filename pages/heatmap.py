@@ -115,13 +115,53 @@ def controls() -> tuple[str, str, float, bool, float]:
             bind="query-params",
             help="Rising open interest, traded volume, or both (default).",
         )
-    return timeframe, side, cap, scale == "Log", min_cluster * 1e6
+        st.toggle(
+            "Use calibrated mix",
+            value=default("calib"),
+            key="calib",
+            bind="query-params",
+            help="Fit the leverage-tier weights to the liquidations the data reports (on the "
+            "simulated market: the true ones), on the first 60% of the last 30 days, and "
+            "score the fit on the rest. Needs realized_long_usd / realized_short_usd.",
+        )
+        calibration_box = st.container()
+    return timeframe, side, cap, scale == "Log", min_cluster * 1e6, calibration_box
+
+
+def apply_calibration(market, params: ModelParams, box) -> ModelParams:
+    """The calibrated leverage mix, shown with its fit and test scores, when asked for."""
+    if not st.session_state.get("calib"):
+        return params
+    if not common.has_reported_liquidations(market):
+        box.info(
+            "This data has no reported liquidations (realized_long_usd / realized_short_usd), "
+            "so there is nothing to calibrate against: using the weights above."
+        )
+        return params
+    try:
+        result = common.calibration_for(market, params)
+    except ValueError as exc:
+        box.warning(f"Calibration is not possible here: {exc}. Using the weights above.")
+        return params
+    mix = " · ".join(
+        f"{lev:g}x {w:.0%}" for lev, w in zip(result.tiers, result.weights, strict=True)
+    )
+    box.markdown(f"**Calibrated mix:** {mix} (fitted up to {result.split_time:%Y-%m-%d %H:%M} UTC)")
+    box.dataframe(
+        result.scores.rename_axis("rank correlation with reported liquidations"),
+        column_config={c: st.column_config.NumberColumn(format="%.3f") for c in result.scores},
+    )
+    box.caption(
+        "The test row was not used for fitting: if the calibrated mix wins only in the fit "
+        "row, it is overfitting."
+    )
+    return result.params(params)
 
 
 @st.fragment
 def heatmap_view() -> None:
     """Controls and figure rerun together, without rerunning the rest of the page."""
-    timeframe, side, cap, log_scale, min_usd = controls()
+    timeframe, side, cap, log_scale, min_usd, calibration_box = controls()
     choice = common.data_choice()
     market, notes = common.market_for(choice, timeframe)
     for note in notes:
@@ -131,6 +171,7 @@ def heatmap_view() -> None:
     except ValueError as exc:
         st.error(f"These model assumptions cannot be used: {exc}. Showing the defaults.")
         params = ModelParams(time_bins=300, price_bins=240)
+    params = apply_calibration(market, params, calibration_box)
     history, _, coverage = common.window(market, timeframe)
     if coverage:
         st.info(coverage, icon=":material/history:")
@@ -169,16 +210,18 @@ def heatmap_view() -> None:
     cols[3].metric(
         "At risk within ±2% (est.)",
         format_usd(summary["long_usd_2pct"] + summary["short_usd_2pct"]),
-        f"longs {format_usd(summary['long_usd_2pct'])} · shorts "
-        f"{format_usd(summary['short_usd_2pct'])}",
+        f"L {format_usd(summary['long_usd_2pct'])} · S {format_usd(summary['short_usd_2pct'])}",
         delta_color="off",
+        delta_arrow="off",
+        help="USD of longs (L) a 2% fall and of shorts (S) a 2% rise would liquidate.",
     )
     cols[4].metric(
         "At risk within ±5% (est.)",
         format_usd(summary["long_usd_5pct"] + summary["short_usd_5pct"]),
-        f"longs {format_usd(summary['long_usd_5pct'])} · shorts "
-        f"{format_usd(summary['short_usd_5pct'])}",
+        f"L {format_usd(summary['long_usd_5pct'])} · S {format_usd(summary['short_usd_5pct'])}",
         delta_color="off",
+        delta_arrow="off",
+        help="USD of longs (L) a 5% fall and of shorts (S) a 5% rise would liquidate.",
     )
 
     st.subheader("Magnet zones", anchor=False)

@@ -1,0 +1,364 @@
+"""Accuracy: how good the estimate is, against the simulated truth and reported liquidations.
+
+All scoring, tables and figures come from :mod:`liqcore.accuracy`; this page chooses the
+data, caches at the UI boundary and lays the results out.
+"""
+
+from dataclasses import replace
+
+import pandas as pd
+import streamlit as st
+
+from liqcore import accuracy as acc
+from liqcore.liquidations import realized_source_label
+from liqcore.model import DEFAULT_TIERS, DEFAULT_WEIGHTS, Estimate, ModelParams, estimate
+from liqcore.simulate import SimulatedMarket, simulate
+from liqcore.view_state import CONTROLS, TIMEFRAMES
+from pages import common
+from pages.common import default
+
+common.ensure_app_frame()
+
+#: Days simulated for scoring (at most): 60 days take ~1 s, a year ~3-5 s.
+SIM_DAYS = 60
+#: The last days of that simulation are scored (the days before warm the book up).
+SCORE_DAYS = 14
+GRID = ModelParams(time_bins=300, price_bins=240)
+CHART = {"displaylogo": False}
+MIXES = ("True mix", *common.CROWDS, "Model default")  # the model default = the Heatmap page's
+#: The Heatmap page's labels for where new positions come from (as in pages/common.py).
+OPENING = {"OI + volume": "mix", "Rising OI": "oi", "Volume": "volume"}
+SCORE_FORMAT = st.column_config.NumberColumn(format="%.2f")
+CHANGE_FORMAT = st.column_config.NumberColumn(format="%+.2f")
+
+SimKey = tuple[int, int, float, str, float]
+
+st.title("Accuracy", anchor=False)
+st.caption(
+    "How good is the map? No liquidation-heatmap vendor says; we measure ours. Every score is "
+    "a **rank correlation**: 1 = the estimate puts things in the same order as the truth, "
+    "0 = no better than chance. Ranks, because a map is read for *where* the big levels are, "
+    "and the estimate's dollar scale is itself an assumption."
+)
+
+
+# --------------------------------------------------------------------------- cached data
+
+
+def sim_key(choice: common.DataChoice) -> SimKey:
+    """The sidebar's simulation settings, with the history cut to :data:`SIM_DAYS`."""
+    return choice.seed, min(choice.days, SIM_DAYS), choice.volatility, choice.crowd, choice.bias
+
+
+# st.cache_data (a pickled copy per call), not st.cache_resource: measured on 60 days of
+# 15m bars, pickling the SimulatedMarket (230k cohorts, ~10 MB) takes ~10 ms and unpickling
+# ~5 ms, against ~1 s to simulate; and a copy per caller cannot be mutated under another.
+@st.cache_data(max_entries=2, show_spinner="Simulating a market whose every position is known…")
+def scored_market(
+    seed: int, days: int, volatility: float, crowd: str, bias: float
+) -> SimulatedMarket:
+    """The simulated market with its truth (cohorts), keyed on the sidebar's scalars."""
+    return simulate(
+        days=days,
+        interval=common.SIM_INTERVAL,
+        seed=seed,
+        volatility=volatility,
+        leverage_mix=common.CROWDS[crowd],
+        crowd_bias=bias,
+    )
+
+
+def score_start(sim: SimulatedMarket) -> pd.Timestamp:
+    return sim.market.index[-1] - pd.Timedelta(days=SCORE_DAYS)
+
+
+@st.cache_data(max_entries=8, show_spinner="Estimating…")
+def sim_estimate(key: SimKey, params: ModelParams) -> Estimate:
+    """The estimate of the scored window under some assumptions."""
+    sim = scored_market(*key)
+    return estimate(sim.market, params, start=score_start(sim))
+
+
+@st.cache_data(max_entries=2, show_spinner="Computing the truth…")
+def sim_truth(key: SimKey) -> acc.Truth:
+    """The truth on the scored window's grid (every estimate here shares it: same bins, start)."""
+    sim = scored_market(*key)
+    grid = sim_estimate(key, acc.correct_params(sim, GRID)).heatmap.grid
+    return acc.truth_on(sim, grid)
+
+
+@st.cache_data(max_entries=4, show_spinner="Calibrating the leverage mix…")
+def calibration(history: pd.DataFrame, params: ModelParams) -> acc.Calibration:
+    """Fitted tier weights (``st.cache_data`` hashes the frame itself: a few ms here)."""
+    return acc.calibrate(history, params)
+
+
+def heatmap_params() -> ModelParams:
+    """The Heatmap page's assumptions: the model as the user reads it there."""
+    try:
+        return common.model_params_from_state(GRID.time_bins, GRID.price_bins)
+    except ValueError as exc:
+        st.error(f"The Heatmap page's assumptions cannot be used: {exc}. Using the defaults.")
+        return GRID
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def misspecification_controls(correct: ModelParams, crowd: str) -> ModelParams:
+    """Four assumptions the user can get wrong on purpose; they start at the correct ones."""
+
+    def mix_label(option: str) -> str:
+        weights = {"True mix": correct.tier_weights, "Model default": DEFAULT_WEIGHTS}.get(
+            option, common.CROWDS.get(option)
+        )
+        shares = "/".join(f"{w / sum(weights) * 100:.0f}" for w in weights)
+        name = f"True mix ({crowd})" if option == "True mix" else option
+        return f"{name} · {shares}%"
+
+    cols = st.columns([3, 2, 3, 2.2], vertical_alignment="bottom")
+    mix = cols[0].selectbox(
+        "Assumed leverage mix",
+        MIXES,
+        format_func=mix_label,
+        key="acc_mix",
+        help="Share of new notional at 5x/10x/25x/50x/100x the model assumes.",
+    )
+    mmr = cols[1].number_input(
+        "Assumed maintenance margin (%)",
+        0.0,
+        5.0,
+        value=correct.mmr * 100,
+        step=0.1,
+        format="%.2f",
+        key="acc_mmr",
+        help="The simulation uses 0.40%.",
+    )
+    opening = cols[2].segmented_control(
+        "New positions from",
+        CONTROLS["opening"].options,
+        default=CONTROLS["opening"].default,
+        key="acc_opening",
+        required=True,
+        help="Rising open interest, traded volume, or both (the model's default).",
+    )
+    same_bar = cols[3].toggle(
+        "Same-bar liquidation",
+        value=correct.liquidate_in_opening_bar,
+        key="acc_same_bar",
+        help="May the opening bar's own wick liquidate a new position?",
+    )
+    weights = {"True mix": correct.tier_weights, "Model default": DEFAULT_WEIGHTS}.get(
+        mix, common.CROWDS.get(mix)
+    )
+    return replace(
+        correct,
+        tier_weights=tuple(weights),
+        mmr=mmr / 100,
+        opening=OPENING[opening],
+        liquidate_in_opening_bar=same_bar,
+    )
+
+
+@st.fragment
+def truth_section(choice: common.DataChoice) -> None:
+    """Scores against the simulated truth; the controls rerun only this section."""
+    key = sim_key(choice)
+    sim = scored_market(*key)
+    st.header("Against the simulated truth", anchor=False, divider="orange")
+    shorter = (
+        f" (shorter than the {choice.days}-day history of the other pages, so it is another "
+        "path from the same seed, and this page stays quick)"
+        if choice.days > SIM_DAYS
+        else ""
+    )
+    st.caption(
+        f"A {key[1]}-day simulation with the sidebar's settings{shorter}. Only the **last "
+        f"{SCORE_DAYS} days** are scored; the days before let positions build up. The truth is "
+        "every simulated position; the estimate sees only candles, volume and open interest."
+    )
+    correct = acc.correct_params(sim, GRID)
+    st.markdown("**Mis-specify the model on purpose** to see what the estimate is sensitive to:")
+    yours = misspecification_controls(correct, choice.crowd)
+    truth = sim_truth(key)
+    correct_scores = acc.score_against_truth(sim_estimate(key, correct), truth)
+    yours_est = sim_estimate(key, yours)
+    yours_scores = acc.score_against_truth(yours_est, truth)
+
+    st.dataframe(
+        acc.scenario_table(correct_scores, yours_scores),
+        width="stretch",
+        column_config={
+            "Correctly specified": SCORE_FORMAT,
+            "Your assumptions": SCORE_FORMAT,
+            "Change": CHANGE_FORMAT,
+            "No skill": SCORE_FORMAT,
+        },
+        key="acc_scenarios",
+    )
+    st.caption(
+        f"Correctly specified: {acc.describe_params(correct)}.  \n"
+        f"Your assumptions: {acc.describe_params(yours)}."
+    )
+    if yours == correct:
+        st.info(
+            "These are the correct assumptions. Change one above to see how the scores fall.",
+            icon=":material/tune:",
+        )
+    else:
+        st.info(acc.sensitivity_sentence(correct_scores, yours_scores), icon=":material/tune:")
+
+    fig = acc.book_comparison_figure(
+        truth.heatmap,
+        yours_est.heatmap,
+        sim.market,
+        title=f"True vs estimated book · last {SCORE_DAYS} days · your assumptions",
+        uirevision=str(key),
+    )
+    st.plotly_chart(fig, key="acc_books", config=CHART)
+    st.caption(
+        "Same grid, same colour scale. The estimate's dollars depend on how much of the volume "
+        "it assumes opens positions; the scores compare ranks, which do not."
+    )
+
+
+def baseline_section(
+    realized: pd.DataFrame, market: pd.DataFrame, bars: pd.Index, against: str
+) -> None:
+    """The model's realized liquidations and the naive baseline, against the data's own."""
+    st.header("Model vs a naive baseline", anchor=False, divider="orange")
+    st.caption(
+        f"Rank correlation, bar by bar, of the liquidations the model **estimates** (with the "
+        f"Heatmap page's assumptions) with {against}, over {len(bars):,} bars. The naive "
+        "baseline knows nothing of positions: the wick in the liquidation direction times the "
+        "bar's volume."
+    )
+    table = acc.reported_scores(realized, market, bars)
+    sentence, verdict = acc.baseline_verdict(table, against)
+    show = {"beats": st.success, "loses": st.error}.get(verdict, st.warning)
+    show(sentence, icon=":material/verified:" if verdict == "beats" else ":material/info:")
+    st.dataframe(
+        acc.reported_table(table),
+        column_config={
+            "Model (estimate)": SCORE_FORMAT,
+            "Naive baseline": SCORE_FORMAT,
+            "Margin": CHANGE_FORMAT,
+        },
+        key="acc_baseline",
+    )
+
+
+def calibration_section(
+    history: pd.DataFrame, params: ModelParams, true_mix: tuple[float, ...] | None
+) -> None:
+    """Fit the tier weights on the first part of the history, score on the rest."""
+    st.header("Calibration", anchor=False, divider="orange")
+    # Calibrate over all five tiers, so the stored weights always mean 5x..100x.
+    if tuple(params.leverage_tiers) != DEFAULT_TIERS:
+        params = replace(params, leverage_tiers=DEFAULT_TIERS, tier_weights=DEFAULT_WEIGHTS)
+    try:
+        cal = calibration(history, params)
+    except ValueError as exc:
+        st.info(f"No calibration on this data: {exc}.", icon=":material/info:")
+        return
+    st.session_state["calibrated_weights"] = tuple(float(w) for w in cal.weights)
+    st.caption(
+        "Non-negative least squares finds the leverage mix whose **estimated** liquidations "
+        f"best match the data's, on the history before {cal.split_time:%b %d %H:%M} UTC; it is "
+        "then scored on the rest, which it never saw."
+    )
+    mixes = {"Assumed (Heatmap page)": params.tier_weights, "Calibrated (fitted)": cal.weights}
+    if true_mix is not None:
+        mixes["True (simulated crowd)"] = true_mix
+    left, right = st.columns(2)
+    left.plotly_chart(
+        acc.mix_figure(mixes, cal.tiers), key="acc_mix_chart", config=CHART, width="stretch"
+    )
+    with right:
+        st.dataframe(
+            acc.calibration_table(cal, "Assumed mix"),
+            column_config={
+                "Assumed mix": SCORE_FORMAT,
+                "Calibrated mix": SCORE_FORMAT,
+                "Change": CHANGE_FORMAT,
+            },
+            key="acc_calibration",
+        )
+        st.markdown(acc.overfitting_sentence(cal))
+        if true_mix is not None:
+            st.caption(
+                "The fitted mix is the one that makes *this model's* liquidations match best, "
+                "not the crowd's real mix: the model is simpler than the crowd."
+            )
+        st.caption(
+            ":material/save: Stored for this session: the Heatmap page can use the calibrated mix."
+        )
+
+
+# --------------------------------------------------------------------------- the page
+
+choice = common.data_choice()
+if choice.source == "sim":
+    # The simulated market here is this page's own shorter simulation (with its truth);
+    # loading the sidebar's full year through market_for as well would cost seconds for
+    # a frame this page does not use.
+    st.caption(
+        ":material/database: Simulated market · 15m bars · offline · "
+        f"{min(choice.days, SIM_DAYS)} days simulated for scoring"
+    )
+    key = sim_key(choice)
+    sim = scored_market(*key)
+    truth_section(choice)
+    params = heatmap_params()
+    est = sim_estimate(key, params)
+    bars = est.realized.index[est.heatmap.grid.start_bar :]
+    baseline_section(est.realized, sim.market, bars, "the true simulated liquidations")
+    calibration_section(sim.market, params, sim.leverage_mix)
+else:
+    timeframes = list(TIMEFRAMES)
+    initial = st.session_state.get("tf", default("tf"))
+    timeframe = st.selectbox(
+        "Look back",
+        timeframes,
+        index=timeframes.index(initial) if initial in timeframes else timeframes.index("1w"),
+        key="acc_tf",
+        help="The bars scored (the model also sees a warm-up before them).",
+    )
+    market, notes = common.market_for(choice, timeframe)
+    for note in notes:
+        st.info(note, icon=":material/info:")
+    st.info(
+        "The truth is known only on the simulated market: choose *Simulated market* in the "
+        "sidebar to see the map scored against every true position.",
+        icon=":material/science:",
+    )
+    if not {"realized_long_usd", "realized_short_usd"} <= set(market.columns):
+        st.warning(
+            "This data carries no reported liquidations (`realized_long_usd`, "
+            "`realized_short_usd`), so there is nothing to score the estimate against. Upload "
+            "a CSV with those columns, or use the simulated market.",
+            icon=":material/block:",
+        )
+    else:
+        history, start, coverage = common.window(market, timeframe)
+        if coverage:
+            st.info(coverage, icon=":material/history:")
+        # A source that publishes only recent liquidations says from when its list is
+        # complete; earlier bars would count as "nothing liquidated".
+        covered = market.attrs.get("covered_from")
+        if covered is not None:
+            start = max(start, pd.Timestamp(covered))
+        params = heatmap_params()
+        est = common.cached_estimate(choice, params, timeframe, market)
+        bars = est.realized.loc[start:].index
+        if market.attrs.get("label"):  # the simulated stand-in for data that failed to load
+            against = "the true simulated liquidations"
+        else:
+            against = (
+                f"the liquidations in the data ({realized_source_label(market, choice.source)})"
+            )
+        if len(bars) < 10:
+            st.warning(f"Only {len(bars)} bars to score: look further back.")
+        else:
+            baseline_section(est.realized, history, bars, against)
+            calibration_section(history, params, None)
