@@ -37,6 +37,7 @@ __all__ = [
     "TRUE_LABEL",
     "UNKNOWN_LABEL",
     "agreement",
+    "attach_reported",
     "choose_period",
     "comparison_figure",
     "largest_bars",
@@ -791,3 +792,43 @@ def liquidations_figure(
     return comparison_figure(
         {source_label: per_period}, layout=layout, title=title, uirevision=uirevision
     )
+
+
+def attach_reported(market: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
+    """Add an exchange's reported liquidation events to a market frame, summed per bar.
+
+    ``events`` is what :func:`liqcore.sources.fetch_liquidations` returns (indexed by
+    time, with ``side`` and ``usd``). Bars before ``events.attrs["covered_from"]`` are
+    zero and the frame's ``attrs["covered_from"]`` says from when the numbers are
+    complete, so nothing reads them as "no liquidations" before that.
+
+    Examples
+    --------
+    >>> idx = pd.date_range("2024-01-01", periods=3, freq="1h", tz="UTC", name="time")
+    >>> market = pd.DataFrame({"close": [1.0, 2.0, 3.0]}, index=idx)
+    >>> events = pd.DataFrame({"side": ["long", "short", "long"], "usd": [5.0, 7.0, 1.0]},
+    ...     index=pd.to_datetime(["2024-01-01 01:10", "2024-01-01 01:20", "2024-01-01 02:59"],
+    ...                          utc=True))
+    >>> events.attrs["covered_from"] = pd.Timestamp("2024-01-01 01:00", tz="UTC")
+    >>> out = attach_reported(market, events)
+    >>> out["realized_long_usd"].tolist(), out["realized_short_usd"].tolist()
+    ([0.0, 5.0, 1.0], [0.0, 7.0, 0.0])
+    >>> str(out.attrs["covered_from"])
+    '2024-01-01 01:00:00+00:00'
+    """
+    out = market.copy()
+    bars = (
+        np.searchsorted(
+            market.index.asi8, events.index.as_unit(market.index.unit).asi8, side="right"
+        )
+        - 1
+    )
+    inside = (bars >= 0) & (bars < len(market))
+    for side in ("long", "short"):
+        mask = inside & (events["side"].to_numpy() == side)
+        out[f"realized_{side}_usd"] = np.bincount(
+            bars[mask], weights=events["usd"].to_numpy()[mask], minlength=len(market)
+        ).astype("float64")
+    covered = events.attrs.get("covered_from")
+    out.attrs = {**market.attrs, "covered_from": covered}
+    return out

@@ -1040,7 +1040,7 @@ def _model_cohorts(
 
 
 #: Bars per chunk of cohorts: keeps the working set in cache and memory flat for long histories.
-_CHUNK_BARS = 1 << 16
+_CHUNK_BARS = 1 << 15
 
 
 def estimate(

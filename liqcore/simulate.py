@@ -496,6 +496,7 @@ def _assemble(
         },
         index=index,
     )
+    market.attrs["source"] = "sim"
     return SimulatedMarket(
         market=market,
         cohorts=cohorts,

@@ -75,7 +75,9 @@ class Control:
         """Return the value a URL string stands for, or raise ValueError with the reason."""
         values = [raw] if isinstance(raw, str) else list(raw)
         if self.kind == "multi":
-            items = [part for value in values for part in str(value).split(",") if part != ""]
+            # A list travels as repeated keys (?tiers=5x&tiers=100x), as Streamlit writes it;
+            # a comma-joined value is not read by the widget, so it is refused here too.
+            items = [str(value) for value in values]
             bad = [item for item in items if item not in self.options]
             if bad:
                 msg = f"{bad[0]!r} is not one of {', '.join(self.options)}"
@@ -164,7 +166,7 @@ def clean_query(raw: Mapping[str, str | Sequence[str]]) -> tuple[dict[str, objec
 
     Examples
     --------
-    >>> values, notices = clean_query({"tf": "3d", "cap": "250", "tiers": "5x,100x"})
+    >>> values, notices = clean_query({"tf": "3d", "cap": "250", "tiers": ["5x", "100x"]})
     >>> values
     {'tf': '3d', 'tiers': ('5x', '100x')}
     >>> notices

@@ -17,10 +17,11 @@ import pandas as pd
 import streamlit as st
 
 from liqcore.accuracy import Calibration, calibrate
+from liqcore.liquidations import attach_reported
 from liqcore.market import bar_interval, load_market
 from liqcore.model import Estimate, ModelParams, estimate
 from liqcore.simulate import simulate
-from liqcore.sources import SourceUnavailable, fetch_market
+from liqcore.sources import SourceUnavailable, fetch_liquidations, fetch_market
 from liqcore.view_state import CONTROLS, LEVERAGE_LABELS, SOURCES, TIMEFRAMES, clean_query
 
 #: Leverage mix of the simulated crowd (share of new notional at 5x, 10x, 25x, 50x, 100x).
@@ -142,7 +143,9 @@ def uploaded_market(data: bytes, name: str) -> pd.DataFrame:
     """A market frame from an uploaded CSV/Parquet file (keyed by its content)."""
     buffer = io.BytesIO(data)
     buffer.name = name
-    return load_market(buffer)
+    frame = load_market(buffer)
+    frame.attrs["source"] = "csv"
+    return frame
 
 
 def _simulated(choice: DataChoice) -> pd.DataFrame:
@@ -184,7 +187,7 @@ def load_for(choice: DataChoice, timeframe: str = "1w") -> LoadedMarket:
                 "Simulated market (your file could not be used)",
                 error=f"{upload.name}: {exc}",
             )
-        step = bar_interval(frame)
+        step = _interval_label(bar_interval(frame))
         return LoadedMarket(frame, f"Your file {upload.name} · {len(frame):,} bars of {step}")
     hours = TIMEFRAMES.get(timeframe, 168.0)
     try:
@@ -199,6 +202,15 @@ def load_for(choice: DataChoice, timeframe: str = "1w") -> LoadedMarket:
         return LoadedMarket(
             _stand_in(choice), "Simulated market (live data unavailable)", error=str(exc)
         )
+    notes = list(frame.attrs.get("notes", ()))
+    if choice.source in ("okx", "all"):
+        # OKX publishes its latest liquidation orders: add them per bar, coverage stated.
+        try:
+            frame = attach_reported(
+                frame, exchange_liquidations(choice.source, choice.symbol, hours)
+            )
+        except (SourceUnavailable, ValueError) as exc:
+            notes.append(f"Reported liquidations are not available: {exc}")
     attrs = frame.attrs
     fetched = pd.Timestamp(attrs.get("fetched_at", pd.Timestamp.now(tz="UTC")))
     contributors = ", ".join(attrs.get("contributors", [choice.source]))
@@ -207,7 +219,24 @@ def load_for(choice: DataChoice, timeframe: str = "1w") -> LoadedMarket:
         f"fetched {fetched:%Y-%m-%d %H:%M} UTC"
         + (" · from cache" if attrs.get("from_cache") else "")
     )
-    return LoadedMarket(frame, status, tuple(attrs.get("notes", ())))
+    return LoadedMarket(frame, status, tuple(notes))
+
+
+def _interval_label(step: pd.Timedelta) -> str:
+    """``15m``, ``1h``, ``1d`` rather than pandas' ``0 days 00:15:00``."""
+    seconds = int(step.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+@st.cache_data(max_entries=16, ttl=60, show_spinner=False)
+def exchange_liquidations(exchange: str, symbol: str, hours: float) -> pd.DataFrame:
+    """Exchange-reported liquidation events (OKX), cached about a minute."""
+    return fetch_liquidations(
+        exchange, symbol, pd.Timedelta(hours=2 * hours), base_url=_exchange_base_url()
+    )
 
 
 def market_for(choice: DataChoice, timeframe: str = "1w") -> tuple[pd.DataFrame, list[str]]:
@@ -279,12 +308,13 @@ def window(market: pd.DataFrame, timeframe: str) -> tuple[pd.DataFrame, pd.Times
     end = market.index[-1]
     start = end - pd.Timedelta(hours=hours)
     note = None
-    if start < market.index[0]:
+    # One bar of slack: 365 days of 15m bars span 365 days less one bar.
+    if start < market.index[0] - bar_interval(market):
         note = (
             f"The data covers {(end - market.index[0]).total_seconds() / 3600:.0f} hours, "
             f"less than the {timeframe} timeframe: showing all of it."
         )
-        start = market.index[0]
+    start = max(start, market.index[0])
     # Positions opened before the window still count: give the model up to 30 days before it.
     warm_up = max(pd.Timedelta(days=30), pd.Timedelta(hours=hours) * 0.25)
     return market.loc[max(start - warm_up, market.index[0]) :], start, note
@@ -324,21 +354,7 @@ def show_url_notices() -> None:
     if st.session_state.get("_url_checked"):
         return
     st.session_state["_url_checked"] = True
-    raw = _query_lists()
-    notices: list[str] = []
-    for key, values in list(raw.items()):
-        control = CONTROLS.get(key)
-        if control is not None and control.kind == "multi" and any("," in v for v in values):
-            # clean_query accepts "tiers=5x,100x", but a bound widget reads only repeated
-            # keys and silently drops the comma form: say so instead of staying silent.
-            shown = ",".join(values)
-            example = "&".join(f"{key}={part}" for part in control.options[:2])
-            notices.append(
-                f"Ignored {key}={shown} from the link (list several values as {example}); "
-                f"using the default {', '.join(map(str, control.default))}."
-            )
-            del raw[key]
-    notices += clean_query(raw)[1]
+    notices = clean_query(_query_lists())[1]
     for notice in notices:
         st.toast(notice, icon=":material/link_off:")
         st.session_state.setdefault("_url_notices", []).append(notice)

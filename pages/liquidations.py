@@ -60,6 +60,17 @@ def source_frames(
     """Realized frames to show, by source label: the data's own (if any) first, then the model's."""
     frames = {}
     own = liq.realized_from_market(market)
+    covered = market.attrs.get("covered_from")
+    if own is not None and covered is not None:
+        # Exchange lists are short (OKX: its latest orders): show only what they cover.
+        own = own.loc[pd.Timestamp(covered) :]
+        st.caption(
+            f":material/schedule: {liq.realized_source_label(market, chosen)} covers only "
+            f"since {pd.Timestamp(covered):%Y-%m-%d %H:%M} UTC: the exchange publishes its "
+            "latest liquidation orders, not a history."
+        )
+        if len(own) < 2:
+            own = None
     if own is not None:
         frames[liq.realized_source_label(market, chosen)] = own
     else:
@@ -136,7 +147,7 @@ def liquidations_view() -> None:
     except ValueError as exc:
         st.error(f"These model assumptions cannot be used: {exc}. Showing the defaults.")
         params = ModelParams(time_bins=300, price_bins=240)
-    est = common.cached_estimate(choice, params, lookback)
+    est = common.cached_estimate(choice, params, lookback, market)
     for warning in est.warnings:
         st.warning(warning)
 

@@ -380,8 +380,8 @@ def test_nothing_liquidated_is_said_not_drawn(monkeypatch) -> None:
         market, notes = real_market_for(choice, timeframe)
         return market.assign(realized_long_usd=0.0, realized_short_usd=0.0), notes
 
-    def silent_estimate(choice, params, timeframe):
-        market = common.load_for(choice, timeframe).frame
+    def silent_estimate(choice, params, timeframe, market=None):
+        market = common.load_for(choice, timeframe).frame if market is None else market
         realized = pd.DataFrame({"long_usd": 0.0, "short_usd": 0.0}, index=market.index)
         return SimpleNamespace(realized=realized, warnings=[])
 

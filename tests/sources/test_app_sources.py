@@ -180,3 +180,20 @@ def test_all_exchanges_leaves_out_the_one_that_fails(
     said = " ".join(info.value for info in at.info)
     assert "Bybit" in said or "bybit" in said, said
     assert "All exchanges BTC" in chart_title(heatmap_spec(at))
+
+
+def test_okx_reported_liquidations_are_shown_with_their_coverage(
+    exchange: FakeExchange, open_app: Callable[..., AppTest]
+) -> None:
+    """OKX publishes its latest liquidation orders: the Liquidations page shows them, labelled
+    with the exchange and with how far back they reach, next to the model's estimate."""
+    at = open_app("pages/liquidations.py", days="30")
+    assert not at.exception
+    at.sidebar.selectbox(key="src").set_value("OKX").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert exchange.requests_to("/api/v5/public/liquidation-orders"), "OKX was not asked"
+    captions = " ".join(caption.value for caption in at.caption)
+    assert "Reported by OKX covers only since" in captions
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert "Reported by OKX" in spec
+    assert "Estimate (model)" in spec
