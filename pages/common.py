@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from dataclasses import dataclass, replace
 from urllib.parse import urlencode
 
@@ -32,6 +33,18 @@ CROWDS: dict[str, tuple[float, ...]] = {
 }
 SIM_INTERVAL = "15min"
 FOOTER = "Estimates from public data, not exchange data. Not financial advice."
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>:!~|$&])")
+
+
+def plain(text: object) -> str:
+    """User-supplied text (a file name, a cell, a link value) made inert for Streamlit's markdown.
+
+    Every markdown, HTML and Streamlit directive character (links, images, ``:red[...]``,
+    ``:material/...:``) is backslash-escaped, so it shows as typed and loads nothing.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def ensure_app_frame() -> None:
@@ -185,10 +198,12 @@ def load_for(choice: DataChoice, timeframe: str = "1w") -> LoadedMarket:
             return LoadedMarket(
                 _stand_in(choice),
                 "Simulated market (your file could not be used)",
-                error=f"{upload.name}: {exc}",
+                error=f"{plain(upload.name)}: {plain(exc)}",
             )
         step = _interval_label(bar_interval(frame))
-        return LoadedMarket(frame, f"Your file {upload.name} · {len(frame):,} bars of {step}")
+        return LoadedMarket(
+            frame, f"Your file {plain(upload.name)} · {len(frame):,} bars of {step}"
+        )
     hours = TIMEFRAMES.get(timeframe, 168.0)
     try:
         frame = exchange_market(choice.source, choice.symbol, hours)
@@ -196,11 +211,11 @@ def load_for(choice: DataChoice, timeframe: str = "1w") -> LoadedMarket:
         return LoadedMarket(
             _stand_in(choice),
             "Simulated market (live data unavailable)",
-            error=f"{exc.exchange}: {exc.reason} — {exc.message}",
+            error=f"{exc.exchange}: {exc.reason} — {plain(exc.message)}",
         )
     except ValueError as exc:
         return LoadedMarket(
-            _stand_in(choice), "Simulated market (live data unavailable)", error=str(exc)
+            _stand_in(choice), "Simulated market (live data unavailable)", error=plain(exc)
         )
     notes = list(frame.attrs.get("notes", ()))
     if choice.source in ("okx", "all"):
@@ -210,7 +225,7 @@ def load_for(choice: DataChoice, timeframe: str = "1w") -> LoadedMarket:
                 frame, exchange_liquidations(choice.source, choice.symbol, hours)
             )
         except (SourceUnavailable, ValueError) as exc:
-            notes.append(f"Reported liquidations are not available: {exc}")
+            notes.append(f"Reported liquidations are not available: {plain(exc)}")
     attrs = frame.attrs
     fetched = pd.Timestamp(attrs.get("fetched_at", pd.Timestamp.now(tz="UTC")))
     contributors = ", ".join(attrs.get("contributors", [choice.source]))
@@ -219,7 +234,7 @@ def load_for(choice: DataChoice, timeframe: str = "1w") -> LoadedMarket:
         f"fetched {fetched:%Y-%m-%d %H:%M} UTC"
         + (" · from cache" if attrs.get("from_cache") else "")
     )
-    return LoadedMarket(frame, status, tuple(notes))
+    return LoadedMarket(frame, status, tuple(plain(note) for note in notes))
 
 
 def _interval_label(step: pd.Timedelta) -> str:
@@ -356,7 +371,7 @@ def show_url_notices() -> None:
     st.session_state["_url_checked"] = True
     notices = clean_query(_query_lists())[1]
     for notice in notices:
-        st.toast(notice, icon=":material/link_off:")
+        st.toast(plain(notice), icon=":material/link_off:")
         st.session_state.setdefault("_url_notices", []).append(notice)
 
 

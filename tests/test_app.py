@@ -297,7 +297,8 @@ def test_an_uploaded_csv_is_drawn_and_a_bad_one_is_explained(
     uploader = at.sidebar.file_uploader[0]
     uploader.set_value(("five_days.csv", market_csv(5, seed=3), "text/csv")).run()
     assert_ran(at)
-    assert "Your file five_days.csv · 120 bars" in status_line(at)
+    # User text is escaped for Streamlit's markdown: the underscore shows as typed.
+    assert r"Your file five\_days.csv · 120 bars" in status_line(at)
     spec = heatmap_spec(at)
     assert "Your CSV" in spec["layout"]["title"]["text"]
     # Less history than the week asked for: said, not hidden.
@@ -308,7 +309,7 @@ def test_an_uploaded_csv_is_drawn_and_a_bad_one_is_explained(
     at.sidebar.file_uploader[0].set_value(("twenty_days.csv", market_csv(20, seed=4), "text/csv"))
     at.run()
     assert_ran(at)
-    assert "twenty_days.csv · 480 bars" in status_line(at)
+    assert r"twenty\_days.csv · 480 bars" in status_line(at)
     assert trace(heatmap_spec(at), "candlestick")["x"] != first
 
     at.sidebar.file_uploader[0].set_value(("bad.csv", b"time,open\n2024-01-01,1\n", "text/csv"))
@@ -320,3 +321,11 @@ def test_an_uploaded_csv_is_drawn_and_a_bad_one_is_explained(
     assert "Showing the simulated market instead" in errors[0]
     assert "your file could not be used" in status_line(at)
     assert SIM_30_DAYS in heatmap_spec(at)["layout"]["title"]["text"]
+
+    # A file name or cell that is markdown/HTML is shown as typed: no link, image or tag.
+    hostile = "![x](http://example.invalid/x.png)<b>:red[b]</b>.csv"
+    at.sidebar.file_uploader[0].set_value((hostile, b"time,open\n<i>x</i>,1\n", "text/csv"))
+    at.run()
+    assert_ran(at)
+    error = at.error[0].value
+    assert r"\!\[x\](http\://example.invalid/x.png)\<b\>\:red\[b\]\</b\>.csv" in error
