@@ -86,7 +86,9 @@ async def _wait_rerun(page, since_ms: float, timeout_ms: float, light: bool) -> 
         await page.wait_for_function(DRAWN, timeout=timeout_ms)
 
 
-async def _session(browser, url: str, seconds: float, seed: int, out: dict, light: bool) -> None:
+async def _session(
+    browser, url: str, seconds: float, seed: int, out: dict, light: bool, pause: float = 1.0
+) -> None:
     rng = random.Random(seed)
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
     if light:
@@ -126,14 +128,108 @@ async def _session(browser, url: str, seconds: float, seed: int, out: dict, ligh
             if await page.locator("[data-testid=stException]").count():
                 out["errors"].append(f"session {seed}: exception shown after {action}")
                 break
-            await page.wait_for_timeout(rng.uniform(300, 1200))  # a person's pause
+            await page.wait_for_timeout(rng.uniform(0.5, 1.5) * pause * 1000)  # a person's pause
     except Exception as exc:  # a session failing is a result, not a crash of the bench
         out["errors"].append(f"session {seed}: {type(exc).__name__}: {str(exc)[:160]}")
     finally:
         await context.close()
 
 
-async def _run(url: str, sessions: int, seconds: float, pid: int, light: bool) -> dict:
+def _state(widget_id: str, kind: str, value: object):
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    state = WidgetState(id=widget_id)
+    if kind == "double":
+        state.double_array_value.data.extend(value)
+    else:
+        state.string_array_value.data.extend(value)
+    return state
+
+
+async def _protocol_session(url: str, seconds: float, seed: int, out: dict, pause: float) -> None:
+    """One visitor speaking Streamlit's own websocket protocol, as its frontend does: a rerun
+    request carrying every widget's value, then messages until the script has finished."""
+    import websockets
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    rng = random.Random(seed)
+    ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
+    states: dict[str, object] = {}
+
+    fragments: dict[str, str] = {}  # widget id -> id of the st.fragment it lives in
+
+    async def rerun(ws, fragment: str = "") -> dict[str, str]:
+        message = BackMsg()
+        message.rerun_script.page_name = "heatmap"
+        message.rerun_script.widget_states.widgets.extend(states.values())
+        # A widget inside an st.fragment reruns only that fragment, as in a browser.
+        message.rerun_script.fragment_id = fragment
+        await ws.send(message.SerializeToString())
+        widgets: dict[str, str] = {}
+        while True:
+            reply = ForwardMsg()
+            reply.ParseFromString(await asyncio.wait_for(ws.recv(), timeout=120))
+            kind = reply.WhichOneof("type")
+            if kind == "delta" and reply.delta.WhichOneof("type") == "new_element":
+                element = reply.delta.new_element
+                name = element.WhichOneof("type")
+                if name == "exception":
+                    out["errors"].append(f"session {seed}: {element.exception.message[:160]}")
+                proto = getattr(element, name)
+                if getattr(proto, "id", "") and getattr(proto, "label", ""):
+                    widgets[proto.label] = proto.id
+                    fragments[proto.id] = reply.delta.fragment_id
+            if kind == "script_finished" and reply.script_finished in (0, 3):
+                return widgets
+
+    try:
+        async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None) as ws:
+            start = time.perf_counter()
+            ids = await rerun(ws)
+            out["loads"].append(time.perf_counter() - start)
+            moves = {
+                "cap": (
+                    "Colour cap (percentile)",
+                    "double",
+                    lambda: [rng.choice([95.0, 97.5, 99.0, 100.0])],
+                ),
+                "side": ("Side", "string", lambda: [rng.choice(["Both", "Longs", "Shorts"])]),
+                "tiers": (
+                    "Leverage tiers",
+                    "string",
+                    lambda: rng.choice(
+                        [
+                            ["5x", "10x", "25x", "50x", "100x"],
+                            ["5x", "10x", "25x", "50x"],
+                            ["25x", "50x", "100x"],
+                        ]
+                    ),
+                ),
+                "timeframe": ("Timeframe", "string", lambda: [rng.choice(["3d", "1w", "2w"])]),
+            }
+            stop = time.perf_counter() + seconds
+            while time.perf_counter() < stop:
+                label, kind, value = moves[rng.choice(list(moves))]
+                states[ids[label]] = _state(ids[label], kind, value())
+                t0 = time.perf_counter()
+                ids.update(await rerun(ws, fragments.get(ids[label], "")))
+                out["reruns"].append(time.perf_counter() - t0)
+                await asyncio.sleep(rng.uniform(0.5, 1.5) * pause)
+    except Exception as exc:  # a session failing is a result, not a crash of the bench
+        out["errors"].append(f"session {seed}: {type(exc).__name__}: {str(exc)[:160]}")
+
+
+async def _run(
+    url: str,
+    sessions: int,
+    seconds: float,
+    pid: int,
+    light: bool,
+    pause: float,
+    stagger: float,
+    client: str = "browser",
+) -> dict:
     from playwright.async_api import async_playwright
 
     out: dict = {"loads": [], "reruns": [], "errors": [], "rss": []}
@@ -143,6 +239,21 @@ async def _run(url: str, sessions: int, seconds: float, pid: int, light: bool) -
         while True:
             out["rss"].append((round(time.perf_counter() - t0, 1), round(_rss_mb(pid), 1)))
             await asyncio.sleep(1.0)
+
+    if client == "protocol":
+        warm: dict = {"loads": [], "reruns": [], "errors": [], "rss": []}
+        await _protocol_session(url, 0, -1, warm, pause)
+        out["warm_up_load_s"] = round(warm["loads"][0], 2) if warm["loads"] else None
+        out["errors"] += warm["errors"]
+        sampler = asyncio.create_task(sample())
+
+        async def visitor(i: int) -> None:
+            await asyncio.sleep(i * stagger)
+            await _protocol_session(url, seconds, i, out, pause)
+
+        await asyncio.gather(*(visitor(i) for i in range(sessions)))
+        sampler.cancel()
+        return out
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(
@@ -160,9 +271,13 @@ async def _run(url: str, sessions: int, seconds: float, pid: int, light: bool) -
         out["warm_up_load_s"] = round(warm["loads"][0], 2) if warm["loads"] else None
         out["errors"] += warm["errors"]
         sampler = asyncio.create_task(sample())
-        await asyncio.gather(
-            *(_session(browser, url, seconds, i, out, light) for i in range(sessions))
-        )
+
+        async def joined(i: int) -> None:
+            # Visitors arrive one after another, not in the same millisecond.
+            await asyncio.sleep(i * stagger)
+            await _session(browser, url, seconds, i, out, light, pause)
+
+        await asyncio.gather(*(joined(i) for i in range(sessions)))
         sampler.cancel()
         await browser.close()
     return out
@@ -172,6 +287,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument(
+        "--client",
+        choices=["browser", "protocol"],
+        default="browser",
+        help="browser: Playwright contexts in Chromium; protocol: Streamlit's websocket "
+        "protocol spoken directly (the server's load without twenty browsers' CPU)",
+    )
+    parser.add_argument("--pause", type=float, default=3.0, help="mean seconds between moves")
+    parser.add_argument("--stagger", type=float, default=2.0, help="seconds between arrivals")
     parser.add_argument(
         "--draw",
         action="store_true",
@@ -205,7 +329,18 @@ def main() -> None:
                     break
             except OSError:
                 time.sleep(0.2)
-        out = asyncio.run(_run(url, args.sessions, args.seconds, server.pid, not args.draw))
+        out = asyncio.run(
+            _run(
+                url,
+                args.sessions,
+                args.seconds,
+                server.pid,
+                not args.draw,
+                args.pause,
+                args.stagger,
+                args.client,
+            )
+        )
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -216,6 +351,8 @@ def main() -> None:
         return values[min(int(q * len(values)), len(values) - 1)] if values else float("nan")
 
     mode = "charts drawn" if args.draw else "plotly.js skipped in the browsers"
+    if args.client == "protocol":
+        mode = "websocket protocol clients"
     print(f"sessions {args.sessions}, {args.seconds:.0f} s of slider moves each ({mode})")
     print(f"warm-up first load: {out['warm_up_load_s']} s")
     if loads:
