@@ -15,15 +15,16 @@ from the app issue, default Heatmap view:
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.server import running_app  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 
 
@@ -64,43 +65,10 @@ def rerun_times(repeat: int) -> dict[str, object]:
     return results
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def first_load() -> dict[str, object]:
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "streamlit_app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.2)
+    with running_app() as (url, _):
         results: dict[str, object] = {}
         with sync_playwright() as p:
             browser = p.chromium.launch(
@@ -126,9 +94,6 @@ def first_load() -> dict[str, object]:
                 context.close()
             browser.close()
         return results
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def main() -> None:

@@ -19,15 +19,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.server import running_app  # noqa: E402
+
 CHROMIUM = "/usr/bin/chromium"
 DRAWN = (
     "() => [...document.querySelectorAll('.js-plotly-plot')]"
@@ -49,12 +50,6 @@ RERUN_DONE = """(t0) => {
   const started = runs.findIndex(([t, s]) => t >= t0 && s === 'running');
   return started >= 0 && runs.slice(started).some(([t, s]) => s === 'notRunning');
 }"""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _rss_mb(pid: int) -> float:
@@ -302,33 +297,7 @@ def main() -> None:
         help="let every session load plotly.js and draw the chart (needs many cores)",
     )
     args = parser.parse_args()
-    port = _free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "streamlit_app.py"),
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.2)
+    with running_app() as (url, server):
         out = asyncio.run(
             _run(
                 url,
@@ -341,9 +310,6 @@ def main() -> None:
                 args.client,
             )
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     reruns = sorted(out["reruns"])
     loads = sorted(out["loads"])
 
