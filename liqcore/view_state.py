@@ -140,6 +140,7 @@ _CONTROLS: list[Control] = [
     # Liquidations page.
     Control("period", "choice", "1h", ("15m", "1h", "4h", "1d")),
     Control("bars", "choice", "Mirrored", ("Mirrored", "Side by side")),
+    Control("back", "choice", "1w", tuple(TIMEFRAMES)),
     # Learn page: the calculator.
     Control("entry", "float", 60_000.0, low=0.0001, high=10_000_000.0),
     Control("lev", "float", 10.0, low=1.0, high=200.0),

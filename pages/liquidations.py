@@ -20,7 +20,7 @@ st.caption(
 
 
 def controls() -> tuple[str, str, str]:
-    """Period, bar layout (both bound to the URL) and how far to look back."""
+    """Period, bar layout and how far to look back, all bound to the URL."""
     cols = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
     period = cols[0].segmented_control(
         "Period",
@@ -40,14 +40,12 @@ def controls() -> tuple[str, str, str]:
         required=True,
         help="Mirrored: longs below zero, shorts above. Side by side: both upwards.",
     )
-    # Start from the Heatmap page's timeframe when it is known, so both pages show one window.
-    timeframes = list(TIMEFRAMES)
-    initial = st.session_state.get("tf", default("tf"))
     lookback = cols[2].selectbox(
         "Look back",
-        timeframes,
-        index=timeframes.index(initial) if initial in timeframes else timeframes.index("1w"),
-        key="liq_tf",
+        list(TIMEFRAMES),
+        index=list(TIMEFRAMES).index(default("back")),
+        key="back",
+        bind="query-params",
     )
     with cols[3]:
         common.share_view()

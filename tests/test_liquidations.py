@@ -339,19 +339,20 @@ def test_changing_the_period_changes_the_bars() -> None:
 
 
 def test_period_is_restored_from_the_link() -> None:
-    at = _page(period="4h", bars="Side by side")
+    at = _page(period="4h", bars="Side by side", back="3d")
     assert not at.exception
     assert at.segmented_control(key="period").value == "4h"
     assert at.segmented_control(key="bars").value == "Side by side"
+    assert at.selectbox(key="back").value == "3d"
     assert "per 4h" in _figure(at)["layout"]["title"]["text"]
 
 
 def test_long_lookback_coarsens_and_short_one_still_reads() -> None:
     at = _page()
-    at.selectbox(key="liq_tf").set_value("1y").run()
+    at.selectbox(key="back").set_value("1y").run()
     assert not at.exception
     assert any("showing 1d periods instead" in info.value for info in at.info)
-    at.selectbox(key="liq_tf").set_value("12h")
+    at.selectbox(key="back").set_value("12h")
     at.segmented_control(key="period").set_value("1d").run()
     assert not at.exception
     assert any("Not enough bars" in info.value for info in at.info)
