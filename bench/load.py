@@ -153,6 +153,7 @@ async def _protocol_session(url: str, seconds: float, seed: int, out: dict, paus
     states: dict[str, object] = {}
 
     fragments: dict[str, str] = {}  # widget id -> id of the st.fragment it lives in
+    seen: set[str] = set()  # hashes of large messages this client holds, as a browser caches them
 
     async def rerun(ws, fragment: str = "") -> dict[str, str]:
         message = BackMsg()
@@ -160,12 +161,15 @@ async def _protocol_session(url: str, seconds: float, seed: int, out: dict, paus
         message.rerun_script.widget_states.widgets.extend(states.values())
         # A widget inside an st.fragment reruns only that fragment, as in a browser.
         message.rerun_script.fragment_id = fragment
+        message.rerun_script.cached_message_hashes.extend(seen)
         await ws.send(message.SerializeToString())
         widgets: dict[str, str] = {}
         while True:
             reply = ForwardMsg()
             reply.ParseFromString(await asyncio.wait_for(ws.recv(), timeout=120))
             kind = reply.WhichOneof("type")
+            if reply.metadata.cacheable and reply.hash:
+                seen.add(reply.hash)
             if kind == "delta" and reply.delta.WhichOneof("type") == "new_element":
                 element = reply.delta.new_element
                 name = element.WhichOneof("type")

@@ -9,6 +9,7 @@ per heatmap column so the payload stays near the plot's pixel size.
 
 from __future__ import annotations
 
+import json
 from typing import Literal
 
 import numpy as np
@@ -20,6 +21,7 @@ from liqcore.model import Estimate, Grid
 __all__ = [
     "HEAT_COLORSCALE",
     "TIER_COLORS",
+    "FrozenFigure",
     "book_summary",
     "column_candles",
     "format_usd",
@@ -474,3 +476,38 @@ def _open_interest_traces(
             }
         )
     return traces
+
+
+class FrozenFigure(go.Figure):
+    """A figure whose JSON-ready form was computed once (and may come from a cache).
+
+    ``st.plotly_chart`` turns every figure into a dict and then into JSON on each
+    rerun; for the heatmap that is ~50 ms of deep copies and base64 encoding per
+    slider move. A frozen figure hands over its finished dict instead.
+
+    Examples
+    --------
+    >>> frozen = FrozenFigure.of(go.Figure(go.Scatter(x=[1, 2], y=[3, 4])))
+    >>> frozen.to_dict()["data"][0]["type"]
+    'scatter'
+    """
+
+    def __init__(self, spec: dict[str, object]) -> None:
+        super().__init__()
+        self._spec = spec
+
+    @classmethod
+    def of(cls, figure: go.Figure) -> FrozenFigure:
+        """Freeze a figure: arrays become plotly's base64 typed arrays, once."""
+        return cls(json.loads(figure.to_json()))
+
+    @property
+    def spec(self) -> dict[str, object]:
+        """The JSON-ready dict (picklable, for caches)."""
+        return self._spec
+
+    def to_dict(self) -> dict[str, object]:
+        return self._spec
+
+    def to_plotly_json(self) -> dict[str, object]:
+        return self._spec

@@ -24,6 +24,7 @@ from liqcore.model import Estimate, ModelParams, estimate
 from liqcore.simulate import simulate
 from liqcore.sources import SourceUnavailable, fetch_liquidations, fetch_market
 from liqcore.view_state import CONTROLS, LEVERAGE_LABELS, SOURCES, TIMEFRAMES, clean_query
+from liqcore.views import FrozenFigure, heatmap_figure
 
 #: Leverage mix of the simulated crowd (share of new notional at 5x, 10x, 25x, 50x, 100x).
 CROWDS: dict[str, tuple[float, ...]] = {
@@ -354,6 +355,36 @@ def cached_estimate(
     history, start, _ = window(market, timeframe)
     fingerprint = int(pd.util.hash_pandas_object(history, index=True).sum())
     return _estimate_of(fingerprint, params, start, history)
+
+
+def cached_heatmap_figure(
+    est: Estimate,
+    history: pd.DataFrame,
+    params: ModelParams,
+    **view: object,
+) -> FrozenFigure:
+    """The heatmap figure for an estimate and view settings, built and encoded once (cached).
+
+    Keyed on a hash of the data, the assumptions and the view (side, cap, scale, title):
+    a rerun that changes none of them reuses the finished JSON instead of rebuilding it.
+    """
+    fingerprint = int(pd.util.hash_pandas_object(history, index=True).sum())
+    key = tuple(sorted((name, str(value)) for name, value in view.items()))
+    return FrozenFigure(_heatmap_spec(fingerprint, params, key, est, history, view))
+
+
+@st.cache_data(max_entries=32, ttl=60, show_spinner=False)
+def _heatmap_spec(
+    fingerprint: int,
+    params: ModelParams,
+    key: tuple,
+    _est: Estimate,
+    _history: pd.DataFrame,
+    _view: dict[str, object],
+) -> dict[str, object]:
+    # The underscored arguments are left out of the key: fingerprint, params and key stand
+    # for them.
+    return FrozenFigure.of(heatmap_figure(_est, _history, **_view)).spec
 
 
 @st.cache_data(max_entries=16, ttl=60, show_spinner=False)

@@ -4,7 +4,7 @@ import streamlit as st
 
 from liqcore.model import ModelParams
 from liqcore.view_state import CONTROLS, LEVERAGE_LABELS, TIMEFRAMES
-from liqcore.views import book_summary, format_usd, heatmap_figure, magnet_table
+from liqcore.views import book_summary, format_usd, magnet_table
 from pages import common
 from pages.common import default
 
@@ -178,9 +178,10 @@ def heatmap_view() -> None:
     est = common.cached_estimate(choice, params, timeframe, market)
     for warning in est.warnings:
         st.warning(warning)
-    fig = heatmap_figure(
+    fig = common.cached_heatmap_figure(
         est,
         history,
+        params,
         side=side,
         cap_percentile=cap,
         log_scale=log_scale,
