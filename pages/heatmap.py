@@ -245,7 +245,7 @@ def heatmap_view() -> None:
         )
     st.download_button(
         "Download the levels (CSV)",
-        est.levels.to_csv(index=False).encode(),
+        lambda: est.levels.to_csv(index=False).encode(),  # built only when clicked
         file_name=f"liquidation_levels_{choice.source}_{timeframe}.csv",
         mime="text/csv",
         icon=":material/download:",
