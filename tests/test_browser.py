@@ -240,3 +240,21 @@ def test_the_other_pages_load_and_draw(page: Any, server: str, path: str, title:
     assert drawn and all(chart["types"] for chart in drawn), drawn
     print(f"\n{path}: {len(drawn)} charts, traces {sorted({t for c in drawn for t in c['types']})}")
     screenshot(page, path.strip("/") or "learn")
+
+
+def test_a_file_above_the_upload_cap_is_refused_politely(
+    page: Any, server: str, tmp_path: Path
+) -> None:
+    """The cap in .streamlit/config.toml (50 MB) is enforced in the browser with a message;
+    the app keeps running on the simulated market."""
+    big = tmp_path / "too_big.csv"
+    with big.open("wb") as handle:
+        handle.write(b"time,open,high,low,close,volume,open_interest\n")
+        handle.truncate(51 * 1024 * 1024)  # sparse: 51 MB without writing them
+    page.goto(f"{server}/heatmap?src=CSV+upload")
+    wait_until_idle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(big))
+    refusal = page.get_by_text(re.compile(r"(must be|larger than|exceeds).*50", re.IGNORECASE))
+    refusal.first.wait_for()
+    assert_no_exception(page)
+    screenshot(page, "upload_too_big")
