@@ -33,6 +33,7 @@ import plotly.graph_objects as go
 from liqcore.liquidations import liquidations_by_period, realized_from_market
 from liqcore.market import bar_interval
 from liqcore.model import Estimate, ModelParams, estimate, liquidation_price
+from liqcore.orderbook import sweep
 from liqcore.simulate import SimulatedMarket
 from liqcore.views import (
     DARK_TEMPLATE,
@@ -710,52 +711,6 @@ def annotated_heatmap_figure(
 # ---------------------------------------------------------------------------
 # 4. Magnet zones and cascades
 # ---------------------------------------------------------------------------
-
-
-def sweep(levels: pd.DataFrame, price: float, move_pct: float) -> dict[str, float | str | None]:
-    """USD liquidated if price moves by ``move_pct`` percent (an estimate when levels are).
-
-    A fall reaches every long level from the current price down to the target, so the
-    answer is ``cum_long_usd`` at the deepest bin reached; a rise, ``cum_short_usd`` at
-    the highest. A level counts as reached when the target passes its bin centre.
-
-    Parameters
-    ----------
-    levels : DataFrame
-        A levels frame (:func:`liqcore.model.levels_frame`, e.g. ``Estimate.levels``).
-    price : float
-        The price the levels frame was built at (``Estimate.price``).
-    move_pct : float
-        Signed move in percent (−5 = a 5% fall).
-
-    Returns
-    -------
-    dict
-        ``target`` (price after the move), ``side`` ("long" for a fall, "short" for a
-        rise, None for no move) and ``usd`` (USD liquidated).
-
-    Examples
-    --------
-    >>> from liqcore.model import levels_frame
-    >>> edges = np.array([90.0, 95, 100, 105, 110])
-    >>> lv = levels_frame(np.array([[1.0, 2, 0, 0]]), np.array([[0.0, 0, 3, 4]]), edges,
-    ...                   100.0, ["10x"])
-    >>> sweep(lv, 100.0, -4)["usd"], sweep(lv, 100.0, -10)["usd"], sweep(lv, 100.0, 9)["usd"]
-    (2.0, 3.0, 7.0)
-    """
-    if not np.isfinite(move_pct) or move_pct <= -100:
-        msg = f"move_pct must be a finite move above -100%, got {move_pct}"
-        raise ValueError(msg)
-    target = price * (1.0 + move_pct / 100.0)
-    centres = levels["price"].to_numpy()
-    if move_pct < 0:
-        side, reached = "long", levels["cum_long_usd"].to_numpy()[centres >= target]
-    elif move_pct > 0:
-        side, reached = "short", levels["cum_short_usd"].to_numpy()[centres <= target]
-    else:
-        return {"target": float(target), "side": None, "usd": 0.0}
-    usd = float(reached.max()) if reached.size else 0.0
-    return {"target": float(target), "side": side, "usd": usd}
 
 
 def cascade(
