@@ -36,9 +36,9 @@ def recorded_label(exchange_name: str) -> str:
 def recorded_per_period(bars: pd.DataFrame, price: pd.Series | None = None) -> pd.DataFrame:
     """The recorded periods to draw, shaped as :func:`~liqcore.liquidations.liquidations_by_period`.
 
-    Periods with nothing recorded (``covered`` 0 and no event) are left out; ``price``
-    is the last close in each period (``price``'s bars placed onto the periods), NaN
-    where ``price`` has no bar.
+    Every period of ``bars`` stays, so the price runs on through a gap; periods with
+    nothing recorded keep NaN amounts (no bar: unknown, not zero). ``price`` is the last
+    close in each period (``price``'s bars placed onto the periods), NaN where it has none.
 
     Examples
     --------
@@ -51,22 +51,21 @@ def recorded_per_period(bars: pd.DataFrame, price: pd.Series | None = None) -> p
                                total_usd  price  covered
     time
     2024-01-01 00:00:00+00:00        3.0   11.0      1.0
+    2024-01-01 01:00:00+00:00        NaN   13.0      0.0
     2024-01-01 02:00:00+00:00        5.0   15.0      0.5
     """
-    known = bars[bars["long_usd"].notna()].copy()
-    if price is not None and len(price) and len(known):
+    out = bars.copy()
+    out["price"] = np.nan
+    if price is not None and len(price) and len(bars):
         step = bars.index[1] - bars.index[0] if len(bars) > 1 else pd.Timedelta(days=1)
-        slots = (
-            np.searchsorted(bars.index.asi8, price.index.as_unit(bars.index.unit).asi8, "right") - 1
-        )
+        stamps = price.index.as_unit(bars.index.unit).asi8
+        slots = np.searchsorted(bars.index.asi8, stamps, "right") - 1
         inside = (slots >= 0) & (price.index < bars.index[-1] + step)
         last = pd.Series(price.to_numpy()[inside], index=bars.index[slots[inside]])
         last = last[~last.index.duplicated(keep="last")]
-        known["price"] = last.reindex(known.index).to_numpy(dtype="float64")
-    else:
-        known["price"] = np.nan
-    known["bars"] = 1
-    return known
+        out["price"] = last.reindex(bars.index).to_numpy(dtype="float64")
+    out["bars"] = 1
+    return out
 
 
 def gaps(
@@ -111,7 +110,7 @@ def recorded_figure(
     title: str = "Recorded liquidations",
     uirevision: str = "recorded",
 ) -> go.Figure:
-    """Recorded bars (first row) beside other sources, the unrecorded spans shaded.
+    """Recorded bars (first row) above other sources, the unrecorded spans shaded.
 
     Parameters
     ----------
@@ -119,7 +118,7 @@ def recorded_figure(
         Source label -> per-period frame; the recorded one first
         (:func:`recorded_per_period`).
     not_recorded : list of (start, end)
-        Spans with no recording (:func:`gaps`), shaded over every row and labelled.
+        Spans with no recording (:func:`gaps`), shaded on the recorded row and labelled.
 
     Examples
     --------
@@ -131,6 +130,10 @@ def recorded_figure(
     ('rgba(160, 160, 175, 0.16)', 'not recorded')
     """
     fig = comparison_figure(by_source, layout=layout, title=title, uirevision=uirevision)
+    for trace in fig.data:
+        # The recorded row's bars (first row, y axis "y"): a NaN amount is a gap, not "$nan".
+        if trace.type == "bar" and trace.yaxis == "y" and trace.hovertext is not None:
+            trace.hovertext = ["not recorded" if h == "$nan" else h for h in trace.hovertext]
     shapes = []
     notes = []
     for start, end in not_recorded:
@@ -139,7 +142,7 @@ def recorded_figure(
             {
                 "type": "rect",
                 "xref": "x",
-                "yref": "paper",
+                "yref": "y domain",  # the recorded row only: the estimate has no gaps
                 "x0": x0,
                 "x1": x1,
                 "y0": 0,
@@ -156,7 +159,7 @@ def recorded_figure(
                 "xref": "x",
                 "xanchor": "left",
                 "y": 0.0,
-                "yref": "paper",
+                "yref": "y domain",
                 "yanchor": "bottom",
                 "showarrow": False,
                 "font": {"size": 11, "color": "#9a9daa"},

@@ -113,14 +113,17 @@ def test_recorded_liquidations_are_drawn_with_their_coverage_beside_the_estimate
     first = spec["data"][0]
     assert first["name"] == "Longs liquidated"
     longs = -values(first["y"]).astype("float64")
-    assert longs.sum() == pytest.approx(280_000.0)
-    # Only recorded periods are drawn: none of the bars falls inside a shaded gap.
+    assert np.nansum(longs) == pytest.approx(280_000.0)
+    # Inside a gap there is no bar (NaN: unknown), never a zero bar; the price runs on.
     x = pd.to_datetime(first["x"])
+    hover = np.asarray(first["hovertext"])
     for shade in shades:
         inside = (x >= pd.Timestamp(shade["x0"])) & (
             x < pd.Timestamp(shade["x1"]) - pd.Timedelta("1h")
         )
-        assert not inside.any()
+        assert inside.any() and np.isnan(longs[inside]).all()
+        assert set(hover[inside]) == {"not recorded"}
+    assert np.isfinite(values(spec["data"][2]["y"])).all()
     captions = " ".join(c.value for c in at.caption)
     assert "of the window (grey: not recorded, unknown rather than zero)" in captions
     assert "Not recording now" in captions
