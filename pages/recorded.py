@@ -19,7 +19,7 @@ from liqcore import liquidations as liq
 from liqcore.record import NO_FEED, StoreLocked, feed, open_store
 from liqcore.record.background import BackgroundRecorders
 from liqcore.record.figure import gaps, recorded_figure, recorded_label, recorded_per_period
-from liqcore.record.store import LiquidationStore
+from liqcore.record.store import LiquidationStore, default_db_path
 from liqcore.view_state import SOURCES, TIMEFRAMES
 from liqcore.views import format_usd
 from pages import common
@@ -43,16 +43,28 @@ def _okx_rest_url() -> str | None:
     return base.get("okx") if isinstance(base, dict) else base
 
 
-@st.cache_resource(show_spinner=False)
+def _db_path() -> str:
+    return str(default_db_path())
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _recordings(path: str) -> LiquidationStore:
+    return open_store(path)
+
+
 def recordings() -> LiquidationStore:
     """The server's one connection to the recordings file (``LIQSTUDIO_RECORD_DB`` or default)."""
-    return open_store()
+    return _recordings(_db_path())
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _background_recorders(path: str) -> BackgroundRecorders:
+    return BackgroundRecorders(_recordings(path), urls=_record_urls(), rest_url=_okx_rest_url())
+
+
 def background_recorders() -> BackgroundRecorders:
-    """The server's recorders, shared by every viewer; stopped cleanly at exit."""
-    return BackgroundRecorders(recordings(), urls=_record_urls(), rest_url=_okx_rest_url())
+    """The server's recorders (one set per recordings file), shared by every viewer."""
+    return _background_recorders(_db_path())
 
 
 def _toggle_key(exchange: str, symbol: str) -> str:

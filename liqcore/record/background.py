@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass
 
 from liqcore.record import recorder_for
+from liqcore.record.feeds import _base
 from liqcore.record.recorder import Recorder
 from liqcore.record.store import LiquidationStore
 
@@ -75,7 +76,7 @@ class BackgroundRecorders:
         ValueError, requests.RequestException
             As :func:`liqcore.record.recorder_for`.
         """
-        key = (exchange, symbol.upper())
+        key = (exchange, _base(symbol))
         with self._lock:
             if key in self._running and not self._running[key][2].done():
                 return self.status(*key)
@@ -90,7 +91,7 @@ class BackgroundRecorders:
     def stop(self, exchange: str, symbol: str, timeout: float = 10.0) -> None:
         """Stop a market's recorder, waiting for its last write."""
         with self._lock:
-            entry = self._running.pop((exchange, symbol.upper()), None)
+            entry = self._running.pop((exchange, _base(symbol)), None)
         if entry is None:
             return
         _, stop, future = entry
@@ -107,7 +108,7 @@ class BackgroundRecorders:
 
     def status(self, exchange: str, symbol: str) -> RecorderStatus:
         """Whether a market is recording, since when (this run's first span) and how much."""
-        entry = self._running.get((exchange, symbol.upper()))
+        entry = self._running.get((exchange, _base(symbol)))
         if entry is None:
             return RecorderStatus(running=False)
         recorder, _, future = entry

@@ -28,7 +28,7 @@ from typing import Any
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from liqcore.record.feeds import Event, Feed
+from liqcore.record.feeds import Event, Feed, _base
 from liqcore.record.store import LiquidationStore
 
 __all__ = ["Backoff", "RecordStats", "Recorder"]
@@ -121,7 +121,7 @@ class Recorder:
             msg = f"flush_every must be in (0, 1] seconds, got {flush_every}"
             raise ValueError(msg)
         self.feed = feed
-        self.symbol = symbol.upper()
+        self.symbol = _base(symbol)  # stored as the base asset: BTC, whatever was typed
         self.store = store
         self.url = url or feed.url
         self.context = context or {}

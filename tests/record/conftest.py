@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import socket
 from collections.abc import Iterator
@@ -11,9 +10,7 @@ from typing import Any
 import pytest
 from fake_feeds import FakeFeeds, FakeInstruments
 
-from liqcore.record import LiquidationStore, Recorder, feed
 from liqcore.record.feeds import _CT_VAL
-from liqcore.record.recorder import Backoff
 
 
 def _loopback(host: Any) -> bool:
@@ -57,23 +54,3 @@ def feeds() -> Iterator[FakeFeeds]:
 def instruments() -> Iterator[FakeInstruments]:
     with FakeInstruments() as server:
         yield server
-
-
-#: Reconnect at once in tests (the backoff itself is tested on its own).
-FAST = Backoff(base=0.05, cap=0.2)
-
-
-def record(
-    server: FakeFeeds,
-    exchange: str,
-    store: LiquidationStore,
-    seconds: float,
-    symbol: str = "BTC",
-    **options: Any,
-) -> Recorder:
-    """Record ``seconds`` from the fake server into ``store``; returns the recorder."""
-    context = {"ct_val": 0.01} if exchange == "okx" else {}
-    options.setdefault("backoff", FAST)
-    recorder = Recorder(feed(exchange), symbol, store, url=server.url, context=context, **options)
-    asyncio.run(recorder.run(seconds=seconds))
-    return recorder

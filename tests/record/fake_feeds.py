@@ -14,7 +14,8 @@ waits for the client's subscription, then plays the next *script* of
 After its script a connection stays open until the client leaves. The message builders
 (:func:`binance`, :func:`bybit`, :func:`okx`) write the venues' documented shapes (see
 ``tests/fixtures/feeds/SOURCES.md``). :class:`FakeInstruments` serves OKX's
-``/api/v5/public/instruments`` for the contract size.
+``/api/v5/public/instruments`` for the contract size; :func:`record` runs a recorder
+against the fake server for a few seconds.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+
+from liqcore.record import LiquidationStore, Recorder, feed
+from liqcore.record.recorder import Backoff
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 FEED_FIXTURES = FIXTURES / "feeds"
@@ -248,3 +252,23 @@ class FakeInstruments:
     def __exit__(self, *exc: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+#: Reconnect at once in tests (the backoff itself is tested on its own).
+FAST = Backoff(base=0.05, cap=0.2)
+
+
+def record(
+    server: FakeFeeds,
+    exchange: str,
+    store: LiquidationStore,
+    seconds: float,
+    symbol: str = "BTC",
+    **options: Any,
+) -> Recorder:
+    """Record ``seconds`` from the fake server into ``store``; returns the recorder."""
+    context = {"ct_val": 0.01} if exchange == "okx" else {}
+    options.setdefault("backoff", FAST)
+    recorder = Recorder(feed(exchange), symbol, store, url=server.url, context=context, **options)
+    asyncio.run(recorder.run(seconds=seconds))
+    return recorder

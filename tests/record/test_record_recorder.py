@@ -8,8 +8,7 @@ import random
 import time
 
 import pandas as pd
-from conftest import record
-from fake_feeds import FakeFeeds, binance, bybit, okx
+from fake_feeds import FakeFeeds, binance, bybit, okx, record
 
 from liqcore.record import LiquidationStore
 from liqcore.record.recorder import Backoff
