@@ -100,6 +100,15 @@ class Recorder:
         Seconds to wait for the connection to open.
     heartbeat_every : float, optional
         Seconds of silence before the venue's app-level ping (default: the feed's).
+
+    Examples
+    --------
+    >>> from liqcore.record import feed
+    >>> recorder = Recorder(feed("bybit"), "btcusdt", LiquidationStore(":memory:"),
+    ...                     url="ws://127.0.0.1:9/ws", backoff=Backoff(0.05, 0.1))
+    >>> stats = asyncio.run(recorder.run(seconds=0.3))  # nobody listens on port 9
+    >>> recorder.symbol, stats.connections, stats.last_error is not None
+    ('BTC', 0, True)
     """
 
     def __init__(

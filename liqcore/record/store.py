@@ -282,6 +282,19 @@ class LiquidationStore:
         -------
         DataFrame
             ``start`` and ``end`` (UTC timestamps).
+
+        Examples
+        --------
+        >>> store = LiquidationStore(":memory:")
+        >>> for start, end in ((0, 60), (50, 120), (300, 360)):
+        ...     key = store.open_span("okx", "BTC", 1_700_000_000 + start)
+        ...     _ = store.write("okx", "BTC", [], span=(key, 1_700_000_000 + end))
+        >>> store.coverage("okx", "BTC").map(lambda t: t.strftime("%H:%M:%S"))
+              start       end
+        0  22:13:20  22:15:20
+        1  22:18:20  22:19:20
+        >>> store.recording_since("okx", "BTC")
+        Timestamp('2023-11-14 22:18:20+0000', tz='UTC')
         """
         clauses, params = "", []
         if start is not None:
@@ -308,7 +321,13 @@ class LiquidationStore:
         )
 
     def recording_since(self, exchange: str, symbol: str) -> pd.Timestamp | None:
-        """Start of the latest coverage span of a market, or None if never recorded."""
+        """Start of the latest coverage span of a market, or None if never recorded.
+
+        Examples
+        --------
+        >>> LiquidationStore(":memory:").recording_since("bybit", "BTC") is None
+        True
+        """
         row = (
             self.cursor()
             .execute(

@@ -114,6 +114,7 @@ class FakeFeeds:
         self.received: list[str] = []
         self.sent_at: list[float] = []
         self.pongs = 0
+        self.close_codes: list[int | None] = []
         self.connections = 0
         self.errors: list[str] = []
         self._loop = asyncio.new_event_loop()
@@ -173,6 +174,7 @@ class FakeFeeds:
             for action in script:
                 await self._act(conn, action, inbox)
             await conn.wait_closed()
+            self.close_codes.append(conn.close_code)
         except (ConnectionClosed, TimeoutError) as exc:
             self.errors.append(f"connection {index}: {type(exc).__name__}")
         finally:
