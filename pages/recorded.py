@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pandas as pd
 import requests
@@ -100,7 +101,7 @@ def _recording_toggle(exchange: str, symbol: str, name: str, store: LiquidationS
     if error:
         st.error(common.plain(error), icon=":material/error:")
     if status.running:
-        since = pd.Timestamp(status.since, unit="s", tz="UTC")
+        since = pd.Timestamp(status.since or time.time(), unit="s", tz="UTC")
         state = "connected" if status.connected else "connecting"
         text = (
             f":material/radio_button_checked: Recording {name} {symbol} since "

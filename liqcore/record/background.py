@@ -13,6 +13,7 @@ import asyncio
 import atexit
 import concurrent.futures
 import threading
+import time
 from dataclasses import dataclass
 
 from liqcore.record import recorder_for
@@ -84,6 +85,7 @@ class BackgroundRecorders:
                 exchange, symbol, self.store, url=self.urls.get(exchange), rest_url=self.rest_url
             )
             stop = asyncio.Event()
+            recorder.stats.started = time.time()  # "since", before the loop picks it up
             future = asyncio.run_coroutine_threadsafe(recorder.run(stop), self._loop)
             self._running[key] = (recorder, stop, future)
         return self.status(*key)

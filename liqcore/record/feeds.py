@@ -210,9 +210,9 @@ class Feed:
     parse : callable
         ``parse(message, symbol, **context) -> list[Event]``.
     heartbeat : str or None
-        Application-level ping text the venue expects from an idle client.
+        Application-level ping text the venue expects from its clients.
     heartbeat_every : float
-        Seconds of silence before sending it.
+        Seconds between two of them.
     lower_bound : str or None
         Why the venue's totals are a lower bound, shown wherever they are.
     """
@@ -266,7 +266,6 @@ FEEDS: dict[str, Feed] = {
         _okx_subscribe,
         parse_okx,
         heartbeat="ping",  # OKX drops a connection silent for 30 s; it answers "pong"
-        heartbeat_every=20.0,
         lower_bound=(
             "OKX says its liquidation-orders channel does not carry all of its liquidations, "
             "so these totals are a lower bound."

@@ -4,8 +4,8 @@ Built on the ``websockets`` asyncio client (``websockets.asyncio.client.connect`
 does the framing, answers the server's protocol pings and pings the server itself
 (``ping_interval``), so a dead link is noticed. On top of it the recorder
 
-* sends each venue's application-level heartbeat when the link is quiet (OKX ``"ping"``,
-  Bybit ``{"op": "ping"}``) and answers a venue's ``ping`` with ``pong``;
+* sends each venue's application-level heartbeat every 20 s (OKX ``"ping"``, Bybit
+  ``{"op": "ping"}``) and answers a venue's ``ping`` with ``pong``;
 * resubscribes after every reconnect, waiting a capped exponential backoff with full
   jitter between attempts (reset once a connection has carried data);
 * writes at least every :attr:`Recorder.flush_every` seconds (≤ 1 s), events and the
@@ -99,7 +99,7 @@ class Recorder:
     open_timeout : float
         Seconds to wait for the connection to open.
     heartbeat_every : float, optional
-        Seconds of silence before the venue's app-level ping (default: the feed's).
+        Seconds between the venue's app-level pings (default: the feed's).
 
     Examples
     --------
@@ -194,7 +194,7 @@ class Recorder:
             self.stats.span_start = self._span
             log.info("%s %s: connected to %s", self.feed.exchange, self.symbol, self.url)
             next_flush = time.monotonic() + self.flush_every
-            last_heard = time.monotonic()
+            last_beat = time.monotonic()
             try:
                 while not stop.is_set():
                     now = time.monotonic()
@@ -213,7 +213,6 @@ class Recorder:
                     now = time.monotonic()
                     if text is not None:
                         carried = True
-                        last_heard = now
                         reply = self._handle(text)
                         if reply is not None:
                             await ws.send(reply)
@@ -221,9 +220,11 @@ class Recorder:
                         self._flush()
                         next_flush = now + self.flush_every
                     heartbeat = self.feed.heartbeat
-                    if heartbeat and now - last_heard >= self.heartbeat_every:
+                    # Bybit wants one every 20 s whatever the traffic; OKX only minds silence,
+                    # and answers an extra "ping" with "pong", so one rule serves both.
+                    if heartbeat and now - last_beat >= self.heartbeat_every:
                         await ws.send(heartbeat)
-                        last_heard = now
+                        last_beat = now
             finally:
                 self._flush()
                 self._span = None
@@ -236,7 +237,7 @@ class Recorder:
         """Record until ``stop`` is set or ``seconds`` have passed; returns the statistics."""
         stop = stop or asyncio.Event()
         deadline = None if seconds is None else time.monotonic() + seconds
-        self.stats.started = self.clock()
+        self.stats.started = self.stats.started or self.clock()
         attempt = 0
         while not stop.is_set():
             try:

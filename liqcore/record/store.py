@@ -82,8 +82,8 @@ def default_db_path() -> Path:
 
     Examples
     --------
-    >>> default_db_path().name
-    'liquidations.duckdb'
+    >>> default_db_path().suffix
+    '.duckdb'
     """
     explicit = os.environ.get(DB_ENV, "").strip()
     if explicit:

@@ -82,10 +82,10 @@ def test_out_of_order_and_duplicated_events(feeds: FakeFeeds) -> None:
     assert bars["long_usd"].sum() == events["usd"].sum()
 
 
-def test_server_pings_are_answered_and_quiet_links_get_the_venue_heartbeat(
+def test_server_pings_are_answered_and_the_venue_heartbeat_goes_out(
     feeds: FakeFeeds,
 ) -> None:
-    """Protocol pings get pongs (websockets); OKX's app-level "ping" goes out on a quiet link and
+    """Protocol pings get pongs (websockets); OKX's app-level "ping" goes out every heartbeat and
     a venue's own "ping" text is answered with "pong"."""
     feeds.play([("ping",), ("ping",), ("send", "ping"), ("expect", "ping", 3.0), ("send", "pong")])
     store = LiquidationStore(":memory:")
