@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench record clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m liqcore.bench
+
+# Record a venue's live liquidations: make record EXCHANGE=bybit SYMBOL=ETH [ARGS="--seconds 60"]
+EXCHANGE ?= binance
+SYMBOL   ?= BTC
+record: $(STAMP)
+	$(BIN)/python -m liqcore.record --exchange $(EXCHANGE) --symbol $(SYMBOL) $(ARGS)
 
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache .hypothesis

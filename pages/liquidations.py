@@ -8,7 +8,7 @@ from liqcore.market import bar_interval
 from liqcore.model import ModelParams
 from liqcore.view_state import CONTROLS, TIMEFRAMES
 from liqcore.views import format_usd
-from pages import common
+from pages import common, recorded
 from pages.common import default
 
 common.ensure_app_frame()
@@ -155,6 +155,8 @@ def liquidations_view() -> None:
     )
     if period_note:
         st.info(period_note, icon=":material/bar_chart:")
+    # Live exchanges: what the recorder caught from the exchange's feed (pages/recorded.py).
+    recorded.recorded_section(choice, shown, est.realized, drawn, layout, lookback)
     try:
         per_period = {
             label: liq.liquidations_by_period(

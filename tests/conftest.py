@@ -11,7 +11,7 @@ estimates) is shared by every test of a session: only the first test pays for a 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,14 @@ APP = Path(__file__).parents[1] / "streamlit_app.py"
 RUN_TIMEOUT = 60.0
 
 OpenApp = Callable[..., AppTest]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def recordings_in_a_temporary_file(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Pages on a live exchange open the recordings file: keep it out of the user's data folder."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LIQSTUDIO_RECORD_DB", str(tmp_path_factory.mktemp("rec") / "liq.duckdb"))
+        yield
 
 
 @pytest.fixture
