@@ -48,9 +48,16 @@ BYBIT_KLINE = {"1": "1m", "3": "3m", "5": "5m", "15": "15m", "30": "30m", "60": 
 BYBIT_KLINE |= {"120": "2h", "240": "4h", "720": "12h", "D": "1d"}
 BYBIT_PERIOD = {"5min": "5m", "15min": "15m", "30min": "30m", "1h": "1h", "4h": "4h", "1d": "1d"}
 OKX_BAR = {"1m": "1m", "3m": "3m", "5m": "5m", "15m": "15m", "30m": "30m", "1H": "1h"}
-OKX_BAR |= {"2H": "2h", "4H": "4h", "12Hutc": "12h", "1Dutc": "1d"}
+OKX_BAR |= {"2H": "2h", "4H": "4h", "12Hutc": "12h", "1Dutc": "1d", "1D": "1d"}
 
 LISTED = ("BTC", "ETH", "SOL", "XRP")
+#: The market-list endpoints ccxt loads first (they list every coin of LISTED).
+MARKET_LISTS = (
+    "/fapi/v1/exchangeInfo",
+    "/v5/market/instruments-info",
+    "/api/v5/public/instruments",
+    "/info:metaAndAssetCtxs",
+)
 # Volume scale per exchange: Binance trades the most, so the all-view takes its candles.
 VOLUME_SCALE = {"binance": 3.0, "bybit": 2.0, "okx": 1.5, "hyperliquid": 0.5}
 OKX_CONTRACT = 0.01  # BTC per contract, as OKX's ctVal for BTC-USDT-SWAP
@@ -245,6 +252,8 @@ class FakeExchange:
 
     def route(self, route: str, params: dict[str, Any], *, empty: bool) -> tuple[int, Any]:
         routes = {
+            "/fapi/v1/exchangeInfo": self.binance_markets,
+            "/v5/market/instruments-info": self.bybit_markets,
             "/fapi/v1/klines": self.binance_klines,
             "/futures/data/openInterestHist": self.binance_open_interest,
             "/futures/data/globalLongShortAccountRatio": self.binance_ratio,
@@ -276,6 +285,8 @@ class FakeExchange:
     # ----------------------------------------------------------------- helpers
 
     def listed(self, route: str, params: dict[str, Any]) -> bool:
+        if route in MARKET_LISTS:
+            return True
         if route.startswith("/info:candleSnapshot"):
             return params["req"]["coin"] in (*LISTED, "kPEPE")
         if route.startswith("/info"):
@@ -330,7 +341,18 @@ class FakeExchange:
     def candles(self, exchange: str, times: list[int], step: int) -> list[dict[str, float]]:
         return [candle(t, step, self.now_ms, VOLUME_SCALE[exchange]) for t in times]
 
+    @staticmethod
+    def listing(template: dict[str, Any], coin: str) -> dict[str, Any]:
+        """The hand-written BTC row of a market list, for another coin."""
+        return json.loads(json.dumps(template).replace('"BTC', f'"{coin}'))
+
     # ----------------------------------------------------------------- Binance
+
+    def binance_markets(self, p: dict[str, Any]) -> tuple[int, Any]:
+        body = json.loads((FIXTURES / "binance_fapi_v1_exchangeInfo.json").read_text())
+        (row,) = body["symbols"]
+        body["symbols"] = [self.listing(row, coin) for coin in LISTED]
+        return 200, body
 
     def binance_klines(self, p: dict[str, Any]) -> tuple[int, Any]:
         step = STEPS[p["interval"]]
@@ -427,6 +449,12 @@ class FakeExchange:
         if self.options.extra_keys:
             body["newTopLevel"] = {"x": 1}
         return body
+
+    def bybit_markets(self, p: dict[str, Any]) -> tuple[int, Any]:
+        body = json.loads((FIXTURES / "bybit_v5_market_instruments-info.json").read_text())
+        (row,) = body["result"]["list"]
+        rows = [self.listing(row, coin) for coin in LISTED] if p.get("category") == "linear" else []
+        return 200, self.bybit({"category": p.get("category"), "list": rows, "nextPageCursor": ""})
 
     def bybit_kline(self, p: dict[str, Any]) -> tuple[int, Any]:
         interval = BYBIT_KLINE[p["interval"]]
@@ -561,7 +589,7 @@ class FakeExchange:
     def okx_funding(self, p: dict[str, Any]) -> tuple[int, Any]:
         limit = min(int(p.get("limit", 100)), 100)
         after = int(p.get("after", self.now_ms + 1))
-        oldest = self.now_ms - 90 * DAY
+        oldest = max(self.now_ms - 90 * DAY, int(p.get("before", 0)) + 1)
         times = grid(oldest, after - 1, 8 * HOUR, self.now_ms)[-limit:]
         rows = [
             {
@@ -577,15 +605,9 @@ class FakeExchange:
         return 200, self.okx(rows)
 
     def okx_instruments(self, p: dict[str, Any]) -> tuple[int, Any]:
-        data = json.loads((FIXTURES / "okx_api_v5_public_instruments.json").read_text())["data"]
-        base = p["instId"].split("-")[0]
-        row = {
-            **data[0],
-            "instId": p["instId"],
-            "instFamily": f"{base}-USDT",
-            "uly": f"{base}-USDT",
-        }
-        return 200, self.okx([row])
+        (row,) = json.loads((FIXTURES / "okx_api_v5_public_instruments.json").read_text())["data"]
+        rows = [self.listing(row, coin) for coin in LISTED] if p.get("instType") == "SWAP" else []
+        return 200, self.okx(rows)
 
     def okx_liquidations(self, p: dict[str, Any]) -> tuple[int, Any]:
         body = json.loads((FIXTURES / "okx_api_v5_public_liquidation-orders.json").read_text())
