@@ -415,7 +415,6 @@ def base_asset(symbol: str) -> str:
     return text
 
 
-
 # ------------------------------------------------------------------------- settings
 
 
@@ -444,6 +443,7 @@ class Settings:
 
 SETTINGS = Settings()
 
+
 @dataclass
 class Trace:
     """What one fetch cost: network requests, cache hits and when its data was fetched."""
@@ -469,7 +469,6 @@ def snippet(text: str, limit: int = 200) -> str:
     """``text`` on one line, cut to ``limit`` characters (for error messages)."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
 
 
 # ------------------------------------------------------------------------ the frame

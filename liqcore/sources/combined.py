@@ -25,9 +25,7 @@ __all__ = ["EXCHANGE", "combine", "fetch_market"]
 EXCHANGE = "all"
 
 
-def _urls(
-    names: Sequence[str], base_url: str | Mapping[str, str] | None
-) -> dict[str, str | None]:
+def _urls(names: Sequence[str], base_url: str | Mapping[str, str] | None) -> dict[str, str | None]:
     if base_url is None or isinstance(base_url, str):
         return dict.fromkeys(names, base_url)
     unknown = set(base_url) - set(names)

@@ -258,7 +258,10 @@ class Connection:
                 error = self._reason(exc, seen)
                 if error is None:
                     raise
-                if attempt >= settings.retries or not self._passing(exc, seen):
+                # A refused connection is tried once more, not ``retries`` times: the
+                # page should say "unreachable" within seconds, not after a minute.
+                tries = 1 if error.reason == "unreachable" else settings.retries
+                if attempt >= tries or not self._passing(exc, seen):
                     raise error from exc
                 wait = error.retry_after
                 if wait is None:
@@ -293,7 +296,9 @@ class Connection:
             return error("banned", f"{who} has banned this IP address for a while (HTTP 418)")
         if status == 451:
             said = ": restricted location" if "restricted location" in lowered else ""
-            return error("geo-blocked", f"{who} refuses requests from this location (HTTP 451{said})")
+            return error(
+                "geo-blocked", f"{who} refuses requests from this location (HTTP 451{said})"
+            )
         if status == 403:
             if any(word in lowered for word in _RATE_WORDS):
                 return error(
@@ -430,7 +435,9 @@ def history(
     for lo, hi in base.chunks(start, window.end_ms, step, per_request):
         limit = (hi - lo) // step
         params = _range(venue, method, lo, hi, period)
-        rows.extend(conn.call(trace, window.ttl, method, market["symbol"], period, lo, limit, params))
+        rows.extend(
+            conn.call(trace, window.ttl, method, market["symbol"], period, lo, limit, params)
+        )
     return rows
 
 
@@ -441,11 +448,15 @@ def _range(venue: Venue, method: str, lo: int, hi: int, period: str) -> dict[str
 
 def _series(venue: Venue, rows: list[dict[str, Any]], key: str, name: str) -> pd.Series:
     with parsing(venue.name, name.replace("_", " ")):
-        pairs = [(int(row["timestamp"]), float(row[key])) for row in rows if row.get(key) is not None]
+        pairs = [
+            (int(row["timestamp"]), float(row[key])) for row in rows if row.get(key) is not None
+        ]
     return base.series_from(pairs, name)
 
 
-def _candles(conn: Connection, market: dict[str, Any], window: Window, trace: Trace) -> pd.DataFrame:
+def _candles(
+    conn: Connection, market: dict[str, Any], window: Window, trace: Trace
+) -> pd.DataFrame:
     rows: list[list[Any]] = []
     per = conn.venue.candles_per_request
     for lo, hi in base.chunks(window.start_ms, window.end_ms, window.step_ms, per):
@@ -504,7 +515,9 @@ def _funding(conn: Connection, market: dict[str, Any], window: Window, trace: Tr
     per = conn.venue.funding_per_request
     rows: list[dict[str, Any]] = []
     # Start one funding period early so the first bar knows the rate in force.
-    for lo, hi in base.chunks(window.start_ms - _FUNDING_STEP_MS, window.end_ms, _FUNDING_STEP_MS, per):
+    for lo, hi in base.chunks(
+        window.start_ms - _FUNDING_STEP_MS, window.end_ms, _FUNDING_STEP_MS, per
+    ):
         params = _range(conn.venue, "fetch_funding_rate_history", lo, hi, "8h")
         args = (market["symbol"], lo, per, params)
         rows.extend(conn.call(trace, window.ttl, "fetch_funding_rate_history", *args))

