@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from liqcore.sources import binance, bybit, combined, hyperliquid, okx, venue
+from liqcore.sources import binance, bybit, combined, gate, hyperliquid, okx, venue
 from liqcore.sources.base import (
     INTERVALS,
     MAX_BARS,
@@ -33,8 +33,8 @@ from liqcore.sources.base import (
 from liqcore.sources.venue import Venue
 
 __all__ = [
-    "ATTRS",
     "ALL",
+    "ATTRS",
     "EXCHANGES",
     "INTERVALS",
     "MAX_BARS",
@@ -57,6 +57,7 @@ EXCHANGES: tuple[Venue, ...] = (
     bybit.VENUE,
     okx.VENUE,
     hyperliquid.VENUE,
+    gate.VENUE,
 )
 
 #: The name that asks every venue of :data:`EXCHANGES` at once.

@@ -8,8 +8,9 @@ For swaps ccxt's candle volume is ``volCcy`` (base units), not ``vol`` (contract
 
 Realized liquidations come from
 ``GET /api/v5/public/liquidation-orders?instType=SWAP&instFamily=BTC-USDT&state=filled``
-through ccxt's generic ``request`` (ccxt has no unified reader nor implicit method for it): ``details: [{side, posSide, bkPx, sz, ts}]``,
-``sz`` in contracts; only the most recent orders are published.
+through ccxt's generic ``request`` (ccxt has no unified reader nor implicit method for
+it): ``details: [{side, posSide, bkPx, sz, ts}]``, ``sz`` in contracts; only the most
+recent orders are published.
 """
 
 from __future__ import annotations

@@ -27,7 +27,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from cachetools import TTLCache
 
@@ -161,6 +160,7 @@ class Connection:
             exchange.urls = {**exchange.urls, "api": _pointed(exchange.urls["api"], base_url)}
         # ccxt's clock is ours, so "recent" means the same to both (tests freeze it).
         exchange.milliseconds = lambda: base.now_ms()
+        exchange.seconds = lambda: base.now_ms() // 1000
         exchange.on_rest_response = self._seen_response
         self.exchange = exchange
         self.lock = threading.RLock()
@@ -546,8 +546,8 @@ def fetch_market(
         fail(
             venue.name,
             "coverage",
-            f"{venue.title} keeps only the latest {venue.candles_kept:,} {window.interval} candles, "
-            f"less than {window.timeframe}: choose a coarser interval or another exchange",
+            f"{venue.title} keeps only the latest {venue.candles_kept:,} {window.interval} "
+            f"candles, less than {window.timeframe}: choose a coarser interval or another exchange",
         )
     notes: list[str] = []
     with base.naming(venue.name, instrument):

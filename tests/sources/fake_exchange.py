@@ -1,6 +1,7 @@
-"""A fake Binance + Bybit + OKX + Hyperliquid on 127.0.0.1, answering in the real shapes.
+"""A fake Binance + Bybit + OKX + Hyperliquid + Gate on 127.0.0.1, in the real shapes.
 
-One :class:`FakeExchange` serves all four APIs (their paths do not collide). Prices,
+One :class:`FakeExchange` serves all their APIs (their paths do not collide),
+including the market lists ccxt loads first. Prices,
 volumes and open interest are smooth functions of time, so any window and any page
 split give the same bars. Each endpoint honours its documented parameters, page
 limits, ordering (Bybit and OKX newest first) and retention (Binance open interest 30
@@ -57,9 +58,11 @@ MARKET_LISTS = (
     "/v5/market/instruments-info",
     "/api/v5/public/instruments",
     "/info:metaAndAssetCtxs",
+    "/api/v4/futures/usdt/contracts",
 )
 # Volume scale per exchange: Binance trades the most, so the all-view takes its candles.
-VOLUME_SCALE = {"binance": 3.0, "bybit": 2.0, "okx": 1.5, "hyperliquid": 0.5}
+VOLUME_SCALE = {"binance": 3.0, "bybit": 2.0, "okx": 1.5, "hyperliquid": 0.5, "gate": 1.0}
+GATE_CONTRACT = 0.0001  # BTC per contract, as Gate's quanto_multiplier for BTC_USDT
 OKX_CONTRACT = 0.01  # BTC per contract, as OKX's ctVal for BTC-USDT-SWAP
 HL_OPEN_INTEREST = 20_000.0  # coins
 
@@ -286,6 +289,9 @@ class FakeExchange:
             "/api/v5/public/instruments": self.okx_instruments,
             "/api/v5/public/liquidation-orders": self.okx_liquidations,
             "/info:candleSnapshot": self.hl_candles,
+            "/api/v4/futures/usdt/contracts": self.gate_markets,
+            "/api/v4/futures/usdt/candlesticks": self.gate_candles,
+            "/api/v4/futures/usdt/contract_stats": self.gate_open_interest,
             "/info:metaAndAssetCtxs": self.hl_contexts,
         }
         answer = routes.get(route)
@@ -309,7 +315,8 @@ class FakeExchange:
         if route.startswith("/info"):
             return True
         symbol = params.get("symbol") or params.get("instId") or params.get("instFamily") or ""
-        return symbol.split("-")[0].removesuffix("USDT") in LISTED
+        symbol = symbol or params.get("contract", "")
+        return symbol.split("-")[0].split("_")[0].removesuffix("USDT") in LISTED
 
     @staticmethod
     def unknown_symbol(route: str) -> tuple[int, Any]:
@@ -325,6 +332,8 @@ class FakeExchange:
             }
         if route.startswith("/api/v5"):
             return 200, {"code": "51001", "data": [], "msg": "Instrument ID does not exist"}
+        if route.startswith("/api/v4/futures"):
+            return 400, {"label": "CONTRACT_NOT_FOUND", "message": "contract not found"}
         return 500, None
 
     @staticmethod
@@ -640,6 +649,53 @@ class FakeExchange:
         body["data"][0]["instId"] = f"{base}-USDT-SWAP"
         body["data"][0]["instFamily"] = p["instFamily"]
         return 200, body
+
+    # ----------------------------------------------------------------- Gate
+
+    def gate_markets(self, p: dict[str, Any]) -> tuple[int, Any]:
+        (row,) = json.loads((FIXTURES / "gate_api_v4_futures_usdt_contracts.json").read_text())
+        return 200, [self.listing(row, coin) for coin in LISTED]
+
+    def gate_candles(self, p: dict[str, Any]) -> tuple[int, Any]:
+        # Times in seconds; from/to inclusive; oldest first; volume in contracts.
+        step = STEPS[p["interval"]]
+        lo = int(p.get("from", 0)) * 1000
+        hi = int(p.get("to", self.now_ms // 1000)) * 1000
+        times = self.times(lo, hi, step, 2000, newest=False)
+        rows = [
+            {
+                "t": self.ts(int(c["t"]) // 1000),
+                "v": round(c["v"] / GATE_CONTRACT),
+                "c": str(c["c"]),
+                "h": str(c["h"]),
+                "l": str(c["l"]),
+                "o": str(c["o"]),
+                "sum": f"{c['v'] * c['c']:.4f}",
+            }
+            for c in self.candles("gate", times, step)
+        ]
+        return 200, self.ordered(rows, newest_first=False)
+
+    def gate_open_interest(self, p: dict[str, Any]) -> tuple[int, Any]:
+        step = STEPS[p["interval"]]
+        limit = min(int(p.get("limit", 30)), 100)
+        lo = int(p.get("from", (self.now_ms - limit * step) // 1000)) * 1000
+        times = self.times(lo, self.now_ms, step, limit, newest=False)
+        rows = []
+        for t in times:
+            coins = open_interest(t) * 0.3
+            row = {
+                "time": t // 1000,
+                "lsr_taker": 1.1,
+                "lsr_account": 0.9,
+                "long_liq_size": 0,
+                "short_liq_size": 0,
+                "open_interest": round(coins / GATE_CONTRACT),
+                "open_interest_usd": round(coins * price(t), 4),
+                "mark_price": f"{price(t):.2f}",
+            }
+            rows.append(row)
+        return 200, self.ordered(rows, newest_first=False)
 
     # ----------------------------------------------------------------- Hyperliquid
 

@@ -28,6 +28,7 @@ EXCHANGES = {
     "Bybit": ("bybit", "/v5/market/kline"),
     "OKX": ("okx", "/api/v5/market/candles"),
     "Hyperliquid": ("hyperliquid", "/info:candleSnapshot"),
+    "Gate": ("gate", "/api/v4/futures/usdt/candlesticks"),
 }
 
 
@@ -112,6 +113,7 @@ FAULTS = [
     ("Bybit", "/v5/market/kline", "403", "geo-blocked", ""),
     ("OKX", "/api/v5/market/candles", "timeout", "timeout", ""),
     ("Hyperliquid", "/info:candleSnapshot", "truncated", "malformed response", ""),
+    ("Gate", "/api/v4/futures/usdt/contracts", "418", "banned", "HTTP 418"),
 ]
 
 
@@ -197,3 +199,12 @@ def test_okx_reported_liquidations_are_shown_with_their_coverage(
     spec = at.get("plotly_chart")[0].proto.spec
     assert "Reported by OKX" in spec
     assert "Estimate (model)" in spec
+
+
+def test_the_sidebar_offers_every_venue_and_each_is_tested_here() -> None:
+    import liqcore
+    from liqcore.view_state import SOURCES
+
+    assert [venue.title for venue in liqcore.EXCHANGES] == list(EXCHANGES)
+    assert all(SOURCES[venue.title] == venue.name for venue in liqcore.EXCHANGES)
+    assert SOURCES["All exchanges"] == "all"

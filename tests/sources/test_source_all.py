@@ -16,7 +16,8 @@ from liqcore.sources import (
     fetch_market,
 )
 
-SINGLE = ("binance", "bybit", "okx", "hyperliquid")
+SINGLE = ("binance", "bybit", "okx", "hyperliquid", "gate")
+GATE_CANDLES = "/api/v4/futures/usdt/candlesticks"
 
 
 def test_open_interest_is_summed_and_candles_come_from_the_most_liquid(
@@ -42,13 +43,13 @@ def test_open_interest_is_summed_and_candles_come_from_the_most_liquid(
 def test_an_exchange_that_fails_is_left_out_and_named(fake: FakeExchange) -> None:
     fake.fail("/v5/market/kline", "403")
     merged = fetch_market("all", "ETH", "1d", base_url=fake.url)
-    assert merged.attrs["contributors"] == ["binance", "okx", "hyperliquid"]
+    assert merged.attrs["contributors"] == [name for name in SINGLE if name != "bybit"]
     assert merged.attrs["failed"] == {"bybit": "geo-blocked"}
     assert any(note.startswith("Bybit left out (geo-blocked)") for note in merged.attrs["notes"])
 
 
 def test_all_failing_alike_gives_that_reason(fake: FakeExchange) -> None:
-    for route in ("/fapi/v1/klines", "/v5/market/kline", "/api/v5/market/candles"):
+    for route in ("/fapi/v1/klines", "/v5/market/kline", "/api/v5/market/candles", GATE_CANDLES):
         fake.fail(route, "451")
     fake.fail("/info:metaAndAssetCtxs", "451")
     with pytest.raises(SourceUnavailable) as info:
@@ -61,10 +62,18 @@ def test_all_failing_differently_lists_every_reason(fake: FakeExchange) -> None:
     fake.fail("/v5/market/kline", "403")
     fake.fail("/api/v5/market/candles", "500")
     fake.fail("/info:metaAndAssetCtxs", "418")
+    fake.fail(GATE_CANDLES, "timeout")
     with pytest.raises(SourceUnavailable) as info:
         fetch_market("all", "BTC", "1d", base_url=fake.url)
     assert info.value.reason == "no data"
-    for part in ("binance geo-blocked", "bybit geo-blocked", "okx server error", "banned"):
+    parts = (
+        "binance geo-blocked",
+        "bybit geo-blocked",
+        "okx server error",
+        "banned",
+        "gate timeout",
+    )
+    for part in parts:
         assert part in info.value.message
 
 
@@ -95,7 +104,7 @@ def test_all_liquidations_are_okx_with_a_note(fake: FakeExchange) -> None:
     assert any("only OKX" in note for note in events.attrs["notes"])
 
 
-@pytest.mark.parametrize("exchange", ["binance", "bybit", "hyperliquid"])
+@pytest.mark.parametrize("exchange", [name for name in SINGLE if name != "okx"])
 def test_no_liquidation_history_elsewhere(fake: FakeExchange, exchange: str) -> None:
     with pytest.raises(SourceUnavailable) as info:
         fetch_liquidations(exchange, "BTC", base_url=fake.url)

@@ -11,7 +11,7 @@ from fake_exchange import FakeExchange
 
 from liqcore.sources import SourceUnavailable, base, fetch_market, venue
 
-SINGLE = ("binance", "bybit", "okx", "hyperliquid")
+SINGLE = ("binance", "bybit", "okx", "hyperliquid", "gate")
 
 #: The market list ccxt loads first, once per venue and address.
 MARKETS = {
@@ -19,6 +19,7 @@ MARKETS = {
     "bybit": "/v5/market/instruments-info",
     "okx": "/api/v5/public/instruments",
     "hyperliquid": "/info:metaAndAssetCtxs",
+    "gate": "/api/v4/futures/usdt/contracts",
 }
 #: The first data request of each source.
 CANDLES = {
@@ -26,12 +27,14 @@ CANDLES = {
     "bybit": "/v5/market/kline",
     "okx": "/api/v5/market/candles",
     "hyperliquid": "/info:candleSnapshot",
+    "gate": "/api/v4/futures/usdt/candlesticks",
 }
 OPEN_INTEREST = {
     "binance": "/futures/data/openInterestHist",
     "bybit": "/v5/market/open-interest",
     "okx": "/api/v5/rubik/stat/contracts/open-interest-history",
     "hyperliquid": "/info:metaAndAssetCtxs",
+    "gate": "/api/v4/futures/usdt/contract_stats",
 }
 
 FAULTS = [
@@ -71,7 +74,7 @@ def test_fault_on_candles(fake: FakeExchange, exchange: str, fault: str, reason:
     assert reason_of(fake, exchange).reason == reason
 
 
-@pytest.mark.parametrize("exchange", ["binance", "bybit", "okx"])
+@pytest.mark.parametrize("exchange", ["binance", "bybit", "okx", "gate"])
 @pytest.mark.parametrize(
     ("fault", "reason"),
     [("451", "geo-blocked"), ("truncated", "malformed response"), ("empty", "no data")],

@@ -7,6 +7,7 @@ so these tests pin the field meanings the frames rely on.
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -92,7 +93,7 @@ def test_hyperliquid_recorded_candles_with_string_and_numeric_times(fake: FakeEx
     name = "hyperliquid_info_candleSnapshot_kPEPE_1h.json"
     rows = candles(fake, hyperliquid.VENUE, route, name, "1h")
     assert len(rows) == 24
-    assert {b[0] - a[0] for a, b in zip(rows, rows[1:], strict=False)} == {3_600_000}
+    assert {b[0] - a[0] for a, b in itertools.pairwise(rows)} == {3_600_000}
 
 
 def test_hyperliquid_coins_match_without_case(fake: FakeExchange) -> None:

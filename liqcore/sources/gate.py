@@ -1,0 +1,31 @@
+"""Gate USDT perpetual futures (https://api.gateio.ws/api/v4) through ccxt.
+
+ccxt reads ``/futures/usdt/contracts`` (markets; ``quanto_multiplier`` is the coins
+per contract), ``/futures/usdt/candlesticks`` (volume in contracts, at most 1,999 a
+call) and ``/futures/usdt/contract_stats`` (open interest in contracts and in USD, at
+most 100 a call; how far back it goes is not documented). Gate publishes liquidations
+(``/futures/usdt/liq_orders``); they are not read here yet.
+"""
+
+from __future__ import annotations
+
+from liqcore.sources.venue import Venue
+
+__all__ = ["VENUE"]
+
+VENUE = Venue(
+    name="gate",
+    ccxt_id="gate",
+    options={
+        "fetchMarkets": {"types": ["swap"]},
+        "defaultType": "swap",
+        "swap": {"fetchMarkets": {"settlementCurrencies": ["usdt"]}},
+    },
+    candles_per_request=1000,
+    volume_in_contracts=True,
+    open_interest="history (depth not documented)",
+    oi_periods=("5m", "15m", "30m", "1h", "4h", "1d"),
+    oi_per_request=100,
+    oi_limit="Gate's statistics history stops there",
+    liquidations="public liquidation orders (not read yet)",
+)
