@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from liqcore.sources import binance, bybit, combined, gate, hyperliquid, okx, venue
+from liqcore.sources import binance, bitget, bybit, combined, gate, hyperliquid, okx, venue
 from liqcore.sources.base import (
     INTERVALS,
     MAX_BARS,
@@ -57,6 +57,7 @@ EXCHANGES: tuple[Venue, ...] = (
     bybit.VENUE,
     okx.VENUE,
     hyperliquid.VENUE,
+    bitget.VENUE,
     gate.VENUE,
 )
 

@@ -113,6 +113,8 @@ class Venue:
         default_factory=dict
     )
     instrument_key: str = "id"  # the market field users know the instrument by
+    #: Bits of an error ccxt leaves generic that mean "no such instrument" on this venue.
+    unknown_symbol: tuple[str, ...] = ()
 
     @property
     def title(self) -> str:
@@ -317,17 +319,18 @@ class Connection:
             return error("rate-limited", f"{who} is rate-limiting us (HTTP 429){wait}")
         if status is not None and status >= 500:
             return error("server error", f"{who} answered HTTP {status}: {snippet(seen.body)}")
-        return _by_class(exc, name, who, status, seen.body)
+        return _by_class(exc, self.venue, status, seen.body)
 
 
-def _by_class(
-    exc: Exception, name: str, who: str, status: int | None, body: str
-) -> SourceUnavailable:
+def _by_class(exc: Exception, venue: Venue, status: int | None, body: str) -> SourceUnavailable:
     import ccxt
 
-    said = snippet(str(exc), 160)
-    if isinstance(exc, ccxt.BadSymbol) or (
-        isinstance(exc, ccxt.BadRequest) and "symbol" in str(exc).lower()
+    name, who, text = venue.name, venue.title, str(exc)
+    said = snippet(text, 160)
+    if (
+        isinstance(exc, ccxt.BadSymbol)
+        or (isinstance(exc, ccxt.BadRequest) and "symbol" in text.lower())
+        or any(part in text for part in venue.unknown_symbol)
     ):
         return SourceUnavailable(name, "unknown symbol", f"{who} does not know the instrument")
     if isinstance(exc, ccxt.DDoSProtection | ccxt.RateLimitExceeded):

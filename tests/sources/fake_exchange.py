@@ -59,9 +59,13 @@ MARKET_LISTS = (
     "/api/v5/public/instruments",
     "/info:metaAndAssetCtxs",
     "/api/v4/futures/usdt/contracts",
+    "/api/v2/mix/market/contracts",
 )
 # Volume scale per exchange: Binance trades the most, so the all-view takes its candles.
 VOLUME_SCALE = {"binance": 3.0, "bybit": 2.0, "okx": 1.5, "hyperliquid": 0.5, "gate": 1.0}
+VOLUME_SCALE["bitget"] = 1.2
+BITGET_GRANULARITY = {"1H": "1h", "2H": "2h", "4H": "4h", "12Hutc": "12h", "1Dutc": "1d"}
+BITGET_OPEN_INTEREST = 15_000.0  # coins
 GATE_CONTRACT = 0.0001  # BTC per contract, as Gate's quanto_multiplier for BTC_USDT
 OKX_CONTRACT = 0.01  # BTC per contract, as OKX's ctVal for BTC-USDT-SWAP
 HL_OPEN_INTEREST = 20_000.0  # coins
@@ -290,6 +294,10 @@ class FakeExchange:
             "/api/v5/public/liquidation-orders": self.okx_liquidations,
             "/info:candleSnapshot": self.hl_candles,
             "/api/v4/futures/usdt/contracts": self.gate_markets,
+            "/api/v2/mix/market/contracts": self.bitget_markets,
+            "/api/v2/mix/market/candles": self.bitget_candles,
+            "/api/v2/mix/market/history-candles": self.bitget_candles,
+            "/api/v2/mix/market/open-interest": self.bitget_open_interest,
             "/api/v4/futures/usdt/candlesticks": self.gate_candles,
             "/api/v4/futures/usdt/contract_stats": self.gate_open_interest,
             "/info:metaAndAssetCtxs": self.hl_contexts,
@@ -332,6 +340,13 @@ class FakeExchange:
             }
         if route.startswith("/api/v5"):
             return 200, {"code": "51001", "data": [], "msg": "Instrument ID does not exist"}
+        if route.startswith("/api/v2/mix"):
+            return 400, {
+                "code": "40034",
+                "msg": "Parameter DOGEUSDT does not exist",
+                "requestTime": 1736944496000,
+                "data": None,
+            }
         if route.startswith("/api/v4/futures"):
             return 400, {"label": "CONTRACT_NOT_FOUND", "message": "contract not found"}
         return 500, None
@@ -649,6 +664,41 @@ class FakeExchange:
         body["data"][0]["instId"] = f"{base}-USDT-SWAP"
         body["data"][0]["instFamily"] = p["instFamily"]
         return 200, body
+
+    # ----------------------------------------------------------------- Bitget
+
+    def bitget(self, data: Any) -> dict[str, Any]:
+        return {"code": "00000", "msg": "success", "requestTime": self.now_ms, "data": data}
+
+    def bitget_markets(self, p: dict[str, Any]) -> tuple[int, Any]:
+        body = json.loads((FIXTURES / "bitget_api_v2_mix_market_contracts.json").read_text())
+        (row,) = body["data"]
+        rows = [self.listing(row, coin) for coin in LISTED]
+        return 200, self.bitget(rows if p.get("productType") == "USDT-FUTURES" else [])
+
+    def bitget_candles(self, p: dict[str, Any]) -> tuple[int, Any]:
+        # [ts, open, high, low, close, base volume, quote volume], oldest first.
+        step = STEPS[BITGET_GRANULARITY.get(p["granularity"], p["granularity"])]
+        limit = min(int(p.get("limit", 100)), 1000)
+        lo, hi = int(p.get("startTime", 0)), int(p.get("endTime", self.now_ms))
+        times = self.times(lo, hi, step, limit, newest=True)
+        rows = [
+            [
+                str(int(c["t"])),
+                str(c["o"]),
+                str(c["h"]),
+                str(c["l"]),
+                str(c["c"]),
+                str(c["v"]),
+                f"{c['v'] * c['c']:.4f}",
+            ]
+            for c in self.candles("bitget", times, step)
+        ]
+        return 200, self.bitget(self.ordered(rows, newest_first=False))
+
+    def bitget_open_interest(self, p: dict[str, Any]) -> tuple[int, Any]:
+        listed = [{"symbol": p["symbol"], "size": f"{BITGET_OPEN_INTEREST:.4f}"}]
+        return 200, self.bitget({"openInterestList": listed, "ts": str(self.now_ms)})
 
     # ----------------------------------------------------------------- Gate
 

@@ -28,6 +28,7 @@ EXCHANGES = {
     "Bybit": ("bybit", "/v5/market/kline"),
     "OKX": ("okx", "/api/v5/market/candles"),
     "Hyperliquid": ("hyperliquid", "/info:candleSnapshot"),
+    "Bitget": ("bitget", "/api/v2/mix/market/candles"),
     "Gate": ("gate", "/api/v4/futures/usdt/candlesticks"),
 }
 

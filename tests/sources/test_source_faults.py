@@ -11,7 +11,7 @@ from fake_exchange import FakeExchange
 
 from liqcore.sources import SourceUnavailable, base, fetch_market, venue
 
-SINGLE = ("binance", "bybit", "okx", "hyperliquid", "gate")
+SINGLE = ("binance", "bybit", "okx", "hyperliquid", "bitget", "gate")
 
 #: The market list ccxt loads first, once per venue and address.
 MARKETS = {
@@ -19,6 +19,7 @@ MARKETS = {
     "bybit": "/v5/market/instruments-info",
     "okx": "/api/v5/public/instruments",
     "hyperliquid": "/info:metaAndAssetCtxs",
+    "bitget": "/api/v2/mix/market/contracts",
     "gate": "/api/v4/futures/usdt/contracts",
 }
 #: The first data request of each source.
@@ -27,6 +28,7 @@ CANDLES = {
     "bybit": "/v5/market/kline",
     "okx": "/api/v5/market/candles",
     "hyperliquid": "/info:candleSnapshot",
+    "bitget": "/api/v2/mix/market/candles",
     "gate": "/api/v4/futures/usdt/candlesticks",
 }
 OPEN_INTEREST = {
@@ -34,6 +36,7 @@ OPEN_INTEREST = {
     "bybit": "/v5/market/open-interest",
     "okx": "/api/v5/rubik/stat/contracts/open-interest-history",
     "hyperliquid": "/info:metaAndAssetCtxs",
+    "bitget": "/api/v2/mix/market/open-interest",
     "gate": "/api/v4/futures/usdt/contract_stats",
 }
 
