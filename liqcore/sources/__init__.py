@@ -20,7 +20,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from liqcore.sources import binance, bitget, bybit, combined, gate, hyperliquid, okx, venue
+from liqcore.sources import binance, bitget, bybit, combined, deribit, gate, hyperliquid, okx, venue
 from liqcore.sources.base import (
     INTERVALS,
     MAX_BARS,
@@ -59,6 +59,7 @@ EXCHANGES: tuple[Venue, ...] = (
     hyperliquid.VENUE,
     bitget.VENUE,
     gate.VENUE,
+    deribit.VENUE,
 )
 
 #: The name that asks every venue of :data:`EXCHANGES` at once.

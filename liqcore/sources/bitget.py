@@ -20,5 +20,5 @@ VENUE = Venue(
     candles_per_request=200,
     open_interest="none (current only)",
     liquidations="none over REST",
-    unknown_symbol=('"40034"',),  # "Parameter BTCUSDT does not exist", left generic by ccxt
+    unknown_symbol=('"code":"40034"',),  # "Parameter BTCUSDT does not exist", left generic by ccxt
 )

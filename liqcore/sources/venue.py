@@ -96,7 +96,8 @@ class Venue:
     oi_kept_days: int | None = None  # only the last N days exist (Binance)
     oi_limit: str = ""  # why open interest may stop short, for the note
     candles_kept: int | None = None  # only the latest N candles of an interval (Hyperliquid)
-    volume_in_contracts: bool = False  # ccxt's OHLCV volume is in contracts (OKX)
+    volume_in_contracts: bool = False  # ccxt's OHLCV volume is in contracts (Gate)
+    current_oi_in_coins: bool = False  # ccxt's current open interest is coins (Deribit)
     ratio_periods: tuple[str, ...] = ()
     ratio_per_request: int = 500
     funding_per_request: int = 0  # 0: funding history is not fetched
@@ -113,7 +114,8 @@ class Venue:
         default_factory=dict
     )
     instrument_key: str = "id"  # the market field users know the instrument by
-    #: Bits of an error ccxt leaves generic that mean "no such instrument" on this venue.
+    #: Bits of an error body (spaces removed) that mean "no such instrument" on this
+    #: venue, where ccxt raises a generic error.
     unknown_symbol: tuple[str, ...] = ()
 
     @property
@@ -326,11 +328,11 @@ def _by_class(exc: Exception, venue: Venue, status: int | None, body: str) -> So
     import ccxt
 
     name, who, text = venue.name, venue.title, str(exc)
-    said = snippet(text, 160)
+    said, compact = snippet(text, 160), "".join(body.split())
     if (
         isinstance(exc, ccxt.BadSymbol)
         or (isinstance(exc, ccxt.BadRequest) and "symbol" in text.lower())
-        or any(part in text for part in venue.unknown_symbol)
+        or (status is not None and any(part in compact for part in venue.unknown_symbol))
     ):
         return SourceUnavailable(name, "unknown symbol", f"{who} does not know the instrument")
     if isinstance(exc, ccxt.DDoSProtection | ccxt.RateLimitExceeded):
@@ -479,10 +481,12 @@ def _open_interest(
     size = float(market.get("contractSize") or 1.0)
     if not venue.oi_history:
         now = conn.call(trace, window.ttl, "fetch_open_interest", market["symbol"])
+        value, amount = now.get("openInterestValue"), now.get("openInterestAmount")
+        if venue.current_oi_in_coins:  # ccxt passes the coins on as a value
+            value, amount, size = None, value if value is not None else amount, 1.0
         with parsing(venue.name, "open interest"):
-            usd = now.get("openInterestValue")
-            # Without a USD figure: the amount (contracts or coins) at the current price.
-            usd = float(usd if usd is not None else now["openInterestAmount"] * size * last_close)
+            # No USD figure: the amount (contracts or coins) at the current price.
+            usd = float(value) if value is not None else float(amount) * size * last_close
         first = pd.Timestamp(window.start_ms, unit="ms", tz="UTC")
         return pd.Series([usd], index=pd.DatetimeIndex([first]), name="open_interest"), "usd"
     rows = history(

@@ -60,10 +60,15 @@ MARKET_LISTS = (
     "/info:metaAndAssetCtxs",
     "/api/v4/futures/usdt/contracts",
     "/api/v2/mix/market/contracts",
+    "/api/v2/public/get_instruments",
 )
 # Volume scale per exchange: Binance trades the most, so the all-view takes its candles.
 VOLUME_SCALE = {"binance": 3.0, "bybit": 2.0, "okx": 1.5, "hyperliquid": 0.5, "gate": 1.0}
 VOLUME_SCALE["bitget"] = 1.2
+VOLUME_SCALE["deribit"] = 0.2
+DERIBIT_RESOLUTION = {"1": "1m", "3": "3m", "5": "5m", "15": "15m", "30": "30m", "60": "1h"}
+DERIBIT_RESOLUTION |= {"120": "2h", "240": "4h", "720": "12h", "1D": "1d"}
+DERIBIT_OPEN_INTEREST = 900.0  # coins
 BITGET_GRANULARITY = {"1H": "1h", "2H": "2h", "4H": "4h", "12Hutc": "12h", "1Dutc": "1d"}
 BITGET_OPEN_INTEREST = 15_000.0  # coins
 GATE_CONTRACT = 0.0001  # BTC per contract, as Gate's quanto_multiplier for BTC_USDT
@@ -294,6 +299,9 @@ class FakeExchange:
             "/api/v5/public/liquidation-orders": self.okx_liquidations,
             "/info:candleSnapshot": self.hl_candles,
             "/api/v4/futures/usdt/contracts": self.gate_markets,
+            "/api/v2/public/get_instruments": self.deribit_markets,
+            "/api/v2/public/get_tradingview_chart_data": self.deribit_candles,
+            "/api/v2/public/get_book_summary_by_instrument": self.deribit_open_interest,
             "/api/v2/mix/market/contracts": self.bitget_markets,
             "/api/v2/mix/market/candles": self.bitget_candles,
             "/api/v2/mix/market/history-candles": self.bitget_candles,
@@ -323,7 +331,7 @@ class FakeExchange:
         if route.startswith("/info"):
             return True
         symbol = params.get("symbol") or params.get("instId") or params.get("instFamily") or ""
-        symbol = symbol or params.get("contract", "")
+        symbol = symbol or params.get("contract", "") or params.get("instrument_name", "")
         return symbol.split("-")[0].split("_")[0].removesuffix("USDT") in LISTED
 
     @staticmethod
@@ -340,6 +348,16 @@ class FakeExchange:
             }
         if route.startswith("/api/v5"):
             return 200, {"code": "51001", "data": [], "msg": "Instrument ID does not exist"}
+        if route.startswith("/api/v2/public"):
+            return 400, {
+                "jsonrpc": "2.0",
+                "error": {
+                    "message": "Invalid params",
+                    "data": {"reason": "wrong format", "param": "instrument_name"},
+                    "code": -32602,
+                },
+                "testnet": False,
+            }
         if route.startswith("/api/v2/mix"):
             return 400, {
                 "code": "40034",
@@ -355,12 +373,16 @@ class FakeExchange:
     def emptied(body: Any) -> Any:
         if isinstance(body, list):
             return []
-        if isinstance(body, dict) and isinstance(body.get("result"), dict):
+        if isinstance(body, dict) and isinstance(body.get("result"), dict) and "retCode" in body:
             return {**body, "result": {**body["result"], "list": [], "nextPageCursor": ""}}
         if isinstance(body, dict) and "data" in body:
             return {**body, "data": []}
         if isinstance(body, dict) and "symbols" in body:
             return {**body, "symbols": []}
+        if isinstance(body, dict) and isinstance(body.get("result"), list):
+            return {**body, "result": []}
+        if isinstance(body, dict) and isinstance(body.get("result"), dict):
+            return {**body, "result": {"status": "no_data", "ticks": []}}
         return body
 
     def ts(self, value: int) -> Any:
@@ -664,6 +686,58 @@ class FakeExchange:
         body["data"][0]["instId"] = f"{base}-USDT-SWAP"
         body["data"][0]["instFamily"] = p["instFamily"]
         return 200, body
+
+    # ----------------------------------------------------------------- Deribit
+
+    def deribit(self, result: Any) -> dict[str, Any]:
+        us = self.now_ms * 1000
+        return {
+            "jsonrpc": "2.0",
+            "result": result,
+            "usIn": us,
+            "usOut": us + 400,
+            "usDiff": 400,
+            "testnet": False,
+        }
+
+    def deribit_markets(self, p: dict[str, Any]) -> tuple[int, Any]:
+        body = json.loads((FIXTURES / "deribit_api_v2_public_get_instruments.json").read_text())
+        (row,) = body["result"]
+        return 200, self.deribit([self.listing(row, coin) for coin in LISTED])
+
+    def deribit_candles(self, p: dict[str, Any]) -> tuple[int, Any]:
+        # Columns of arrays, oldest first; start and end inclusive, in ms.
+        step = STEPS[DERIBIT_RESOLUTION[p["resolution"]]]
+        lo, hi = int(p["start_timestamp"]), int(p["end_timestamp"])
+        found = self.candles("deribit", self.times(lo, hi, step, 5000, newest=False), step)
+        found = self.ordered(found, newest_first=False)
+        if not found:
+            return 200, self.deribit({"status": "no_data", "ticks": []})
+        return 200, self.deribit(
+            {
+                "status": "ok",
+                "ticks": [self.ts(int(c["t"])) for c in found],
+                "open": [c["o"] for c in found],
+                "high": [c["h"] for c in found],
+                "low": [c["l"] for c in found],
+                "close": [c["c"] for c in found],
+                "volume": [c["v"] for c in found],
+                "cost": [round(c["v"] * c["c"], 2) for c in found],
+            }
+        )
+
+    def deribit_open_interest(self, p: dict[str, Any]) -> tuple[int, Any]:
+        mark = price(self.now_ms)
+        summary = {
+            "instrument_name": p["instrument_name"],
+            "open_interest": DERIBIT_OPEN_INTEREST,
+            "mark_price": round(mark, 1),
+            "volume": 1234.5,
+            "creation_timestamp": self.now_ms,
+            "base_currency": p["instrument_name"].split("_")[0],
+            "quote_currency": "USDC",
+        }
+        return 200, self.deribit([summary])
 
     # ----------------------------------------------------------------- Bitget
 

@@ -11,7 +11,7 @@ from fake_exchange import FakeExchange
 
 from liqcore.sources import SourceUnavailable, base, fetch_market, venue
 
-SINGLE = ("binance", "bybit", "okx", "hyperliquid", "bitget", "gate")
+SINGLE = ("binance", "bybit", "okx", "hyperliquid", "bitget", "gate", "deribit")
 
 #: The market list ccxt loads first, once per venue and address.
 MARKETS = {
@@ -21,6 +21,7 @@ MARKETS = {
     "hyperliquid": "/info:metaAndAssetCtxs",
     "bitget": "/api/v2/mix/market/contracts",
     "gate": "/api/v4/futures/usdt/contracts",
+    "deribit": "/api/v2/public/get_instruments",
 }
 #: The first data request of each source.
 CANDLES = {
@@ -30,6 +31,7 @@ CANDLES = {
     "hyperliquid": "/info:candleSnapshot",
     "bitget": "/api/v2/mix/market/candles",
     "gate": "/api/v4/futures/usdt/candlesticks",
+    "deribit": "/api/v2/public/get_tradingview_chart_data",
 }
 OPEN_INTEREST = {
     "binance": "/futures/data/openInterestHist",
@@ -38,6 +40,7 @@ OPEN_INTEREST = {
     "hyperliquid": "/info:metaAndAssetCtxs",
     "bitget": "/api/v2/mix/market/open-interest",
     "gate": "/api/v4/futures/usdt/contract_stats",
+    "deribit": "/api/v2/public/get_book_summary_by_instrument",
 }
 
 FAULTS = [

@@ -13,7 +13,7 @@ from liqcore.market import validate_market
 from liqcore.sources import ATTRS, SourceUnavailable, base, bybit, fetch_market, hyperliquid, venue
 from liqcore.sources.base import make_window
 
-SINGLE = ("binance", "bybit", "okx", "hyperliquid", "bitget", "gate")
+SINGLE = ("binance", "bybit", "okx", "hyperliquid", "bitget", "gate", "deribit")
 OPEN_INTEREST_OKX = "/api/v5/rubik/stat/contracts/open-interest-history"
 ALL_ONLY = {"candles_from", "failed", "open_interest_by_exchange"}
 
