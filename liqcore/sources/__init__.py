@@ -30,7 +30,7 @@ from liqcore.sources.base import (
     choose_interval,
     parse_timeframe,
 )
-from liqcore.sources.venue import Venue
+from liqcore.sources.venue import History, Venue
 
 __all__ = [
     "ALL",
@@ -41,6 +41,7 @@ __all__ = [
     "REASONS",
     "SYMBOLS",
     "TIMEFRAMES",
+    "History",
     "SourceUnavailable",
     "Venue",
     "choose_interval",
@@ -51,7 +52,7 @@ __all__ = [
 
 #: The venues :func:`fetch_market` knows, with what each provides (``.name`` is the
 #: ``exchange`` argument; ``.open_interest`` how far back its history goes;
-#: ``.taker_volume``, ``.ratio_periods`` and ``.liquidations`` what else it publishes).
+#: ``.taker_volume``, ``.ratio`` and ``.liquidations`` what else it publishes).
 EXCHANGES: tuple[Venue, ...] = (
     binance.VENUE,
     bybit.VENUE,

@@ -166,16 +166,8 @@ def optional(
 
 #: Bar intervals every source supports (6h is missing on Hyperliquid, so it is left out).
 INTERVALS: dict[str, pd.Timedelta] = {
-    "1m": pd.Timedelta(minutes=1),
-    "3m": pd.Timedelta(minutes=3),
-    "5m": pd.Timedelta(minutes=5),
-    "15m": pd.Timedelta(minutes=15),
-    "30m": pd.Timedelta(minutes=30),
-    "1h": pd.Timedelta(hours=1),
-    "2h": pd.Timedelta(hours=2),
-    "4h": pd.Timedelta(hours=4),
-    "12h": pd.Timedelta(hours=12),
-    "1d": pd.Timedelta(days=1),
+    name: pd.Timedelta(name.replace("m", "min").replace("d", "D"))
+    for name in ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "12h", "1d")
 }
 
 #: Timeframes offered in the UI, shortest first.
@@ -184,14 +176,8 @@ TIMEFRAMES: tuple[str, ...] = ("1d", "3d", "1w", "2w", "1mo", "3mo", "6mo", "1y"
 #: The most bars one fetch may ask for; beyond it a coarser interval is needed.
 MAX_BARS = 5000
 
-_TIMEFRAME_UNITS = {
-    "h": pd.Timedelta(hours=1),
-    "d": pd.Timedelta(days=1),
-    "w": pd.Timedelta(weeks=1),
-    "mo": pd.Timedelta(days=30),
-    "M": pd.Timedelta(days=30),
-    "y": pd.Timedelta(days=365),
-}
+# A month is 30 days, a year 365; a lone "m" is refused (minutes or months?).
+_TIMEFRAME_UNITS = {"h": "1h", "d": "1D", "w": "7D", "mo": "30D", "M": "30D", "y": "365D"}
 _TIMEFRAME_RE = re.compile(r"^\s*(\d+)\s*(h|d|w|mo|M|y)\s*$")
 
 # Finest interval for each timeframe: a few hundred to ~1,100 bars, enough detail for the
@@ -243,7 +229,7 @@ def parse_timeframe(timeframe: str | pd.Timedelta | timedelta) -> pd.Timedelta:
             else:
                 msg = f"cannot read timeframe {text!r}: use e.g. 1d, 3d, 1w, 1mo, 1y"
             raise ValueError(msg)
-        span = int(match.group(1)) * _TIMEFRAME_UNITS[match.group(2)]
+        span = int(match.group(1)) * pd.Timedelta(_TIMEFRAME_UNITS[match.group(2)])
     if span <= pd.Timedelta(0):
         msg = f"timeframe must be positive, got {timeframe!r}"
         raise ValueError(msg)

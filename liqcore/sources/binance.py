@@ -17,7 +17,7 @@ import pandas as pd
 
 from liqcore.sources import base
 from liqcore.sources.base import Trace, Window, parsing
-from liqcore.sources.venue import Connection, Venue
+from liqcore.sources.venue import Connection, History, Venue
 
 __all__ = ["VENUE", "klines"]
 
@@ -50,23 +50,20 @@ def klines(conn: Connection, market: dict[str, Any], window: Window, trace: Trac
 
 
 VENUE = Venue(
-    name="binance",
-    ccxt_id="binance",
-    options={"fetchMarkets": {"types": ["linear"]}, "defaultType": "swap"},
-    candles_per_request=_KLINES_PER_REQUEST,
+    "binance",
+    _KLINES_PER_REQUEST,
+    markets="linear",
     candles=klines,
     taker_volume=True,
-    open_interest="30 days",
-    oi_periods=_STATS_PERIODS,
-    oi_per_request=500,
-    oi_kept_days=30,
-    oi_limit="Binance keeps 30 days of open interest; Bybit has the full history",
-    ratio_periods=_STATS_PERIODS,
-    ratio_per_request=500,
+    oi=History(
+        _STATS_PERIODS,
+        500,
+        "30 days",
+        kept_days=30,
+        limit="Binance keeps 30 days of open interest; Bybit has the full history",
+    ),
+    ratio=History(_STATS_PERIODS, 500, "30 days", kept_days=30),
     funding_per_request=1000,
     liquidations="none over REST (allForceOrders was retired)",
-    forbidden=(
-        "rate-limited",
-        "{who}'s firewall refused the request (HTTP 403); wait a few minutes",
-    ),
+    forbidden=("rate-limited", "{who}'s firewall refused the request (HTTP 403); wait a bit"),
 )

@@ -14,11 +14,8 @@ from liqcore.sources.venue import Venue
 __all__ = ["VENUE"]
 
 VENUE = Venue(
-    name="bitget",
-    ccxt_id="bitget",
-    options={"fetchMarkets": {"types": ["swap"]}, "defaultType": "swap"},
-    candles_per_request=200,
-    open_interest="none (current only)",
+    "bitget",
+    200,
     liquidations="none over REST",
     unknown_symbol=('"code":"40034"',),  # "Parameter BTCUSDT does not exist", left generic by ccxt
 )

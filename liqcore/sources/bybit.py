@@ -10,7 +10,7 @@ liquidations only on its websocket, not over REST.
 
 from __future__ import annotations
 
-from liqcore.sources.venue import Venue
+from liqcore.sources.venue import History, Venue
 
 __all__ = ["VENUE"]
 
@@ -18,16 +18,11 @@ _STATS_PERIODS = ("5m", "15m", "30m", "1h", "4h", "1d")
 _RATIO_PERIOD = {"5m": "5min", "15m": "15min", "30m": "30min"}
 
 VENUE = Venue(
-    name="bybit",
-    ccxt_id="bybit",
-    options={"fetchMarkets": {"types": ["linear"]}, "defaultType": "swap"},
-    candles_per_request=1000,
-    open_interest="since listing",
-    oi_periods=_STATS_PERIODS,
-    oi_per_request=200,
-    oi_limit="Bybit's history starts at the listing",
-    ratio_periods=_STATS_PERIODS,
-    ratio_per_request=500,
+    "bybit",
+    1000,
+    markets="linear",
+    oi=History(_STATS_PERIODS, 200, "since listing", limit="Bybit's history starts at the listing"),
+    ratio=History(_STATS_PERIODS, 500, "since listing"),
     funding_per_request=200,
     liquidations="websocket only, not over REST",
     # ccxt passes neither since nor until to /v5/market/account-ratio, and its period

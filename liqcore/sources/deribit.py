@@ -15,12 +15,9 @@ from liqcore.sources.venue import Venue
 __all__ = ["VENUE"]
 
 VENUE = Venue(
-    name="deribit",
-    ccxt_id="deribit",
+    "deribit",
+    1000,
     quote="USDC",
-    options={"defaultType": "swap"},
-    candles_per_request=1000,
-    open_interest="none (current only)",
     current_oi_in_coins=True,
     liquidations="not read (private settlement history)",
     unknown_symbol=('"param":"instrument_name"',),  # "Invalid params" naming that parameter

@@ -9,23 +9,20 @@ most 100 a call; how far back it goes is not documented). Gate publishes liquida
 
 from __future__ import annotations
 
-from liqcore.sources.venue import Venue
+from liqcore.sources.venue import History, Venue
 
 __all__ = ["VENUE"]
 
 VENUE = Venue(
-    name="gate",
-    ccxt_id="gate",
-    options={
-        "fetchMarkets": {"types": ["swap"]},
-        "defaultType": "swap",
-        "swap": {"fetchMarkets": {"settlementCurrencies": ["usdt"]}},
-    },
-    candles_per_request=1000,
+    "gate",
+    1000,
+    options={"swap": {"fetchMarkets": {"settlementCurrencies": ["usdt"]}}},
     volume_in_contracts=True,
-    open_interest="history (depth not documented)",
-    oi_periods=("5m", "15m", "30m", "1h", "4h", "1d"),
-    oi_per_request=100,
-    oi_limit="Gate's statistics history stops there",
+    oi=History(
+        ("5m", "15m", "30m", "1h", "4h", "1d"),
+        100,
+        "history (depth not documented)",
+        limit="Gate's statistics history stops there",
+    ),
     liquidations="public liquidation orders (not read yet)",
 )

@@ -16,13 +16,10 @@ from liqcore.sources.venue import Venue
 __all__ = ["VENUE"]
 
 VENUE = Venue(
-    name="hyperliquid",
-    ccxt_id="hyperliquid",
-    quote="USDC",
-    options={"fetchMarkets": {"types": ["swap"]}, "defaultType": "swap"},
-    candles_per_request=5000,
+    "hyperliquid",
+    5000,
     candles_kept=5000,
-    open_interest="none (current only)",
+    quote="USDC",
     instrument_key="baseName",
     liquidations="none published",
 )

@@ -21,7 +21,7 @@ import pandas as pd
 
 from liqcore.sources import base
 from liqcore.sources.base import Trace, parsing, to_ms
-from liqcore.sources.venue import Venue, connection
+from liqcore.sources.venue import History, Venue, connection
 
 __all__ = ["VENUE", "fetch_liquidations", "parse_liquidations"]
 
@@ -29,15 +29,15 @@ _LIQUIDATIONS_LIMIT = 100
 _LIQUIDATIONS_PATH = "public/liquidation-orders"
 
 VENUE = Venue(
-    name="okx",
-    ccxt_id="okx",
-    options={"fetchMarkets": {"types": ["swap"]}, "defaultType": "swap"},
-    candles_per_request=100,
-    open_interest="1,440 periods (5 days at 5m, 60 days at 1h)",
-    oi_periods=("5m", "1h", "1d"),
-    oi_per_request=100,
-    oi_kept_periods=1440,
-    oi_limit="OKX keeps the latest 1,440 periods; Bybit has the full history",
+    "okx",
+    100,
+    oi=History(
+        ("5m", "1h", "1d"),
+        100,
+        "1,440 periods (5 days at 5m, 60 days at 1h)",
+        kept_periods=1440,
+        limit="OKX keeps the latest 1,440 periods; Bybit has the full history",
+    ),
     funding_per_request=100,
     liquidations="latest filled liquidation orders over REST",
     # ccxt sends only ``before`` (newer than); ``after`` (older than) bounds the page.

@@ -45,6 +45,7 @@ from liqcore.sources.base import (
 
 __all__ = [
     "Connection",
+    "History",
     "Venue",
     "connection",
     "fetch_market",
@@ -63,44 +64,76 @@ CandleFetch = Callable[["Connection", dict[str, Any], Window, Trace], pd.DataFra
 
 
 @dataclass(frozen=True)
+class History:
+    """A statistics series a venue keeps (open interest, long/short ratio), in ccxt's terms.
+
+    Parameters
+    ----------
+    periods : tuple of str
+        Periods ccxt accepts for the series (keys of :data:`~liqcore.sources.INTERVALS`).
+    per_request : int
+        Most rows one call may return.
+    depth : str
+        How far back the series goes, in words, for users (``"30 days"``...).
+    kept_periods, kept_days : int, optional
+        The venue keeps only the latest ``kept_periods`` periods (OKX) or the last
+        ``kept_days`` days (Binance); nothing older is asked for.
+    limit : str
+        Why the series may stop short and what covers more, for the coverage note.
+
+    Examples
+    --------
+    >>> History(("5m", "1h"), 100, "1,440 periods", kept_periods=1440).kept_periods
+    1440
+    """
+
+    periods: tuple[str, ...]
+    per_request: int
+    depth: str = ""
+    kept_periods: int | None = None
+    kept_days: int | None = None
+    limit: str = ""
+
+
+@dataclass(frozen=True)
 class Venue:
     """What one exchange offers and how to ask it, in ccxt's terms.
 
     Parameters
     ----------
     name : str
-        Our name, accepted as ``fetch_market``'s ``exchange``.
-    ccxt_id : str
-        The ccxt class (``ccxt.<ccxt_id>``).
-    options : mapping
-        ccxt options; they restrict the market list to linear swaps.
+        Our name, accepted as ``fetch_market``'s ``exchange``; also the ccxt class
+        (``ccxt.<name>``) unless ``ccxt_id`` says otherwise.
     candles_per_request : int
         Most candles one ``fetch_ohlcv`` call may ask for.
-    open_interest : str
-        How far back open interest history goes, in words (``"30 days"``,
-        ``"1,440 periods"``, ``"since listing"``, ``"none (current only)"``).
-    oi_periods : tuple of str
-        Periods of open interest history ccxt accepts for the venue; empty when the
-        venue publishes only the current open interest.
+    markets : str
+        The one market type ccxt loads (``options['fetchMarkets']['types']``): the
+        venue's name for linear perpetual swaps. ``options`` adds venue-specific ones.
+    oi : History, optional
+        Open interest history; without it the venue publishes only the current open
+        interest, which every bar holds (with a note).
+    ratio : History, optional
+        Long/short account ratio history, where the venue has one.
+
+    Examples
+    --------
+    >>> venue = Venue("binance", 1500, markets="linear")
+    >>> venue.ccxt_options["fetchMarkets"], venue.open_interest
+    ({'types': ['linear']}, 'none (current only)')
     """
 
     name: str
-    ccxt_id: str
-    options: Mapping[str, Any]
     candles_per_request: int
-    open_interest: str
+    markets: str = "swap"
+    ccxt_id: str = ""
+    options: Mapping[str, Any] = field(default_factory=dict)
     quote: str = "USDT"
-    oi_periods: tuple[str, ...] = ()
-    oi_per_request: int = 100
-    oi_kept_periods: int | None = None  # only the latest N periods exist (OKX)
-    oi_kept_days: int | None = None  # only the last N days exist (Binance)
-    oi_limit: str = ""  # why open interest may stop short, for the note
+    oi: History | None = None
+    ratio: History | None = None
+    funding_per_request: int = 0  # 0: funding history is not fetched
     candles_kept: int | None = None  # only the latest N candles of an interval (Hyperliquid)
     volume_in_contracts: bool = False  # ccxt's OHLCV volume is in contracts (Gate)
     current_oi_in_coins: bool = False  # ccxt's current open interest is coins (Deribit)
-    ratio_periods: tuple[str, ...] = ()
-    ratio_per_request: int = 500
-    funding_per_request: int = 0  # 0: funding history is not fetched
     taker_volume: bool = False
     liquidations: str = ""  # where the venue publishes realized liquidations, if anywhere
     forbidden: tuple[str, str] = (
@@ -124,8 +157,15 @@ class Venue:
         return title(self.name)
 
     @property
-    def oi_history(self) -> bool:
-        return bool(self.oi_periods)
+    def open_interest(self) -> str:
+        """How far back open interest history goes, in words."""
+        return self.oi.depth if self.oi is not None else "none (current only)"
+
+    @property
+    def ccxt_options(self) -> dict[str, Any]:
+        """ccxt options: load only the linear swaps, use them by default."""
+        types = {"fetchMarkets": {"types": [self.markets]}, "defaultType": "swap"}
+        return {**types, **self.options}
 
 
 # ------------------------------------------------------------------ the connection
@@ -150,11 +190,11 @@ class Connection:
         self.venue = venue
         self.base_url = base_url
         settings = base.SETTINGS
-        exchange = getattr(ccxt, venue.ccxt_id)(
+        exchange = getattr(ccxt, venue.ccxt_id or venue.name)(
             {
                 "timeout": int(settings.timeout * 1000),
                 "enableRateLimit": settings.rate_limit_scale > 0,
-                "options": dict(venue.options),
+                "options": venue.ccxt_options,
             }
         )
         exchange.rateLimit = exchange.rateLimit * max(settings.rate_limit_scale, 0.0)
@@ -418,28 +458,25 @@ def history(
     market: dict[str, Any],
     window: Window,
     trace: Trace,
-    *,
-    periods: tuple[str, ...],
-    per_request: int,
+    series: History,
 ) -> list[dict[str, Any]]:
     """Every row of a ccxt statistics history (open interest, long/short ratio) over ``window``.
 
     Asks page-sized ranges, oldest first, within what the venue keeps.
     """
-    venue = conn.venue
-    period = _period(periods, window, venue.oi_kept_periods)
+    period = _period(series.periods, window, series.kept_periods)
     step = int(INTERVALS[period].total_seconds() * 1000)
     start = window.start_ms - step  # the first bar's close needs the value before it
-    if venue.oi_kept_periods:
-        start = max(start, window.end_ms - venue.oi_kept_periods * step)
-    if venue.oi_kept_days:
+    if series.kept_periods:
+        start = max(start, window.end_ms - series.kept_periods * step)
+    if series.kept_days:
         # Ask an hour inside the limit so clock skew never makes the venue refuse it.
-        oldest = base.now_ms() - venue.oi_kept_days * _DAY_MS + 3_600_000
+        oldest = base.now_ms() - series.kept_days * _DAY_MS + 3_600_000
         start = max(start, -(-oldest // step) * step)
     rows: list[dict[str, Any]] = []
-    for lo, hi in base.chunks(start, window.end_ms, step, per_request):
+    for lo, hi in base.chunks(start, window.end_ms, step, series.per_request):
         limit = (hi - lo) // step
-        params = _range(venue, method, lo, hi, period)
+        params = _range(conn.venue, method, lo, hi, period)
         rows.extend(
             conn.call(trace, window.ttl, method, market["symbol"], period, lo, limit, params)
         )
@@ -479,7 +516,7 @@ def _open_interest(
 ) -> tuple[pd.Series, str]:
     venue = conn.venue
     size = float(market.get("contractSize") or 1.0)
-    if not venue.oi_history:
+    if venue.oi is None:
         now = conn.call(trace, window.ttl, "fetch_open_interest", market["symbol"])
         value, amount = now.get("openInterestValue"), now.get("openInterestAmount")
         if venue.current_oi_in_coins:  # ccxt passes the coins on as a value
@@ -489,15 +526,7 @@ def _open_interest(
             usd = float(value) if value is not None else float(amount) * size * last_close
         first = pd.Timestamp(window.start_ms, unit="ms", tz="UTC")
         return pd.Series([usd], index=pd.DatetimeIndex([first]), name="open_interest"), "usd"
-    rows = history(
-        conn,
-        "fetch_open_interest_history",
-        market,
-        window,
-        trace,
-        periods=venue.oi_periods,
-        per_request=venue.oi_per_request,
-    )
+    rows = history(conn, "fetch_open_interest_history", market, window, trace, venue.oi)
     if rows and all(row.get("openInterestValue") is not None for row in rows):
         return _series(venue, rows, "openInterestValue", "open_interest"), "usd"
     coins = _series(venue, rows, "openInterestAmount", "open_interest")
@@ -506,15 +535,8 @@ def _open_interest(
 
 def _ratio(conn: Connection, market: dict[str, Any], window: Window, trace: Trace) -> pd.Series:
     venue = conn.venue
-    rows = history(
-        conn,
-        "fetch_long_short_ratio_history",
-        market,
-        window,
-        trace,
-        periods=venue.ratio_periods,
-        per_request=venue.ratio_per_request,
-    )
+    assert venue.ratio is not None
+    rows = history(conn, "fetch_long_short_ratio_history", market, window, trace, venue.ratio)
     return _series(venue, rows, "longShortRatio", "long_short_ratio")
 
 
@@ -563,7 +585,7 @@ def fetch_market(
         last_close = float(candles["close"].iloc[-1]) if len(candles) else float("nan")
         open_interest, unit = _open_interest(conn, market, window, trace, last_close)
     extras: list[Extra] = []
-    if venue.ratio_periods:
+    if venue.ratio is not None:
         ratio = base.optional(
             venue.name, notes, "long/short ratio", lambda: _ratio(conn, market, window, trace)
         )
@@ -581,8 +603,8 @@ def fetch_market(
         candles=candles,
         open_interest=open_interest,
         open_interest_unit=unit,
-        oi_history=venue.oi_history,
-        oi_limit=venue.oi_limit,
+        oi_history=venue.oi is not None,
+        oi_limit=venue.oi.limit if venue.oi is not None else "",
         extras=tuple(extras),
         notes=notes,
         trace=trace,

@@ -250,7 +250,7 @@ class FakeExchange:
 
     def send_fault(self, handler: BaseHTTPRequestHandler, kind: str, route: str) -> None:
         if kind == "timeout":
-            time.sleep(1.0)
+            time.sleep(1.5)  # beyond the tests' 0.6 s timeout
             self.send(handler, 200, "[]")
         elif kind == "429":
             body = '{"code":-1003,"msg":"Too many requests; current limit is 2400 per minute."}'
