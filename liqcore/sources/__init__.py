@@ -154,12 +154,13 @@ def fetch_market(
     ValueError: unknown exchange 'kraken' (choose from binance, bybit, okx, hyperliquid, ...)
     """
     name = _exchange(exchange)
+    urls = combined.addresses(list(_VENUES), base_url)
     if name == ALL:
-        return combined.fetch_market(
-            EXCHANGES, symbol, timeframe, interval=interval, base_url=base_url
-        )
-    url = base_url.get(name) if isinstance(base_url, Mapping) else base_url
-    return venue.fetch_market(_VENUES[name], symbol, timeframe, interval=interval, base_url=url)
+        interval = interval or choose_interval(timeframe)
+        return combined.fetch_market(EXCHANGES, symbol, timeframe, interval, urls)
+    return venue.fetch_market(
+        _VENUES[name], symbol, timeframe, interval=interval, base_url=urls[name]
+    )
 
 
 def fetch_liquidations(

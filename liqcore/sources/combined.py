@@ -20,12 +20,25 @@ from liqcore.sources import base, venue
 from liqcore.sources.base import SourceUnavailable
 from liqcore.sources.venue import Venue
 
-__all__ = ["EXCHANGE", "combine", "fetch_market"]
+__all__ = ["EXCHANGE", "addresses", "combine", "fetch_market"]
 
 EXCHANGE = "all"
 
 
-def _urls(names: Sequence[str], base_url: str | Mapping[str, str] | None) -> dict[str, str | None]:
+def addresses(
+    names: Sequence[str], base_url: str | Mapping[str, str] | None
+) -> dict[str, str | None]:
+    """Each exchange's address: one for all, or a mapping exchange → address (others: None).
+
+    Examples
+    --------
+    >>> addresses(["binance", "okx"], {"okx": "http://127.0.0.1:9"})
+    {'binance': None, 'okx': 'http://127.0.0.1:9'}
+    >>> addresses(["binance", "okx"], {"kraken": "http://127.0.0.1:1"})
+    Traceback (most recent call last):
+    ...
+    ValueError: base_url names unknown exchanges ['kraken'] (known: binance, okx)
+    """
     if base_url is None or isinstance(base_url, str):
         return dict.fromkeys(names, base_url)
     unknown = set(base_url) - set(names)
@@ -39,26 +52,13 @@ def fetch_market(
     venues: Sequence[Venue],
     symbol: str,
     timeframe: str | pd.Timedelta,
-    *,
-    interval: str | None = None,
-    base_url: str | Mapping[str, str] | None = None,
+    interval: str,
+    urls: Mapping[str, str | None],
 ) -> pd.DataFrame:
-    """The all-exchange market frame for ``symbol`` over ``timeframe``.
+    """The all-exchange market frame for ``symbol`` over ``timeframe``, asked in parallel.
 
-    Parameters
-    ----------
-    venues : sequence of Venue
-        The exchanges to ask, in the order notes and contributors are listed.
-    symbol : str
-        Base asset, e.g. ``"BTC"``; each exchange maps it to its own instrument.
-    timeframe : str or Timedelta
-        How far back from now, e.g. ``"3d"``.
-    interval : str, optional
-        Candle interval, the same for every exchange; chosen from the timeframe when
-        omitted.
-    base_url : str or mapping, optional
-        One address for every source (a test server serving all their APIs), or a
-        mapping ``{"binance": url, ...}`` for some of them.
+    ``venues`` are asked at ``urls`` (see :func:`addresses`), all on the same candle
+    ``interval``; see :func:`liqcore.sources.fetch_market` for the other parameters.
 
     Returns
     -------
@@ -69,18 +69,7 @@ def fetch_market(
     ------
     SourceUnavailable
         When no exchange answers; the message lists each one's reason.
-
-    Examples
-    --------
-    >>> from liqcore.sources import EXCHANGES
-    >>> fetch_market(EXCHANGES, "BTC", "3d", base_url={"kraken": "http://127.0.0.1:1"})
-    ... # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    ValueError: base_url names unknown exchanges ['kraken'] (known: binance, bybit, ...)
     """
-    urls = _urls([v.name for v in venues], base_url)
-    interval = interval or base.choose_interval(timeframe)
     base.make_window(timeframe, interval)  # argument errors now, not once per exchange
     frames: dict[str, pd.DataFrame] = {}
     failures: dict[str, SourceUnavailable] = {}
