@@ -593,39 +593,13 @@ def build_frame(
         fail(exchange, "no data", f"{who} returned no open interest for {instrument}")
     if open_interest_unit == "base":
         oi = oi * filled["close"]
-    covered = oi.notna()
-    if not oi_history:
-        coverage = 0.0
-        notes.append(
-            f"{who} publishes no open interest history: all {len(index)} bars hold the "
-            f"current open interest (${oi.dropna().iloc[-1]:,.0f}), so the model seeds "
-            "positions from volume"
-        )
-    else:
-        coverage = float(covered.mean())
-        if not covered.all():
-            first = oi.first_valid_index()
-            missing = int((~covered).sum())
-            why = f" ({oi_limit})" if oi_limit else ""
-            notes.append(
-                f"{who} open interest history starts at {_stamp(first)}{why}: the {missing} "
-                "earlier bars hold that first value, so the model seeds positions there from "
-                "volume"
-            )
+    coverage = _coverage(oi, who, oi_history=oi_history, oi_limit=oi_limit, notes=notes)
     filled["open_interest"] = oi.bfill().ffill()
 
     for extra in extras:
-        if extra.values.empty:
-            continue
-        aligned = at_bar_close(extra.values, index, step)
-        if aligned.isna().all():
-            continue
-        if aligned.isna().any():
-            notes.append(
-                f"{extra.label} before {_stamp(aligned.first_valid_index())} repeats the "
-                "first known value"
-            )
-        filled[extra.column] = aligned.bfill()
+        aligned = _extra(extra, index, step, notes)
+        if aligned is not None:
+            filled[extra.column] = aligned
 
     quote_volume = filled.pop("quote_volume") if "quote_volume" in filled else None
     try:
@@ -655,6 +629,46 @@ def build_frame(
         }
     )
     return frame
+
+
+def _coverage(
+    oi: pd.Series, who: str, *, oi_history: bool, oi_limit: str, notes: list[str]
+) -> float:
+    """Share of bars with a real open interest value; a note on what is not covered."""
+    covered = oi.notna()
+    if not oi_history:
+        notes.append(
+            f"{who} publishes no open interest history: all {len(oi)} bars hold the "
+            f"current open interest (${oi.dropna().iloc[-1]:,.0f}), so the model seeds "
+            "positions from volume"
+        )
+        return 0.0
+    if not covered.all():
+        missing = int((~covered).sum())
+        why = f" ({oi_limit})" if oi_limit else ""
+        notes.append(
+            f"{who} open interest history starts at {_stamp(oi.first_valid_index())}{why}: "
+            f"the {missing} earlier bars hold that first value, so the model seeds positions "
+            "there from volume"
+        )
+    return float(covered.mean())
+
+
+def _extra(
+    extra: Extra, index: pd.DatetimeIndex, step: pd.Timedelta, notes: list[str]
+) -> pd.Series | None:
+    """An optional series at each bar's close, earlier bars back-filled (with a note)."""
+    if extra.values.empty:
+        return None
+    aligned = at_bar_close(extra.values, index, step)
+    if aligned.isna().all():
+        return None
+    if aligned.isna().any():
+        notes.append(
+            f"{extra.label} before {_stamp(aligned.first_valid_index())} repeats the "
+            "first known value"
+        )
+    return aligned.bfill()
 
 
 def _stamp(when: Any) -> str:
