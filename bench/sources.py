@@ -21,10 +21,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "sources"))
 
-from fake_exchange import FakeExchange  # noqa: E402
+from fake_exchange import FakeExchange
 
-from liqcore import EXCHANGES, fetch_market  # noqa: E402
-from liqcore.sources import base  # noqa: E402
+from liqcore import EXCHANGES, fetch_market
+from liqcore.sources import base
 
 #: The span the Heatmap fetches for its 1w view (pages/common.py: twice the timeframe).
 SPAN = pd.Timedelta(weeks=2)
