@@ -20,7 +20,18 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from liqcore.sources import binance, bitget, bybit, combined, deribit, gate, hyperliquid, okx, venue
+from liqcore.sources import (
+    binance,
+    bitget,
+    bybit,
+    combined,
+    deribit,
+    gate,
+    hyperliquid,
+    kucoin,
+    okx,
+    venue,
+)
 from liqcore.sources.base import (
     INTERVALS,
     MAX_BARS,
@@ -60,6 +71,7 @@ EXCHANGES: tuple[Venue, ...] = (
     hyperliquid.VENUE,
     bitget.VENUE,
     gate.VENUE,
+    kucoin.VENUE,
     deribit.VENUE,
 )
 

@@ -10,19 +10,18 @@ liquidations only on its websocket, not over REST.
 
 from __future__ import annotations
 
-from liqcore.sources.venue import History, Venue
+from liqcore.sources.venue import STAT_PERIODS, History, Venue
 
 __all__ = ["VENUE"]
 
-_STATS_PERIODS = ("5m", "15m", "30m", "1h", "4h", "1d")
 _RATIO_PERIOD = {"5m": "5min", "15m": "15min", "30m": "30min"}
 
 VENUE = Venue(
     "bybit",
     1000,
     markets="linear",
-    oi=History(_STATS_PERIODS, 200, "since listing", limit="Bybit's history starts at the listing"),
-    ratio=History(_STATS_PERIODS, 500, "since listing"),
+    oi=History(STAT_PERIODS, 200, "since listing", limit="Bybit's history starts at the listing"),
+    ratio=History(STAT_PERIODS, 500, "since listing"),
     funding_per_request=200,
     liquidations="websocket only, not over REST",
     # ccxt passes neither since nor until to /v5/market/account-ratio, and its period

@@ -9,7 +9,7 @@ most 100 a call; how far back it goes is not documented). Gate publishes liquida
 
 from __future__ import annotations
 
-from liqcore.sources.venue import History, Venue
+from liqcore.sources.venue import STAT_PERIODS, History, Venue
 
 __all__ = ["VENUE"]
 
@@ -18,11 +18,6 @@ VENUE = Venue(
     1000,
     options={"swap": {"fetchMarkets": {"settlementCurrencies": ["usdt"]}}},
     volume_in_contracts=True,
-    oi=History(
-        ("5m", "15m", "30m", "1h", "4h", "1d"),
-        100,
-        "history (depth not documented)",
-        limit="Gate's statistics history stops there",
-    ),
+    oi=History(STAT_PERIODS, 100, "undocumented depth", limit="Gate's history stops there"),
     liquidations="public liquidation orders (not read yet)",
 )

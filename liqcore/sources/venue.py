@@ -44,6 +44,7 @@ from liqcore.sources.base import (
 )
 
 __all__ = [
+    "STAT_PERIODS",
     "Connection",
     "History",
     "Venue",
@@ -54,6 +55,9 @@ __all__ = [
 ]
 
 _DAY_MS = 86_400_000
+
+#: The statistics periods (open interest, ratios) most venues offer.
+STAT_PERIODS: tuple[str, ...] = ("5m", "15m", "30m", "1h", "4h", "1d")
 _FUNDING_STEP_MS = 8 * 3_600_000
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _GEO_WORDS = ("country", "location", "region", "restricted")

@@ -61,11 +61,18 @@ MARKET_LISTS = (
     "/api/v4/futures/usdt/contracts",
     "/api/v2/mix/market/contracts",
     "/api/v2/public/get_instruments",
+    "/api/v1/contracts/active",
 )
 # Volume scale per exchange: Binance trades the most, so the all-view takes its candles.
 VOLUME_SCALE = {"binance": 3.0, "bybit": 2.0, "okx": 1.5, "hyperliquid": 0.5, "gate": 1.0}
 VOLUME_SCALE["bitget"] = 1.2
 VOLUME_SCALE["deribit"] = 0.2
+VOLUME_SCALE["kucoin"] = 0.8
+KUCOIN_LOT = 0.001  # BTC per lot, as KuCoin's multiplier for XBTUSDTM
+KUCOIN_GRANULARITY = {"1": "1m", "5": "5m", "15": "15m", "30": "30m", "60": "1h", "120": "2h"}
+KUCOIN_GRANULARITY |= {"240": "4h", "720": "12h", "1440": "1d"}
+KUCOIN_INTERVAL = {"5min": "5m", "15min": "15m", "30min": "30m", "1hour": "1h", "4hour": "4h"}
+KUCOIN_INTERVAL |= {"1day": "1d"}
 DERIBIT_RESOLUTION = {"1": "1m", "3": "3m", "5": "5m", "15": "15m", "30": "30m", "60": "1h"}
 DERIBIT_RESOLUTION |= {"120": "2h", "240": "4h", "720": "12h", "1D": "1d"}
 DERIBIT_OPEN_INTEREST = 900.0  # coins
@@ -299,6 +306,9 @@ class FakeExchange:
             "/api/v5/public/liquidation-orders": self.okx_liquidations,
             "/info:candleSnapshot": self.hl_candles,
             "/api/v4/futures/usdt/contracts": self.gate_markets,
+            "/api/v1/contracts/active": self.kucoin_markets,
+            "/api/v1/kline/query": self.kucoin_candles,
+            "/api/ua/v1/market/open-interest": self.kucoin_open_interest,
             "/api/v2/public/get_instruments": self.deribit_markets,
             "/api/v2/public/get_tradingview_chart_data": self.deribit_candles,
             "/api/v2/public/get_book_summary_by_instrument": self.deribit_open_interest,
@@ -332,7 +342,8 @@ class FakeExchange:
             return True
         symbol = params.get("symbol") or params.get("instId") or params.get("instFamily") or ""
         symbol = symbol or params.get("contract", "") or params.get("instrument_name", "")
-        return symbol.split("-")[0].split("_")[0].removesuffix("USDT") in LISTED
+        coin = symbol.split("-")[0].split("_")[0].removesuffix("USDTM").removesuffix("USDT")
+        return coin.replace("XBT", "BTC") in LISTED
 
     @staticmethod
     def unknown_symbol(route: str) -> tuple[int, Any]:
@@ -348,6 +359,8 @@ class FakeExchange:
             }
         if route.startswith("/api/v5"):
             return 200, {"code": "51001", "data": [], "msg": "Instrument ID does not exist"}
+        if route.startswith(("/api/v1/kline", "/api/ua")):
+            return 200, {"code": "400000", "msg": "Contract parameter invalid."}
         if route.startswith("/api/v2/public"):
             return 400, {
                 "jsonrpc": "2.0",
@@ -686,6 +699,51 @@ class FakeExchange:
         body["data"][0]["instId"] = f"{base}-USDT-SWAP"
         body["data"][0]["instFamily"] = p["instFamily"]
         return 200, body
+
+    # ----------------------------------------------------------------- KuCoin Futures
+
+    def kucoin_markets(self, p: dict[str, Any]) -> tuple[int, Any]:
+        body = json.loads((FIXTURES / "kucoin_api_v1_contracts_active.json").read_text())
+        (row,) = body["data"]
+        rows = [
+            json.loads(json.dumps(row).replace('"XBT', f'"{coin.replace("BTC", "XBT")}'))
+            for coin in LISTED
+        ]
+        return 200, {"code": "200000", "data": rows}
+
+    def kucoin_candles(self, p: dict[str, Any]) -> tuple[int, Any]:
+        # [time ms, open, high, low, close, volume in lots, turnover], oldest first.
+        step = STEPS[KUCOIN_GRANULARITY[str(p["granularity"])]]
+        lo, hi = int(p.get("from", 0)), int(p.get("to", self.now_ms))
+        times = self.times(lo, hi, step, 500, newest=True)
+        rows = [
+            [
+                self.ts(int(c["t"])),
+                c["o"],
+                c["h"],
+                c["l"],
+                c["c"],
+                round(c["v"] / KUCOIN_LOT),
+                round(c["v"] * c["c"], 2),
+            ]
+            for c in self.candles("kucoin", times, step)
+        ]
+        return 200, {"code": "200000", "data": self.ordered(rows, newest_first=False)}
+
+    def kucoin_open_interest(self, p: dict[str, Any]) -> tuple[int, Any]:
+        step = STEPS[KUCOIN_INTERVAL[p["interval"]]]
+        limit = min(int(p.get("pageSize", 100)), 200)
+        lo, hi = int(p.get("startAt", 0)), int(p.get("endAt", self.now_ms))
+        times = self.times(lo, hi, step, limit, newest=True)
+        rows = [
+            {
+                "symbol": p["symbol"],
+                "openInterest": str(round(open_interest(t) * 0.2 / KUCOIN_LOT)),
+                "ts": t,
+            }
+            for t in times
+        ]
+        return 200, {"code": "200000", "data": self.ordered(rows, newest_first=True)}
 
     # ----------------------------------------------------------------- Deribit
 

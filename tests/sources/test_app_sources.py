@@ -30,6 +30,7 @@ EXCHANGES = {
     "Hyperliquid": ("hyperliquid", "/info:candleSnapshot"),
     "Bitget": ("bitget", "/api/v2/mix/market/candles"),
     "Gate": ("gate", "/api/v4/futures/usdt/candlesticks"),
+    "KuCoin Futures": ("kucoin", "/api/v1/kline/query"),
     "Deribit": ("deribit", "/api/v2/public/get_tradingview_chart_data"),
 }
 

@@ -16,7 +16,7 @@ from liqcore.sources import (
     fetch_market,
 )
 
-SINGLE = ("binance", "bybit", "okx", "hyperliquid", "bitget", "gate", "deribit")
+SINGLE = ("binance", "bybit", "okx", "hyperliquid", "bitget", "gate", "kucoin", "deribit")
 GATE_CANDLES = "/api/v4/futures/usdt/candlesticks"
 
 
@@ -53,6 +53,7 @@ def test_all_failing_alike_gives_that_reason(fake: FakeExchange) -> None:
         fake.fail(route, "451")
     fake.fail("/api/v2/mix/market/candles", "451")
     fake.fail("/api/v2/public/get_tradingview_chart_data", "451")
+    fake.fail("/api/v1/kline/query", "451")
     fake.fail("/info:metaAndAssetCtxs", "451")
     with pytest.raises(SourceUnavailable) as info:
         fetch_market("all", "BTC", "1d", base_url=fake.url)
@@ -67,6 +68,7 @@ def test_all_failing_differently_lists_every_reason(fake: FakeExchange) -> None:
     fake.fail(GATE_CANDLES, "timeout")
     fake.fail("/api/v2/mix/market/candles", "html")
     fake.fail("/api/v2/public/get_instruments", "unknown-symbol")
+    fake.fail("/api/v1/contracts/active", "403-frequent")
     with pytest.raises(SourceUnavailable) as info:
         fetch_market("all", "BTC", "1d", base_url=fake.url)
     assert info.value.reason == "no data"

@@ -11,7 +11,7 @@ from fake_exchange import FakeExchange
 
 from liqcore.sources import SourceUnavailable, base, fetch_market, venue
 
-SINGLE = ("binance", "bybit", "okx", "hyperliquid", "bitget", "gate", "deribit")
+SINGLE = ("binance", "bybit", "okx", "hyperliquid", "bitget", "gate", "kucoin", "deribit")
 
 #: The market list ccxt loads first, once per venue and address.
 MARKETS = {
@@ -21,6 +21,7 @@ MARKETS = {
     "hyperliquid": "/info:metaAndAssetCtxs",
     "bitget": "/api/v2/mix/market/contracts",
     "gate": "/api/v4/futures/usdt/contracts",
+    "kucoin": "/api/v1/contracts/active",
     "deribit": "/api/v2/public/get_instruments",
 }
 #: The first data request of each source.
@@ -31,6 +32,7 @@ CANDLES = {
     "hyperliquid": "/info:candleSnapshot",
     "bitget": "/api/v2/mix/market/candles",
     "gate": "/api/v4/futures/usdt/candlesticks",
+    "kucoin": "/api/v1/kline/query",
     "deribit": "/api/v2/public/get_tradingview_chart_data",
 }
 OPEN_INTEREST = {
@@ -40,6 +42,7 @@ OPEN_INTEREST = {
     "hyperliquid": "/info:metaAndAssetCtxs",
     "bitget": "/api/v2/mix/market/open-interest",
     "gate": "/api/v4/futures/usdt/contract_stats",
+    "kucoin": "/api/ua/v1/market/open-interest",
     "deribit": "/api/v2/public/get_book_summary_by_instrument",
 }
 
@@ -80,7 +83,7 @@ def test_fault_on_candles(fake: FakeExchange, exchange: str, fault: str, reason:
     assert reason_of(fake, exchange).reason == reason
 
 
-@pytest.mark.parametrize("exchange", ["binance", "bybit", "okx", "gate"])
+@pytest.mark.parametrize("exchange", ["binance", "bybit", "okx", "gate", "kucoin"])
 @pytest.mark.parametrize(
     ("fault", "reason"),
     [("451", "geo-blocked"), ("truncated", "malformed response"), ("empty", "no data")],

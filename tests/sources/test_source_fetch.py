@@ -13,7 +13,7 @@ from liqcore.market import validate_market
 from liqcore.sources import ATTRS, SourceUnavailable, base, bybit, fetch_market, hyperliquid, venue
 from liqcore.sources.base import make_window
 
-SINGLE = ("binance", "bybit", "okx", "hyperliquid", "bitget", "gate", "deribit")
+SINGLE = ("binance", "bybit", "okx", "hyperliquid", "bitget", "gate", "kucoin", "deribit")
 OPEN_INTEREST_OKX = "/api/v5/rubik/stat/contracts/open-interest-history"
 ALL_ONLY = {"candles_from", "failed", "open_interest_by_exchange"}
 
@@ -69,6 +69,24 @@ def test_okx_open_interest_is_oi_usd_at_bar_close(fake: FakeExchange) -> None:
     assert frame["open_interest"].iloc[:-1].to_numpy() == pytest.approx(expected, rel=1e-6)
     # volume is volCcy (coins), not contracts
     assert frame["volume"].max() < 1000 < frame["volume"].max() / OKX_CONTRACT
+
+
+def test_gate_open_interest_is_open_interest_usd_and_volume_in_coins(fake: FakeExchange) -> None:
+    frame = fetch_market("gate", "BTC", "1d", interval="15m", base_url=fake.url)
+    expected = closes(frame).map(lambda t: open_interest(t) * 0.3 * price(t))
+    assert frame["open_interest"].iloc[:-1].to_numpy() == pytest.approx(expected, rel=1e-6)
+    binance = fetch_market("binance", "BTC", "1d", interval="15m", base_url=fake.url)
+    # Gate sends contracts of 0.0001 BTC; the frame holds coins (Gate's fake trades 1/3 of Binance).
+    ratio = frame["volume"] / binance["volume"]
+    assert ratio.to_numpy() == pytest.approx(1 / 3, rel=1e-3)
+
+
+def test_kucoin_open_interest_is_lots_times_multiplier_times_close(fake: FakeExchange) -> None:
+    frame = fetch_market("kucoin", "BTC", "1d", interval="15m", base_url=fake.url)
+    assert frame.attrs["instrument"] == "XBTUSDTM"  # KuCoin writes BTC as XBT
+    coins = closes(frame).map(lambda t: open_interest(t) * 0.2)
+    expected = coins * frame["close"].iloc[:-1]
+    assert frame["open_interest"].iloc[:-1].to_numpy() == pytest.approx(expected, rel=1e-4)
 
 
 def test_missing_candles_are_filled_and_noted(fake: FakeExchange) -> None:
