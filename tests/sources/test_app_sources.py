@@ -112,8 +112,8 @@ def test_each_exchange_is_drawn_from_its_data(
 #: (sidebar label, route, fault, reason the user reads, more words of the message).
 FAULTS = [
     ("Binance", "/fapi/v1/klines", "429", "rate-limited", "try again in 1 s"),
-    ("Binance", "/fapi/v1/klines", "451", "geo-blocked", ""),
-    ("Bybit", "/v5/market/kline", "403", "geo-blocked", ""),
+    ("Binance", "/fapi/v1/klines", "451", "geo-blocked", "restricted location"),
+    ("Bybit", "/v5/market/kline", "403", "geo-blocked", "blocked in this region"),
     ("OKX", "/api/v5/market/candles", "timeout", "timeout", ""),
     ("Hyperliquid", "/info:candleSnapshot", "truncated", "malformed response", ""),
     ("Gate", "/api/v4/futures/usdt/contracts", "418", "banned", "HTTP 418"),
