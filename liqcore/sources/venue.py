@@ -9,7 +9,9 @@ turns that into a market frame through ccxt's unified methods (``fetch_ohlcv``,
 * one ccxt instance per venue and address, created on first use (``import ccxt`` costs
   about a second, so it happens then, not at ``import liqcore``), its market list
   loaded once for the process; only linear swaps are loaded;
-* a TTL cache per request of about one bar, shared by reruns and viewers;
+* a TTL cache per request of about one bar, shared by reruns and viewers; calls to
+  one venue are made one at a time (ccxt's sync instances are not meant to be shared
+  by threads, and it keeps us polite), different venues in parallel;
 * retries of what may pass (HTTP 429, 5xx, timeouts, lost connections), waiting what
   ``Retry-After`` asks up to :data:`~liqcore.sources.base.SETTINGS`' cap; ccxt's own
   throttle (``enableRateLimit``, its per-venue ``rateLimit``) spaces the requests;
