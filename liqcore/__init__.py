@@ -16,9 +16,10 @@ from liqcore.model import (
     liquidation_price,
 )
 from liqcore.simulate import SimulatedMarket, simulate
-from liqcore.sources import SourceUnavailable, fetch_liquidations, fetch_market
+from liqcore.sources import EXCHANGES, SourceUnavailable, fetch_liquidations, fetch_market
 
 __all__ = [
+    "EXCHANGES",
     "OPTIONAL_COLUMNS",
     "REQUIRED_COLUMNS",
     "Estimate",

@@ -14,6 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from liqcore.sources import ALL, EXCHANGES
+from liqcore.sources.base import title
+
 __all__ = [
     "CONTROLS",
     "LEVERAGE_LABELS",
@@ -36,14 +39,12 @@ TIMEFRAMES: dict[str, float] = {
     "6m": 4380,
     "1y": 8760,
 }
-#: Data sources as the sidebar shows them (the label is also the URL value).
+#: Data sources as the sidebar shows them (the label is also the URL value); the
+#: exchanges are those of :data:`liqcore.sources.EXCHANGES`.
 SOURCES: dict[str, str] = {
     "Simulated market": "sim",
-    "Binance": "binance",
-    "Bybit": "bybit",
-    "OKX": "okx",
-    "Hyperliquid": "hyperliquid",
-    "All exchanges": "all",
+    **{venue.title: venue.name for venue in EXCHANGES},
+    title(ALL): ALL,
     "CSV upload": "csv",
 }
 LEVERAGE_LABELS: tuple[str, ...] = ("5x", "10x", "25x", "50x", "100x")

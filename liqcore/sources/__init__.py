@@ -1,15 +1,17 @@
-"""Live public exchange data: Binance, Bybit, OKX, Hyperliquid and all of them at once.
+"""Live public exchange data through ccxt: every venue of :data:`EXCHANGES`, and all at once.
 
 Every source returns the same market frame (:mod:`liqcore.market`), validated, or raises
 :class:`SourceUnavailable` whose ``reason`` is one of :data:`REASONS`. No API key is
 needed. Where an exchange cannot cover the whole timeframe (Binance keeps 30 days of open
-interest, OKX 1,440 periods, Hyperliquid none) the frame still covers it, the missing
-part is stated in ``frame.attrs["notes"]`` and ``frame.attrs["open_interest_coverage"]``
-is below 1: nothing is cut silently and no history is invented.
+interest, OKX 1,440 periods, Hyperliquid and Bitget none) the frame still covers it, the
+missing part is stated in ``frame.attrs["notes"]`` and
+``frame.attrs["open_interest_coverage"]`` is below 1: nothing is cut silently and no
+history is invented.
 
-Each source keeps one HTTP session (timeouts, urllib3 retries on 429/5xx honouring
-``Retry-After``) and a TTL cache per request of about one bar, shared by reruns and
-viewers; :data:`liqcore.sources._http.SETTINGS` holds the knobs.
+Each venue is a small :class:`~liqcore.sources.venue.Venue` spec; the shared fetch in
+:mod:`liqcore.sources.venue` keeps one ccxt instance per venue (imported on first use),
+its market list, a TTL cache per request of about one bar and the retries;
+:data:`liqcore.sources.base.SETTINGS` holds the knobs.
 """
 
 from __future__ import annotations
@@ -18,8 +20,19 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from liqcore.sources import binance, bybit, combined, hyperliquid, okx
-from liqcore.sources._http import (
+from liqcore.sources import (
+    binance,
+    bitget,
+    bybit,
+    combined,
+    deribit,
+    gate,
+    hyperliquid,
+    kucoin,
+    okx,
+    venue,
+)
+from liqcore.sources.base import (
     INTERVALS,
     MAX_BARS,
     REASONS,
@@ -28,8 +41,10 @@ from liqcore.sources._http import (
     choose_interval,
     parse_timeframe,
 )
+from liqcore.sources.venue import History, Venue
 
 __all__ = [
+    "ALL",
     "ATTRS",
     "EXCHANGES",
     "INTERVALS",
@@ -37,22 +52,38 @@ __all__ = [
     "REASONS",
     "SYMBOLS",
     "TIMEFRAMES",
+    "History",
     "SourceUnavailable",
+    "Venue",
     "choose_interval",
     "fetch_liquidations",
     "fetch_market",
     "parse_timeframe",
 ]
 
-#: Exchanges :func:`fetch_market` knows; ``"all"`` combines the other four.
-EXCHANGES: tuple[str, ...] = ("binance", "bybit", "okx", "hyperliquid", "all")
+#: The venues :func:`fetch_market` knows, with what each provides (``.name`` is the
+#: ``exchange`` argument; ``.open_interest`` how far back its history goes;
+#: ``.taker_volume``, ``.ratio`` and ``.liquidations`` what else it publishes).
+EXCHANGES: tuple[Venue, ...] = (
+    binance.VENUE,
+    bybit.VENUE,
+    okx.VENUE,
+    hyperliquid.VENUE,
+    bitget.VENUE,
+    gate.VENUE,
+    kucoin.VENUE,
+    deribit.VENUE,
+)
+
+#: The name that asks every venue of :data:`EXCHANGES` at once.
+ALL = "all"
 
 #: Symbols the UI offers; any symbol an exchange lists is accepted.
 SYMBOLS: tuple[str, ...] = ("BTC", "ETH", "SOL", "XRP")
 
 #: ``frame.attrs`` keys set on every fetched market frame, and what they hold.
 ATTRS: dict[str, str] = {
-    "source": "exchange name as passed (binance, bybit, okx, hyperliquid, all)",
+    "source": "exchange name as passed (a name of EXCHANGES, or all)",
     "exchange": "same as source",
     "contributors": "exchanges whose data is in the frame (one, or several for all)",
     "symbol": "base asset, e.g. BTC",
@@ -70,33 +101,20 @@ ATTRS: dict[str, str] = {
     "open_interest_by_exchange": "all only: exchange -> open interest (USD) at the last bar",
 }
 
-_FETCH_MARKET = {
-    "binance": binance.fetch_market,
-    "bybit": bybit.fetch_market,
-    "okx": okx.fetch_market,
-    "hyperliquid": hyperliquid.fetch_market,
-    "all": combined.fetch_market,
-}
-
-_NO_LIQUIDATIONS = {
-    "binance": "Binance has no public REST history of liquidations (allForceOrders was "
-    "retired); OKX publishes its latest ones",
-    "bybit": "Bybit publishes liquidations only on its websocket, not over REST; OKX "
-    "publishes its latest ones",
-    "hyperliquid": "Hyperliquid publishes no liquidation history; OKX publishes its latest ones",
-}
+_VENUES = {v.name: v for v in EXCHANGES}
 
 
-def _exchange(exchange: str) -> str:
-    name = str(exchange).strip().lower()
-    if name not in EXCHANGES:
-        msg = f"unknown exchange {exchange!r} (choose from {', '.join(EXCHANGES)})"
+def _exchange(exchange: str | Venue) -> str:
+    name = str(getattr(exchange, "name", exchange)).strip().lower()
+    if name != ALL and name not in _VENUES:
+        known = ", ".join([*_VENUES, ALL])
+        msg = f"unknown exchange {exchange!r} (choose from {known})"
         raise ValueError(msg)
     return name
 
 
 def fetch_market(
-    exchange: str,
+    exchange: str | Venue,
     symbol: str,
     timeframe: str | pd.Timedelta,
     *,
@@ -107,8 +125,8 @@ def fetch_market(
 
     Parameters
     ----------
-    exchange : str
-        One of :data:`EXCHANGES`.
+    exchange : str or Venue
+        A name of :data:`EXCHANGES` (or one of them), or :data:`ALL`.
     symbol : str
         Base asset such as ``"BTC"`` (see :data:`SYMBOLS`) or an exchange's own name
         (``"BTCUSDT"``, ``"BTC-USDT-SWAP"``); mapped per exchange.
@@ -145,14 +163,20 @@ def fetch_market(
     >>> fetch_market("kraken", "BTC", "1d")
     Traceback (most recent call last):
     ...
-    ValueError: unknown exchange 'kraken' (choose from binance, bybit, okx, hyperliquid, all)
+    ValueError: unknown exchange 'kraken' (choose from binance, bybit, okx, hyperliquid, ...)
     """
     name = _exchange(exchange)
-    return _FETCH_MARKET[name](symbol, timeframe, interval=interval, base_url=base_url)
+    urls = combined.addresses(list(_VENUES), base_url)
+    if name == ALL:
+        interval = interval or choose_interval(timeframe)
+        return combined.fetch_market(EXCHANGES, symbol, timeframe, interval, urls)
+    return venue.fetch_market(
+        _VENUES[name], symbol, timeframe, interval=interval, base_url=urls[name]
+    )
 
 
 def fetch_liquidations(
-    exchange: str,
+    exchange: str | Venue,
     symbol: str,
     timeframe: str | pd.Timedelta = "1d",
     *,
@@ -185,7 +209,7 @@ def fetch_liquidations(
     Raises
     ------
     SourceUnavailable
-        ``unsupported`` for Binance, Bybit and Hyperliquid; otherwise as
+        ``unsupported`` for every venue but OKX; otherwise as
         :func:`fetch_market`.
 
     Examples
@@ -197,15 +221,19 @@ def fetch_liquidations(
     unsupported
     """
     name = _exchange(exchange)
-    if name in _NO_LIQUIDATIONS:
-        raise SourceUnavailable(name, "unsupported", _NO_LIQUIDATIONS[name])
+    if name not in (ALL, okx.VENUE.name):
+        who = _VENUES[name].title
+        message = (
+            f"{who} publishes no liquidation history over REST "
+            f"({_VENUES[name].liquidations}); OKX publishes its latest ones"
+        )
+        raise SourceUnavailable(name, "unsupported", message)
     url = base_url.get("okx") if isinstance(base_url, Mapping) else base_url
     events = okx.fetch_liquidations(symbol, timeframe, base_url=url)
     if name == "all":
         events.attrs["source"] = events.attrs["exchange"] = "all"
         events.attrs["notes"] = [
             *events.attrs["notes"],
-            "only OKX publishes liquidations over REST; Binance, Bybit and Hyperliquid are "
-            "not included",
+            "only OKX's liquidations are read over REST; the other exchanges are not included",
         ]
     return events

@@ -1,6 +1,6 @@
 """All exchanges at once: open interest summed in USD, candles from the most liquid one.
 
-Binance, Bybit, OKX and Hyperliquid are asked in parallel. Those that answer are the
+Every venue of :data:`liqcore.sources.EXCHANGES` is asked in parallel. Those that answer are the
 *contributors*: their open interest (USD, at each bar's close) is summed bar by bar,
 and the candles, taker volume, long/short ratio and funding rate come from the
 contributor with the largest quote volume over the window. Exchanges that fail are
@@ -10,59 +10,55 @@ does the view raise :class:`SourceUnavailable`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 
 from liqcore.market import validate_market
-from liqcore.sources import _http, binance, bybit, hyperliquid, okx
-from liqcore.sources._http import SourceUnavailable
+from liqcore.sources import base, venue
+from liqcore.sources.base import SourceUnavailable
+from liqcore.sources.venue import Venue
 
-__all__ = ["EXCHANGE", "SOURCES", "combine", "fetch_market"]
+__all__ = ["EXCHANGE", "addresses", "combine", "fetch_market"]
 
 EXCHANGE = "all"
 
-#: The exchanges the view asks, in the order notes and contributors are listed.
-SOURCES: dict[str, Callable[..., pd.DataFrame]] = {
-    "binance": binance.fetch_market,
-    "bybit": bybit.fetch_market,
-    "okx": okx.fetch_market,
-    "hyperliquid": hyperliquid.fetch_market,
-}
 
+def addresses(
+    names: Sequence[str], base_url: str | Mapping[str, str] | None
+) -> dict[str, str | None]:
+    """Each exchange's address: one for all, or a mapping exchange → address (others: None).
 
-def _urls(base_url: str | Mapping[str, str] | None) -> dict[str, str | None]:
+    Examples
+    --------
+    >>> addresses(["binance", "okx"], {"okx": "http://127.0.0.1:9"})
+    {'binance': None, 'okx': 'http://127.0.0.1:9'}
+    >>> addresses(["binance", "okx"], {"kraken": "http://127.0.0.1:1"})
+    Traceback (most recent call last):
+    ...
+    ValueError: base_url names unknown exchanges ['kraken'] (known: binance, okx)
+    """
     if base_url is None or isinstance(base_url, str):
-        return dict.fromkeys(SOURCES, base_url)
-    unknown = set(base_url) - set(SOURCES)
+        return dict.fromkeys(names, base_url)
+    unknown = set(base_url) - set(names)
     if unknown:
-        msg = f"base_url names unknown exchanges {sorted(unknown)} (known: {', '.join(SOURCES)})"
+        msg = f"base_url names unknown exchanges {sorted(unknown)} (known: {', '.join(names)})"
         raise ValueError(msg)
-    return {name: base_url.get(name) for name in SOURCES}
+    return {name: base_url.get(name) for name in names}
 
 
 def fetch_market(
+    venues: Sequence[Venue],
     symbol: str,
     timeframe: str | pd.Timedelta,
-    *,
-    interval: str | None = None,
-    base_url: str | Mapping[str, str] | None = None,
+    interval: str,
+    urls: Mapping[str, str | None],
 ) -> pd.DataFrame:
-    """The all-exchange market frame for ``symbol`` over ``timeframe``.
+    """The all-exchange market frame for ``symbol`` over ``timeframe``, asked in parallel.
 
-    Parameters
-    ----------
-    symbol : str
-        Base asset, e.g. ``"BTC"``; each exchange maps it to its own instrument.
-    timeframe : str or Timedelta
-        How far back from now, e.g. ``"3d"``.
-    interval : str, optional
-        Candle interval, the same for every exchange; chosen from the timeframe when
-        omitted.
-    base_url : str or mapping, optional
-        One address for every source (a test server serving all four APIs), or a
-        mapping ``{"binance": url, ...}`` for some of them.
+    ``venues`` are asked at ``urls`` (see :func:`addresses`), all on the same candle
+    ``interval``; see :func:`liqcore.sources.fetch_market` for the other parameters.
 
     Returns
     -------
@@ -73,23 +69,16 @@ def fetch_market(
     ------
     SourceUnavailable
         When no exchange answers; the message lists each one's reason.
-
-    Examples
-    --------
-    >>> fetch_market("BTC", "3d", base_url={"kraken": "http://127.0.0.1:1"})  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    ValueError: base_url names unknown exchanges ['kraken'] (known: binance, bybit, ...)
     """
-    urls = _urls(base_url)
-    interval = interval or _http.choose_interval(timeframe)
-    _http.make_window(timeframe, interval)  # argument errors now, not four times later
+    base.make_window(timeframe, interval)  # argument errors now, not once per exchange
     frames: dict[str, pd.DataFrame] = {}
     failures: dict[str, SourceUnavailable] = {}
-    with ThreadPoolExecutor(max_workers=len(SOURCES), thread_name_prefix="liqcore-all") as pool:
+    with ThreadPoolExecutor(max_workers=len(venues), thread_name_prefix="liqcore-all") as pool:
         futures = {
-            name: pool.submit(fetch, symbol, timeframe, interval=interval, base_url=urls[name])
-            for name, fetch in SOURCES.items()
+            v.name: pool.submit(
+                venue.fetch_market, v, symbol, timeframe, interval=interval, base_url=urls[v.name]
+            )
+            for v in venues
         }
         for name, future in futures.items():
             try:
@@ -117,7 +106,7 @@ def combine(
     -------
     DataFrame
         A validated market frame. ``attrs``: ``source``/``exchange`` ``"all"``,
-        ``contributors`` (exchanges summed, in :data:`SOURCES` order),
+        ``contributors`` (exchanges summed, in the order of ``frames``),
         ``candles_from`` (the most liquid contributor), ``failed`` (exchange →
         reason), ``open_interest_by_exchange`` (USD at the last bar), ``instrument``
         (exchange → instrument), and ``symbol``, ``interval``, ``timeframe``,
@@ -147,8 +136,8 @@ def combine(
         reasons = {exc.reason for exc in failures.values()}
         reason = reasons.pop() if len(reasons) == 1 else "no data"
         listed = "; ".join(f"{name} {exc.reason} ({exc.message})" for name, exc in failures.items())
-        _http.fail(EXCHANGE, reason, f"no exchange answered: {listed or 'none asked'}")
-    order = [name for name in SOURCES if name in frames] + [n for n in frames if n not in SOURCES]
+        base.fail(EXCHANGE, reason, f"no exchange answered: {listed or 'none asked'}")
+    order = list(frames)
     lead = max(order, key=lambda name: frames[name].attrs.get("quote_volume_usd", 0.0))
     merged = frames[lead].copy()
     index = merged.index
@@ -161,29 +150,29 @@ def combine(
         oi = frame["open_interest"].reindex(index)
         if oi.isna().all():
             notes.append(
-                f"{_http.title(name)} left out: its bars do not overlap {_http.title(lead)}'s"
+                f"{base.title(name)} left out: its bars do not overlap {base.title(lead)}'s"
             )
             continue
         if oi.isna().any():
             notes.append(
-                f"{_http.title(name)} open interest does not cover every bar; its nearest "
+                f"{base.title(name)} open interest does not cover every bar; its nearest "
                 "value fills the rest"
             )
         oi = oi.ffill().bfill()
         total = total + oi
         by_exchange[name] = float(oi.iloc[-1])
         contributors.append(name)
-        title = _http.title(name)
+        title = base.title(name)
         notes.extend(
             n if n.startswith(title) else f"{title}: {n}" for n in frame.attrs.get("notes", [])
         )
     for name, exc in failures.items():
-        notes.append(f"{_http.title(name)} left out ({exc.reason}): {exc.message}")
+        notes.append(f"{base.title(name)} left out ({exc.reason}): {exc.message}")
     quote = {name: float(frames[name].attrs.get("quote_volume_usd", 0.0)) for name in contributors}
     notes.insert(
         0,
-        f"candles from {_http.title(lead)}, the most liquid (${quote.get(lead, 0.0):,.0f} traded); "
-        f"open interest summed over {', '.join(_http.title(n) for n in contributors)}",
+        f"candles from {base.title(lead)}, the most liquid (${quote.get(lead, 0.0):,.0f} traded); "
+        f"open interest summed over {', '.join(base.title(n) for n in contributors)}",
     )
     merged["open_interest"] = total
     merged = merged.drop(columns=["realized_long_usd", "realized_short_usd"], errors="ignore")

@@ -2,8 +2,9 @@
 
 * ``no_network`` (autouse) refuses any socket connection or name lookup that is not
   loopback, so nothing here can reach a real exchange.
-* ``fast_http`` (autouse) swaps in tiny timeouts, one retry, no backoff or spacing,
-  freezes the sources' clock at :data:`NOW_MS` and drops every cached client.
+* ``fast_http`` (autouse) swaps in tiny timeouts, one retry, no backoff or throttle,
+  freezes the sources' (and so ccxt's) clock at :data:`NOW_MS` and drops every
+  connection with its market list and cache.
 * ``fake`` is the fake exchange (``fake_exchange.py`` beside this file), one server per
   session, reset before each test.
 """
@@ -18,7 +19,7 @@ from typing import Any
 import pytest
 from fake_exchange import NOW_MS, FakeExchange
 
-from liqcore.sources import _http
+from liqcore.sources import base, venue
 
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
@@ -68,19 +69,14 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(autouse=True)
 def fast_http(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Tiny timeouts, one retry, no waiting; a frozen clock; fresh clients and caches."""
-    settings = _http.HttpSettings(
-        connect_timeout=0.5,
-        read_timeout=0.3,
-        retries=1,
-        backoff_factor=0.0,
-        max_retry_after=0.01,
-        spacing_scale=0.0,
+    settings = base.Settings(
+        timeout=0.6, retries=1, backoff_factor=0.0, max_retry_after=0.01, rate_limit_scale=0.0
     )
-    monkeypatch.setattr(_http, "SETTINGS", settings)
-    monkeypatch.setattr(_http, "now_ms", lambda: NOW_MS)
-    _http.reset_clients()
+    monkeypatch.setattr(base, "SETTINGS", settings)
+    monkeypatch.setattr(base, "now_ms", lambda: NOW_MS)
+    venue.reset_connections()
     yield
-    _http.reset_clients()
+    venue.reset_connections()
 
 
 @pytest.fixture(scope="session")

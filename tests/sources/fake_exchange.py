@@ -1,6 +1,7 @@
-"""A fake Binance + Bybit + OKX + Hyperliquid on 127.0.0.1, answering in the real shapes.
+"""A fake Binance + Bybit + OKX + Hyperliquid + Gate on 127.0.0.1, in the real shapes.
 
-One :class:`FakeExchange` serves all four APIs (their paths do not collide). Prices,
+One :class:`FakeExchange` serves all their APIs (their paths do not collide),
+including the market lists ccxt loads first. Prices,
 volumes and open interest are smooth functions of time, so any window and any page
 split give the same bars. Each endpoint honours its documented parameters, page
 limits, ordering (Bybit and OKX newest first) and retention (Binance open interest 30
@@ -48,11 +49,36 @@ BYBIT_KLINE = {"1": "1m", "3": "3m", "5": "5m", "15": "15m", "30": "30m", "60": 
 BYBIT_KLINE |= {"120": "2h", "240": "4h", "720": "12h", "D": "1d"}
 BYBIT_PERIOD = {"5min": "5m", "15min": "15m", "30min": "30m", "1h": "1h", "4h": "4h", "1d": "1d"}
 OKX_BAR = {"1m": "1m", "3m": "3m", "5m": "5m", "15m": "15m", "30m": "30m", "1H": "1h"}
-OKX_BAR |= {"2H": "2h", "4H": "4h", "12Hutc": "12h", "1Dutc": "1d"}
+OKX_BAR |= {"2H": "2h", "4H": "4h", "12Hutc": "12h", "1Dutc": "1d", "1D": "1d"}
 
 LISTED = ("BTC", "ETH", "SOL", "XRP")
+#: The market-list endpoints ccxt loads first (they list every coin of LISTED).
+MARKET_LISTS = (
+    "/fapi/v1/exchangeInfo",
+    "/v5/market/instruments-info",
+    "/api/v5/public/instruments",
+    "/info:metaAndAssetCtxs",
+    "/api/v4/futures/usdt/contracts",
+    "/api/v2/mix/market/contracts",
+    "/api/v2/public/get_instruments",
+    "/api/v1/contracts/active",
+)
 # Volume scale per exchange: Binance trades the most, so the all-view takes its candles.
-VOLUME_SCALE = {"binance": 3.0, "bybit": 2.0, "okx": 1.5, "hyperliquid": 0.5}
+VOLUME_SCALE = {"binance": 3.0, "bybit": 2.0, "okx": 1.5, "hyperliquid": 0.5, "gate": 1.0}
+VOLUME_SCALE["bitget"] = 1.2
+VOLUME_SCALE["deribit"] = 0.2
+VOLUME_SCALE["kucoin"] = 0.8
+KUCOIN_LOT = 0.001  # BTC per lot, as KuCoin's multiplier for XBTUSDTM
+KUCOIN_GRANULARITY = {"1": "1m", "5": "5m", "15": "15m", "30": "30m", "60": "1h", "120": "2h"}
+KUCOIN_GRANULARITY |= {"240": "4h", "720": "12h", "1440": "1d"}
+KUCOIN_INTERVAL = {"5min": "5m", "15min": "15m", "30min": "30m", "1hour": "1h", "4hour": "4h"}
+KUCOIN_INTERVAL |= {"1day": "1d"}
+DERIBIT_RESOLUTION = {"1": "1m", "3": "3m", "5": "5m", "15": "15m", "30": "30m", "60": "1h"}
+DERIBIT_RESOLUTION |= {"120": "2h", "240": "4h", "720": "12h", "1D": "1d"}
+DERIBIT_OPEN_INTEREST = 900.0  # coins
+BITGET_GRANULARITY = {"1H": "1h", "2H": "2h", "4H": "4h", "12Hutc": "12h", "1Dutc": "1d"}
+BITGET_OPEN_INTEREST = 15_000.0  # coins
+GATE_CONTRACT = 0.0001  # BTC per contract, as Gate's quanto_multiplier for BTC_USDT
 OKX_CONTRACT = 0.01  # BTC per contract, as OKX's ctVal for BTC-USDT-SWAP
 HL_OPEN_INTEREST = 20_000.0  # coins
 
@@ -94,6 +120,8 @@ def grid(lo: int, hi: int, step: int, last: int) -> list[int]:
 class Fault:
     kind: str
     times: int | None
+    body: Any = None  # for kind "answer": sent as JSON with ``status``
+    status: int = 200
 
 
 @dataclass
@@ -124,9 +152,21 @@ class FakeExchange:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}"
 
-    def fail(self, route: str, kind: str, times: int | None = None) -> None:
-        """Answer requests to ``route`` (path, or ``/info:<type>``) with fault ``kind``."""
-        self.faults[route] = Fault(kind, times)
+    def fail(
+        self,
+        route: str,
+        kind: str,
+        times: int | None = None,
+        *,
+        body: Any = None,
+        status: int = 200,
+    ) -> None:
+        """Answer requests to ``route`` (path, or ``/info:<type>``) with fault ``kind``.
+
+        Kind ``"answer"`` sends ``body`` as JSON with ``status`` (an exchange's own
+        error code, or a recorded response).
+        """
+        self.faults[route] = Fault(kind, times, body, status)
 
     def reset(self) -> None:
         with self.lock:
@@ -182,6 +222,9 @@ class FakeExchange:
                 if fault.times <= 0:
                     del self.faults[route]
         try:
+            if fault is not None and fault.kind == "answer":
+                self.send(handler, fault.status, json.dumps(fault.body))
+                return
             if fault is not None and fault.kind != "truncated" and fault.kind != "empty":
                 self.send_fault(handler, fault.kind, route)
                 return
@@ -214,7 +257,7 @@ class FakeExchange:
 
     def send_fault(self, handler: BaseHTTPRequestHandler, kind: str, route: str) -> None:
         if kind == "timeout":
-            time.sleep(1.0)
+            time.sleep(1.5)  # beyond the tests' 0.6 s timeout
             self.send(handler, 200, "[]")
         elif kind == "429":
             body = '{"code":-1003,"msg":"Too many requests; current limit is 2400 per minute."}'
@@ -245,6 +288,8 @@ class FakeExchange:
 
     def route(self, route: str, params: dict[str, Any], *, empty: bool) -> tuple[int, Any]:
         routes = {
+            "/fapi/v1/exchangeInfo": self.binance_markets,
+            "/v5/market/instruments-info": self.bybit_markets,
             "/fapi/v1/klines": self.binance_klines,
             "/futures/data/openInterestHist": self.binance_open_interest,
             "/futures/data/globalLongShortAccountRatio": self.binance_ratio,
@@ -260,6 +305,19 @@ class FakeExchange:
             "/api/v5/public/instruments": self.okx_instruments,
             "/api/v5/public/liquidation-orders": self.okx_liquidations,
             "/info:candleSnapshot": self.hl_candles,
+            "/api/v4/futures/usdt/contracts": self.gate_markets,
+            "/api/v1/contracts/active": self.kucoin_markets,
+            "/api/v1/kline/query": self.kucoin_candles,
+            "/api/ua/v1/market/open-interest": self.kucoin_open_interest,
+            "/api/v2/public/get_instruments": self.deribit_markets,
+            "/api/v2/public/get_tradingview_chart_data": self.deribit_candles,
+            "/api/v2/public/get_book_summary_by_instrument": self.deribit_open_interest,
+            "/api/v2/mix/market/contracts": self.bitget_markets,
+            "/api/v2/mix/market/candles": self.bitget_candles,
+            "/api/v2/mix/market/history-candles": self.bitget_candles,
+            "/api/v2/mix/market/open-interest": self.bitget_open_interest,
+            "/api/v4/futures/usdt/candlesticks": self.gate_candles,
+            "/api/v4/futures/usdt/contract_stats": self.gate_open_interest,
             "/info:metaAndAssetCtxs": self.hl_contexts,
         }
         answer = routes.get(route)
@@ -276,12 +334,16 @@ class FakeExchange:
     # ----------------------------------------------------------------- helpers
 
     def listed(self, route: str, params: dict[str, Any]) -> bool:
+        if route in MARKET_LISTS:
+            return True
         if route.startswith("/info:candleSnapshot"):
             return params["req"]["coin"] in (*LISTED, "kPEPE")
         if route.startswith("/info"):
             return True
         symbol = params.get("symbol") or params.get("instId") or params.get("instFamily") or ""
-        return symbol.split("-")[0].removesuffix("USDT") in LISTED
+        symbol = symbol or params.get("contract", "") or params.get("instrument_name", "")
+        coin = symbol.split("-")[0].split("_")[0].removesuffix("USDTM").removesuffix("USDT")
+        return coin.replace("XBT", "BTC") in LISTED
 
     @staticmethod
     def unknown_symbol(route: str) -> tuple[int, Any]:
@@ -297,16 +359,43 @@ class FakeExchange:
             }
         if route.startswith("/api/v5"):
             return 200, {"code": "51001", "data": [], "msg": "Instrument ID does not exist"}
+        if route.startswith(("/api/v1/kline", "/api/ua")):
+            return 200, {"code": "400000", "msg": "Contract parameter invalid."}
+        if route.startswith("/api/v2/public"):
+            return 400, {
+                "jsonrpc": "2.0",
+                "error": {
+                    "message": "Invalid params",
+                    "data": {"reason": "wrong format", "param": "instrument_name"},
+                    "code": -32602,
+                },
+                "testnet": False,
+            }
+        if route.startswith("/api/v2/mix"):
+            return 400, {
+                "code": "40034",
+                "msg": "Parameter DOGEUSDT does not exist",
+                "requestTime": 1736944496000,
+                "data": None,
+            }
+        if route.startswith("/api/v4/futures"):
+            return 400, {"label": "CONTRACT_NOT_FOUND", "message": "contract not found"}
         return 500, None
 
     @staticmethod
     def emptied(body: Any) -> Any:
         if isinstance(body, list):
             return []
-        if isinstance(body, dict) and isinstance(body.get("result"), dict):
+        if isinstance(body, dict) and isinstance(body.get("result"), dict) and "retCode" in body:
             return {**body, "result": {**body["result"], "list": [], "nextPageCursor": ""}}
         if isinstance(body, dict) and "data" in body:
             return {**body, "data": []}
+        if isinstance(body, dict) and "symbols" in body:
+            return {**body, "symbols": []}
+        if isinstance(body, dict) and isinstance(body.get("result"), list):
+            return {**body, "result": []}
+        if isinstance(body, dict) and isinstance(body.get("result"), dict):
+            return {**body, "result": {"status": "no_data", "ticks": []}}
         return body
 
     def ts(self, value: int) -> Any:
@@ -330,7 +419,18 @@ class FakeExchange:
     def candles(self, exchange: str, times: list[int], step: int) -> list[dict[str, float]]:
         return [candle(t, step, self.now_ms, VOLUME_SCALE[exchange]) for t in times]
 
+    @staticmethod
+    def listing(template: dict[str, Any], coin: str) -> dict[str, Any]:
+        """The hand-written BTC row of a market list, for another coin."""
+        return json.loads(json.dumps(template).replace('"BTC', f'"{coin}'))
+
     # ----------------------------------------------------------------- Binance
+
+    def binance_markets(self, p: dict[str, Any]) -> tuple[int, Any]:
+        body = json.loads((FIXTURES / "binance_fapi_v1_exchangeInfo.json").read_text())
+        (row,) = body["symbols"]
+        body["symbols"] = [self.listing(row, coin) for coin in LISTED]
+        return 200, body
 
     def binance_klines(self, p: dict[str, Any]) -> tuple[int, Any]:
         step = STEPS[p["interval"]]
@@ -427,6 +527,12 @@ class FakeExchange:
         if self.options.extra_keys:
             body["newTopLevel"] = {"x": 1}
         return body
+
+    def bybit_markets(self, p: dict[str, Any]) -> tuple[int, Any]:
+        body = json.loads((FIXTURES / "bybit_v5_market_instruments-info.json").read_text())
+        (row,) = body["result"]["list"]
+        rows = [self.listing(row, coin) for coin in LISTED] if p.get("category") == "linear" else []
+        return 200, self.bybit({"category": p.get("category"), "list": rows, "nextPageCursor": ""})
 
     def bybit_kline(self, p: dict[str, Any]) -> tuple[int, Any]:
         interval = BYBIT_KLINE[p["interval"]]
@@ -561,7 +667,7 @@ class FakeExchange:
     def okx_funding(self, p: dict[str, Any]) -> tuple[int, Any]:
         limit = min(int(p.get("limit", 100)), 100)
         after = int(p.get("after", self.now_ms + 1))
-        oldest = self.now_ms - 90 * DAY
+        oldest = max(self.now_ms - 90 * DAY, int(p.get("before", 0)) + 1)
         times = grid(oldest, after - 1, 8 * HOUR, self.now_ms)[-limit:]
         rows = [
             {
@@ -577,15 +683,9 @@ class FakeExchange:
         return 200, self.okx(rows)
 
     def okx_instruments(self, p: dict[str, Any]) -> tuple[int, Any]:
-        data = json.loads((FIXTURES / "okx_api_v5_public_instruments.json").read_text())["data"]
-        base = p["instId"].split("-")[0]
-        row = {
-            **data[0],
-            "instId": p["instId"],
-            "instFamily": f"{base}-USDT",
-            "uly": f"{base}-USDT",
-        }
-        return 200, self.okx([row])
+        (row,) = json.loads((FIXTURES / "okx_api_v5_public_instruments.json").read_text())["data"]
+        rows = [self.listing(row, coin) for coin in LISTED] if p.get("instType") == "SWAP" else []
+        return 200, self.okx(rows)
 
     def okx_liquidations(self, p: dict[str, Any]) -> tuple[int, Any]:
         body = json.loads((FIXTURES / "okx_api_v5_public_liquidation-orders.json").read_text())
@@ -599,6 +699,185 @@ class FakeExchange:
         body["data"][0]["instId"] = f"{base}-USDT-SWAP"
         body["data"][0]["instFamily"] = p["instFamily"]
         return 200, body
+
+    # ----------------------------------------------------------------- KuCoin Futures
+
+    def kucoin_markets(self, p: dict[str, Any]) -> tuple[int, Any]:
+        body = json.loads((FIXTURES / "kucoin_api_v1_contracts_active.json").read_text())
+        (row,) = body["data"]
+        rows = [
+            json.loads(json.dumps(row).replace('"XBT', f'"{coin.replace("BTC", "XBT")}'))
+            for coin in LISTED
+        ]
+        return 200, {"code": "200000", "data": rows}
+
+    def kucoin_candles(self, p: dict[str, Any]) -> tuple[int, Any]:
+        # [time ms, open, high, low, close, volume in lots, turnover], oldest first.
+        step = STEPS[KUCOIN_GRANULARITY[str(p["granularity"])]]
+        lo, hi = int(p.get("from", 0)), int(p.get("to", self.now_ms))
+        times = self.times(lo, hi, step, 500, newest=True)
+        rows = [
+            [
+                self.ts(int(c["t"])),
+                c["o"],
+                c["h"],
+                c["l"],
+                c["c"],
+                round(c["v"] / KUCOIN_LOT),
+                round(c["v"] * c["c"], 2),
+            ]
+            for c in self.candles("kucoin", times, step)
+        ]
+        return 200, {"code": "200000", "data": self.ordered(rows, newest_first=False)}
+
+    def kucoin_open_interest(self, p: dict[str, Any]) -> tuple[int, Any]:
+        step = STEPS[KUCOIN_INTERVAL[p["interval"]]]
+        limit = min(int(p.get("pageSize", 100)), 200)
+        lo, hi = int(p.get("startAt", 0)), int(p.get("endAt", self.now_ms))
+        times = self.times(lo, hi, step, limit, newest=True)
+        rows = [
+            {
+                "symbol": p["symbol"],
+                "openInterest": str(round(open_interest(t) * 0.2 / KUCOIN_LOT)),
+                "ts": t,
+            }
+            for t in times
+        ]
+        return 200, {"code": "200000", "data": self.ordered(rows, newest_first=True)}
+
+    # ----------------------------------------------------------------- Deribit
+
+    def deribit(self, result: Any) -> dict[str, Any]:
+        us = self.now_ms * 1000
+        return {
+            "jsonrpc": "2.0",
+            "result": result,
+            "usIn": us,
+            "usOut": us + 400,
+            "usDiff": 400,
+            "testnet": False,
+        }
+
+    def deribit_markets(self, p: dict[str, Any]) -> tuple[int, Any]:
+        body = json.loads((FIXTURES / "deribit_api_v2_public_get_instruments.json").read_text())
+        (row,) = body["result"]
+        return 200, self.deribit([self.listing(row, coin) for coin in LISTED])
+
+    def deribit_candles(self, p: dict[str, Any]) -> tuple[int, Any]:
+        # Columns of arrays, oldest first; start and end inclusive, in ms.
+        step = STEPS[DERIBIT_RESOLUTION[p["resolution"]]]
+        lo, hi = int(p["start_timestamp"]), int(p["end_timestamp"])
+        found = self.candles("deribit", self.times(lo, hi, step, 5000, newest=False), step)
+        found = self.ordered(found, newest_first=False)
+        if not found:
+            return 200, self.deribit({"status": "no_data", "ticks": []})
+        return 200, self.deribit(
+            {
+                "status": "ok",
+                "ticks": [self.ts(int(c["t"])) for c in found],
+                "open": [c["o"] for c in found],
+                "high": [c["h"] for c in found],
+                "low": [c["l"] for c in found],
+                "close": [c["c"] for c in found],
+                "volume": [c["v"] for c in found],
+                "cost": [round(c["v"] * c["c"], 2) for c in found],
+            }
+        )
+
+    def deribit_open_interest(self, p: dict[str, Any]) -> tuple[int, Any]:
+        mark = price(self.now_ms)
+        summary = {
+            "instrument_name": p["instrument_name"],
+            "open_interest": DERIBIT_OPEN_INTEREST,
+            "mark_price": round(mark, 1),
+            "volume": 1234.5,
+            "creation_timestamp": self.now_ms,
+            "base_currency": p["instrument_name"].split("_")[0],
+            "quote_currency": "USDC",
+        }
+        return 200, self.deribit([summary])
+
+    # ----------------------------------------------------------------- Bitget
+
+    def bitget(self, data: Any) -> dict[str, Any]:
+        return {"code": "00000", "msg": "success", "requestTime": self.now_ms, "data": data}
+
+    def bitget_markets(self, p: dict[str, Any]) -> tuple[int, Any]:
+        body = json.loads((FIXTURES / "bitget_api_v2_mix_market_contracts.json").read_text())
+        (row,) = body["data"]
+        rows = [self.listing(row, coin) for coin in LISTED]
+        return 200, self.bitget(rows if p.get("productType") == "USDT-FUTURES" else [])
+
+    def bitget_candles(self, p: dict[str, Any]) -> tuple[int, Any]:
+        # [ts, open, high, low, close, base volume, quote volume], oldest first.
+        step = STEPS[BITGET_GRANULARITY.get(p["granularity"], p["granularity"])]
+        limit = min(int(p.get("limit", 100)), 1000)
+        lo, hi = int(p.get("startTime", 0)), int(p.get("endTime", self.now_ms))
+        times = self.times(lo, hi, step, limit, newest=True)
+        rows = [
+            [
+                str(int(c["t"])),
+                str(c["o"]),
+                str(c["h"]),
+                str(c["l"]),
+                str(c["c"]),
+                str(c["v"]),
+                f"{c['v'] * c['c']:.4f}",
+            ]
+            for c in self.candles("bitget", times, step)
+        ]
+        return 200, self.bitget(self.ordered(rows, newest_first=False))
+
+    def bitget_open_interest(self, p: dict[str, Any]) -> tuple[int, Any]:
+        listed = [{"symbol": p["symbol"], "size": f"{BITGET_OPEN_INTEREST:.4f}"}]
+        return 200, self.bitget({"openInterestList": listed, "ts": str(self.now_ms)})
+
+    # ----------------------------------------------------------------- Gate
+
+    def gate_markets(self, p: dict[str, Any]) -> tuple[int, Any]:
+        (row,) = json.loads((FIXTURES / "gate_api_v4_futures_usdt_contracts.json").read_text())
+        return 200, [self.listing(row, coin) for coin in LISTED]
+
+    def gate_candles(self, p: dict[str, Any]) -> tuple[int, Any]:
+        # Times in seconds; from/to inclusive; oldest first; volume in contracts.
+        step = STEPS[p["interval"]]
+        lo = int(p.get("from", 0)) * 1000
+        hi = int(p.get("to", self.now_ms // 1000)) * 1000
+        times = self.times(lo, hi, step, 2000, newest=False)
+        rows = [
+            {
+                "t": self.ts(int(c["t"]) // 1000),
+                "v": round(c["v"] / GATE_CONTRACT),
+                "c": str(c["c"]),
+                "h": str(c["h"]),
+                "l": str(c["l"]),
+                "o": str(c["o"]),
+                "sum": f"{c['v'] * c['c']:.4f}",
+            }
+            for c in self.candles("gate", times, step)
+        ]
+        return 200, self.ordered(rows, newest_first=False)
+
+    def gate_open_interest(self, p: dict[str, Any]) -> tuple[int, Any]:
+        step = STEPS[p["interval"]]
+        limit = min(int(p.get("limit", 30)), 100)
+        lo = int(p.get("from", (self.now_ms - limit * step) // 1000)) * 1000
+        times = self.times(lo, self.now_ms, step, limit, newest=False)
+        rows = []
+        for t in times:
+            coins = open_interest(t) * 0.3
+            row = {
+                "time": t // 1000,
+                "lsr_taker": 1.1,
+                "lsr_account": 0.9,
+                "long_liq_size": 0,
+                "short_liq_size": 0,
+                "open_interest": round(coins / GATE_CONTRACT),
+                "open_interest_usd": round(coins * price(t), 4),
+                "mark_price": f"{price(t):.2f}",
+            }
+            rows.append(row)
+        return 200, self.ordered(rows, newest_first=False)
 
     # ----------------------------------------------------------------- Hyperliquid
 

@@ -28,6 +28,10 @@ EXCHANGES = {
     "Bybit": ("bybit", "/v5/market/kline"),
     "OKX": ("okx", "/api/v5/market/candles"),
     "Hyperliquid": ("hyperliquid", "/info:candleSnapshot"),
+    "Bitget": ("bitget", "/api/v2/mix/market/candles"),
+    "Gate": ("gate", "/api/v4/futures/usdt/candlesticks"),
+    "KuCoin Futures": ("kucoin", "/api/v1/kline/query"),
+    "Deribit": ("deribit", "/api/v2/public/get_tradingview_chart_data"),
 }
 
 
@@ -108,10 +112,11 @@ def test_each_exchange_is_drawn_from_its_data(
 #: (sidebar label, route, fault, reason the user reads, more words of the message).
 FAULTS = [
     ("Binance", "/fapi/v1/klines", "429", "rate-limited", "try again in 1 s"),
-    ("Binance", "/fapi/v1/klines", "451", "geo-blocked", ""),
-    ("Bybit", "/v5/market/kline", "403", "geo-blocked", ""),
+    ("Binance", "/fapi/v1/klines", "451", "geo-blocked", "restricted location"),
+    ("Bybit", "/v5/market/kline", "403", "geo-blocked", "blocked in this region"),
     ("OKX", "/api/v5/market/candles", "timeout", "timeout", ""),
     ("Hyperliquid", "/info:candleSnapshot", "truncated", "malformed response", ""),
+    ("Gate", "/api/v4/futures/usdt/contracts", "418", "banned", "HTTP 418"),
 ]
 
 
@@ -197,3 +202,12 @@ def test_okx_reported_liquidations_are_shown_with_their_coverage(
     spec = at.get("plotly_chart")[0].proto.spec
     assert "Reported by OKX" in spec
     assert "Estimate (model)" in spec
+
+
+def test_the_sidebar_offers_every_venue_and_each_is_tested_here() -> None:
+    import liqcore
+    from liqcore.view_state import SOURCES
+
+    assert [venue.title for venue in liqcore.EXCHANGES] == list(EXCHANGES)
+    assert all(SOURCES[venue.title] == venue.name for venue in liqcore.EXCHANGES)
+    assert SOURCES["All exchanges"] == "all"

@@ -16,7 +16,8 @@ from liqcore.sources import (
     fetch_market,
 )
 
-SINGLE = ("binance", "bybit", "okx", "hyperliquid")
+SINGLE = ("binance", "bybit", "okx", "hyperliquid", "bitget", "gate", "kucoin", "deribit")
+GATE_CANDLES = "/api/v4/futures/usdt/candlesticks"
 
 
 def test_open_interest_is_summed_and_candles_come_from_the_most_liquid(
@@ -42,14 +43,17 @@ def test_open_interest_is_summed_and_candles_come_from_the_most_liquid(
 def test_an_exchange_that_fails_is_left_out_and_named(fake: FakeExchange) -> None:
     fake.fail("/v5/market/kline", "403")
     merged = fetch_market("all", "ETH", "1d", base_url=fake.url)
-    assert merged.attrs["contributors"] == ["binance", "okx", "hyperliquid"]
+    assert merged.attrs["contributors"] == [name for name in SINGLE if name != "bybit"]
     assert merged.attrs["failed"] == {"bybit": "geo-blocked"}
     assert any(note.startswith("Bybit left out (geo-blocked)") for note in merged.attrs["notes"])
 
 
 def test_all_failing_alike_gives_that_reason(fake: FakeExchange) -> None:
-    for route in ("/fapi/v1/klines", "/v5/market/kline", "/api/v5/market/candles"):
+    for route in ("/fapi/v1/klines", "/v5/market/kline", "/api/v5/market/candles", GATE_CANDLES):
         fake.fail(route, "451")
+    fake.fail("/api/v2/mix/market/candles", "451")
+    fake.fail("/api/v2/public/get_tradingview_chart_data", "451")
+    fake.fail("/api/v1/kline/query", "451")
     fake.fail("/info:metaAndAssetCtxs", "451")
     with pytest.raises(SourceUnavailable) as info:
         fetch_market("all", "BTC", "1d", base_url=fake.url)
@@ -61,10 +65,21 @@ def test_all_failing_differently_lists_every_reason(fake: FakeExchange) -> None:
     fake.fail("/v5/market/kline", "403")
     fake.fail("/api/v5/market/candles", "500")
     fake.fail("/info:metaAndAssetCtxs", "418")
+    fake.fail(GATE_CANDLES, "timeout")
+    fake.fail("/api/v2/mix/market/candles", "html")
+    fake.fail("/api/v2/public/get_instruments", "unknown-symbol")
+    fake.fail("/api/v1/contracts/active", "403-frequent")
     with pytest.raises(SourceUnavailable) as info:
         fetch_market("all", "BTC", "1d", base_url=fake.url)
     assert info.value.reason == "no data"
-    for part in ("binance geo-blocked", "bybit geo-blocked", "okx server error", "banned"):
+    parts = (
+        "binance geo-blocked",
+        "bybit geo-blocked",
+        "okx server error",
+        "banned",
+        "gate timeout",
+    )
+    for part in parts:
         assert part in info.value.message
 
 
@@ -95,7 +110,7 @@ def test_all_liquidations_are_okx_with_a_note(fake: FakeExchange) -> None:
     assert any("only OKX" in note for note in events.attrs["notes"])
 
 
-@pytest.mark.parametrize("exchange", ["binance", "bybit", "hyperliquid"])
+@pytest.mark.parametrize("exchange", [name for name in SINGLE if name != "okx"])
 def test_no_liquidation_history_elsewhere(fake: FakeExchange, exchange: str) -> None:
     with pytest.raises(SourceUnavailable) as info:
         fetch_liquidations(exchange, "BTC", base_url=fake.url)
@@ -110,7 +125,9 @@ def test_liquidations_of_an_unlisted_swap(fake: FakeExchange) -> None:
 
 
 def test_the_offered_choices() -> None:
-    assert EXCHANGES == ("binance", "bybit", "okx", "hyperliquid", "all")
+    assert [v.name for v in EXCHANGES[:4]] == ["binance", "bybit", "okx", "hyperliquid"]
+    for venue in EXCHANGES:  # each is usable by itself or by its name
+        assert fetch_market.__name__ and venue.title and venue.open_interest
     assert SYMBOLS == ("BTC", "ETH", "SOL", "XRP")
     with pytest.raises(ValueError, match="unknown exchange"):
         fetch_market("kraken", "BTC", "1d")

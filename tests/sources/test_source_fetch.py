@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pandas as pd
 import pytest
 from fake_exchange import DAY, NOW_MS, OKX_CONTRACT, FakeExchange, open_interest, price
 
 from liqcore.market import validate_market
-from liqcore.sources import ATTRS, SourceUnavailable, _http, fetch_market, hyperliquid
-from liqcore.sources._http import make_window
+from liqcore.sources import ATTRS, SourceUnavailable, base, bybit, fetch_market, hyperliquid, venue
+from liqcore.sources.base import make_window
 
-SINGLE = ("binance", "bybit", "okx", "hyperliquid")
+SINGLE = ("binance", "bybit", "okx", "hyperliquid", "bitget", "gate", "kucoin", "deribit")
+OPEN_INTEREST_OKX = "/api/v5/rubik/stat/contracts/open-interest-history"
 ALL_ONLY = {"candles_from", "failed", "open_interest_by_exchange"}
 
 
@@ -69,12 +71,22 @@ def test_okx_open_interest_is_oi_usd_at_bar_close(fake: FakeExchange) -> None:
     assert frame["volume"].max() < 1000 < frame["volume"].max() / OKX_CONTRACT
 
 
-def test_okx_rows_without_oi_usd_use_coins_times_close(fake: FakeExchange) -> None:
-    fake.options.okx_without_usd = True
-    frame = fetch_market("okx", "BTC", "1d", interval="15m", base_url=fake.url)
-    coins = closes(frame).map(lambda t: open_interest(t) * 0.4)
-    expected = coins * frame["close"].iloc[:-1]
+def test_gate_open_interest_is_open_interest_usd_and_volume_in_coins(fake: FakeExchange) -> None:
+    frame = fetch_market("gate", "BTC", "1d", interval="15m", base_url=fake.url)
+    expected = closes(frame).map(lambda t: open_interest(t) * 0.3 * price(t))
     assert frame["open_interest"].iloc[:-1].to_numpy() == pytest.approx(expected, rel=1e-6)
+    binance = fetch_market("binance", "BTC", "1d", interval="15m", base_url=fake.url)
+    # Gate sends contracts of 0.0001 BTC; the frame holds coins (Gate's fake trades 1/3 of Binance).
+    ratio = frame["volume"] / binance["volume"]
+    assert ratio.to_numpy() == pytest.approx(1 / 3, rel=1e-3)
+
+
+def test_kucoin_open_interest_is_lots_times_multiplier_times_close(fake: FakeExchange) -> None:
+    frame = fetch_market("kucoin", "BTC", "1d", interval="15m", base_url=fake.url)
+    assert frame.attrs["instrument"] == "XBTUSDTM"  # KuCoin writes BTC as XBT
+    coins = closes(frame).map(lambda t: open_interest(t) * 0.2)
+    expected = coins * frame["close"].iloc[:-1]
+    assert frame["open_interest"].iloc[:-1].to_numpy() == pytest.approx(expected, rel=1e-4)
 
 
 def test_missing_candles_are_filled_and_noted(fake: FakeExchange) -> None:
@@ -90,8 +102,9 @@ def test_missing_candles_are_filled_and_noted(fake: FakeExchange) -> None:
 def test_hyperliquid_holds_the_current_open_interest_and_says_so(fake: FakeExchange) -> None:
     frame = fetch_market("hyperliquid", "btc", "1d", base_url=fake.url)
     assert (frame["open_interest"] == frame["open_interest"].iloc[0]).all()
-    mark = round(price(NOW_MS), 1)
-    assert frame["open_interest"].iloc[0] == pytest.approx(20_000 * mark)
+    # ccxt gives Hyperliquid's open interest in coins: valued at the current price.
+    assert frame["open_interest"].iloc[0] == pytest.approx(20_000 * frame["close"].iloc[-1])
+    assert frame["close"].iloc[-1] == pytest.approx(price(NOW_MS), rel=1e-6)
     assert frame.attrs["open_interest_coverage"] == 0.0
     assert any("no open interest history" in note for note in frame.attrs["notes"])
 
@@ -109,22 +122,30 @@ def test_binance_beyond_30_days_keeps_the_timeframe_and_notes_the_gap(fake: Fake
     assert asked and min(int(p["startTime"]) for p in asked) >= NOW_MS - 30 * DAY
 
 
-def test_okx_older_bars_come_from_history_candles_and_oi_coverage_is_noted(
+def test_okx_older_bars_come_from_history_candles_and_hourly_open_interest(
     fake: FakeExchange,
 ) -> None:
+    # 1,440 five-minute periods are 5 days: for a week the hourly series covers every bar.
     frame = fetch_market("okx", "BTC", "1w", interval="5m", base_url=fake.url)
     assert len(frame) == 2017
     assert fake.requests_to("/api/v5/market/history-candles")
-    assert frame.attrs["open_interest_coverage"] == pytest.approx(1440 / 2017, abs=0.01)
+    periods = {p["period"] for p in fake.requests_to(OPEN_INTEREST_OKX)}
+    assert periods == {"1H"}
+    assert frame.attrs["open_interest_coverage"] == 1.0
+
+
+def test_okx_open_interest_beyond_what_it_keeps_is_noted(fake: FakeExchange) -> None:
+    # A year of daily bars: OKX's 1,440 daily periods reach back further, but 3 years do not.
+    frame = fetch_market("okx", "BTC", "5y", interval="1d", base_url=fake.url)
+    assert {p["period"] for p in fake.requests_to(OPEN_INTEREST_OKX)} == {"1D"}
+    assert frame.attrs["open_interest_coverage"] == pytest.approx(1440 / len(frame), abs=0.01)
     assert any("1,440" in note for note in frame.attrs["notes"])
 
 
-def test_hyperliquid_refuses_a_window_beyond_the_candles_it_keeps(
-    fake: FakeExchange, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(hyperliquid, "_CANDLES_KEPT", 1000)
+def test_hyperliquid_refuses_a_window_beyond_the_candles_it_keeps(fake: FakeExchange) -> None:
+    keeps_less = replace(hyperliquid.VENUE, candles_kept=1000)
     with pytest.raises(SourceUnavailable) as info:
-        fetch_market("hyperliquid", "BTC", "1w", interval="5m", base_url=fake.url)
+        venue.fetch_market(keeps_less, "BTC", "1w", interval="5m", base_url=fake.url)
     assert info.value.reason == "coverage"
     assert "coarser interval" in info.value.message
 
@@ -150,10 +171,9 @@ def test_a_rerun_is_served_from_the_cache(fake: FakeExchange, exchange: str) -> 
 
 def test_the_cache_is_bounded_and_lives_about_one_bar(fake: FakeExchange) -> None:
     fetch_market("bybit", "BTC", "1d", base_url=fake.url)
-    client = _http.client("bybit", fake.url)
-    (cache,) = client._caches.values()
+    (cache,) = venue.connection(bybit.VENUE, fake.url).caches.values()
     assert cache.ttl == 300  # one 5m bar
-    assert cache.maxsize == _http.SETTINGS.cache_maxsize
+    assert cache.maxsize == base.SETTINGS.cache_maxsize
 
 
 @pytest.mark.parametrize("exchange", SINGLE)
@@ -163,20 +183,10 @@ def test_odd_but_valid_shapes_give_the_same_frame(
 ) -> None:
     # 1 week of 5m bars spans several pages on every endpoint but Hyperliquid's.
     baseline = fetch_market(exchange, "BTC", "1w", interval="5m", base_url=fake.url)
-    _http.reset_clients()
+    venue.reset_connections()
     setattr(fake.options, option, True)
     varied = fetch_market(exchange, "BTC", "1w", interval="5m", base_url=fake.url)
     pd.testing.assert_frame_equal(varied, baseline)
-
-
-def test_bybit_follows_the_cursor_when_pages_come_back_short(fake: FakeExchange) -> None:
-    baseline = fetch_market("bybit", "BTC", "1d", base_url=fake.url)
-    _http.reset_clients()
-    fake.log.clear()
-    fake.options.page_cap = 50
-    paged = fetch_market("bybit", "BTC", "1d", base_url=fake.url)
-    pd.testing.assert_frame_equal(paged, baseline)
-    assert any("cursor" in p for p in fake.requests_to("/v5/market/open-interest"))
 
 
 def test_a_missing_optional_series_is_left_out_with_a_note(fake: FakeExchange) -> None:

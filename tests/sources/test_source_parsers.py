@@ -1,15 +1,24 @@
-"""The parsers read recorded real responses (tests/fixtures/exchanges, see SOURCES.md)."""
+"""Recorded real responses (tests/fixtures/exchanges, see SOURCES.md) read through ccxt.
+
+Each recording is served by the fake exchange in place of the live answer, then read
+by ccxt's own parser (and, for Binance's taker volume and OKX's liquidations, by ours),
+so these tests pin the field meanings the frames rely on.
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from fake_exchange import FakeExchange
 
-from liqcore.sources import SourceUnavailable, binance, bybit, hyperliquid, okx
+from liqcore.sources import SourceUnavailable, binance, bybit, fetch_market, hyperliquid, okx
+from liqcore.sources.base import Trace, make_window
+from liqcore.sources.venue import Connection, Venue, connection
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "exchanges"
 
@@ -22,8 +31,22 @@ def utc(ms: int) -> pd.Timestamp:
     return pd.Timestamp(ms, unit="ms", tz="UTC")
 
 
-def test_binance_recorded_klines() -> None:
-    frame = binance.parse_klines(load("binance_fapi_v1_klines.json"))
+def connect(fake: FakeExchange, venue: Venue) -> tuple[Connection, dict[str, Any]]:
+    conn = connection(venue, fake.url)
+    return conn, conn.market("BTC", Trace())
+
+
+def candles(fake: FakeExchange, venue: Venue, route: str, name: str, interval: str) -> list[Any]:
+    conn, market = connect(fake, venue)
+    fake.fail(route, "answer", body=load(name))
+    return conn.call(Trace(), 1.0, "fetch_ohlcv", market["symbol"], interval, 0, 100, {})
+
+
+def test_binance_recorded_klines_with_taker_buy_volume(fake: FakeExchange) -> None:
+    conn, market = connect(fake, binance.VENUE)
+    fake.fail("/fapi/v1/klines", "answer", body=load("binance_fapi_v1_klines.json"))
+    window = make_window("1h", "1m", at_ms=1712738580000 + 30_000)
+    frame = binance.klines(conn, market, window, Trace())
     assert list(frame.index) == [utc(1712738460000), utc(1712738520000), utc(1712738580000)]
     assert frame.iloc[1].to_dict() == {
         "open": 71471.0,
@@ -31,68 +54,58 @@ def test_binance_recorded_klines() -> None:
         "low": 70459.4,
         "close": 70459.4,
         "volume": 0.12,
-        "quote_volume": 8518.176,
         "taker_buy_volume": 0.061,
     }
 
 
-def test_bybit_recorded_klines_newest_first_with_string_retcode() -> None:
-    result = bybit._unwrap(load("bybit_v5_market_kline.json"))  # retCode is "0" here
-    frame = bybit.parse_klines(result)
-    assert frame.index.is_monotonic_increasing
-    assert frame.index[0] == utc(1706630400000)
-    assert frame["close"].tolist() == [43488.0, 43376.1, 43352.8]
-    assert frame["quote_volume"].iloc[-1] == pytest.approx(68345898.1407)
+def test_bybit_recorded_klines_newest_first_with_string_retcode(fake: FakeExchange) -> None:
+    rows = candles(fake, bybit.VENUE, "/v5/market/kline", "bybit_v5_market_kline.json", "1h")
+    assert [row[0] for row in rows] == sorted(row[0] for row in rows)  # ccxt sorts them
+    assert rows[0][0] == 1706630400000
+    assert [row[4] for row in rows] == [43488.0, 43376.1, 43352.8]
 
 
-def test_bybit_recorded_open_interest_is_in_base_units() -> None:
-    result = bybit._unwrap(load("bybit_v5_market_open-interest.json"))
-    (row,) = result["list"]
-    assert float(row["openInterest"]) == pytest.approx(62129.455)
-    assert result["nextPageCursor"]  # a cursor to the next page comes with a full page
+def test_bybit_recorded_open_interest_is_in_base_units(fake: FakeExchange) -> None:
+    conn, market = connect(fake, bybit.VENUE)
+    body = load("bybit_v5_market_open-interest.json")
+    fake.fail("/v5/market/open-interest", "answer", body=body)
+    args = (market["symbol"], "1h", 0, 1, {"until": 1})
+    (row,) = conn.call(Trace(), 1.0, "fetch_open_interest_history", *args)
+    assert row["openInterestAmount"] == pytest.approx(62129.455)  # coins, for a linear swap
+    assert body["result"]["nextPageCursor"]  # a cursor to the next page comes with a full page
 
 
-def test_okx_recorded_candles_newest_first() -> None:
-    frame = okx.parse_candles(okx._unwrap(load("okx_api_v5_market_candles.json")))
-    assert frame.index.is_monotonic_increasing
-    assert frame["open"].tolist() == [43377.1, 43495.9, 43398.6]
-    # Columns 6 and 7 are read: volCcy (base units for a swap; this recording is spot, where
-    # it is the quote amount) and volCcyQuote (USDT).
-    assert frame["quote_volume"].iloc[-1] == pytest.approx(220057933.233687634)
+def test_okx_recorded_candles_newest_first(fake: FakeExchange) -> None:
+    # ccxt asks /history-candles for bars older than the latest 1,440 (since=0 here).
+    route = "/api/v5/market/history-candles"
+    rows = candles(fake, okx.VENUE, route, "okx_api_v5_market_candles.json", "1h")
+    assert [row[1] for row in rows] == [43377.1, 43495.9, 43398.6]
+    # For a swap ccxt reads column 6 (volCcy, base units), not 5 (contracts).
+    raw = load("okx_api_v5_market_candles.json")["data"]
+    assert rows[-1][5] == pytest.approx(float(raw[0][6]))
 
 
-def test_okx_recorded_open_interest_snapshot_shape() -> None:
-    (row,) = okx._unwrap(load("okx_api_v5_public_open-interest.json"))
-    assert float(row["oiUsd"]) == pytest.approx(float(row["oiCcy"]) * 62950, rel=0.01)
+def test_hyperliquid_recorded_candles_with_string_and_numeric_times(fake: FakeExchange) -> None:
+    route = "/info:candleSnapshot"
+    rows = candles(fake, hyperliquid.VENUE, route, "hyperliquid_info_candleSnapshot.json", "1m")
+    assert [row[0] for row in rows] == [1710552360000, 1710552420000]
+    assert [row[4] for row in rows] == [69483.0, 69497.0]
+    name = "hyperliquid_info_candleSnapshot_kPEPE_1h.json"
+    rows = candles(fake, hyperliquid.VENUE, route, name, "1h")
+    assert len(rows) == 24
+    assert {b[0] - a[0] for a, b in itertools.pairwise(rows)} == {3_600_000}
 
 
-def test_hyperliquid_recorded_candles_with_string_times() -> None:
-    frame = hyperliquid.parse_candles(load("hyperliquid_info_candleSnapshot.json"))
-    assert list(frame.index) == [utc(1710552360000), utc(1710552420000)]
-    assert frame["close"].tolist() == [69483.0, 69497.0]
-
-
-def test_hyperliquid_recorded_candles_with_numeric_times() -> None:
-    frame = hyperliquid.parse_candles(load("hyperliquid_info_candleSnapshot_kPEPE_1h.json"))
-    assert len(frame) == 24
-    assert (frame.index[1:] - frame.index[:-1] == pd.Timedelta("1h")).all()
-
-
-def test_hyperliquid_null_answer_means_no_candles() -> None:
-    assert hyperliquid.parse_candles(None).empty
-
-
-def test_hyperliquid_recorded_universe_matches_coins_without_case() -> None:
-    meta = load("hyperliquid_info_meta.json")
-    contexts = hyperliquid.parse_contexts([meta, [{} for _ in meta["universe"]]])
-    assert hyperliquid._coin(contexts, "kpepe") == "kPEPE"
+def test_hyperliquid_coins_match_without_case(fake: FakeExchange) -> None:
+    conn = connection(hyperliquid.VENUE, fake.url)
+    assert conn.market("kpepe", Trace())["baseName"] == "kPEPE"
     with pytest.raises(SourceUnavailable) as info:
-        hyperliquid._coin(contexts, "NOTACOIN")
+        conn.market("NOTACOIN", Trace())
     assert info.value.reason == "unknown symbol"
 
 
 def test_okx_liquidations_in_usd_by_liquidated_side() -> None:
-    data = okx._unwrap(load("okx_api_v5_public_liquidation-orders.json"))
+    data = load("okx_api_v5_public_liquidation-orders.json")["data"]
     events = okx.parse_liquidations(data, "BTC-USDT-SWAP", 0.01)
     assert events["side"].tolist() == ["short", "long", "short", "long"]  # oldest first
     assert events["usd"].iloc[-1] == pytest.approx(12 * 0.01 * 97012.3)
@@ -100,45 +113,89 @@ def test_okx_liquidations_in_usd_by_liquidated_side() -> None:
 
 
 @pytest.mark.parametrize(
-    ("parse", "payload"),
+    ("exchange", "route", "body"),
     [
-        (binance.parse_klines, [[1712738460000, "71481.90"]]),
-        (binance.parse_klines, [[1712738460000, "n/a", "1", "1", "1", "1", 0, "1", 1, "1"]]),
-        (bybit.parse_klines, {"list": "not a list"}),
-        (okx.parse_candles, [["1706637600000", "1"]]),
-        (hyperliquid.parse_candles, {"error": "bad request"}),
-        (hyperliquid.parse_contexts, [{"universe": []}]),
+        ("binance", "/fapi/v1/klines", [[1712738460000, "71481.90"]]),
+        ("binance", "/fapi/v1/klines", {"unexpected": "shape"}),
+        ("bybit", "/v5/market/kline", {"retCode": 0, "result": {"list": "not a list"}}),
+        ("okx", "/api/v5/market/candles", {"code": "0", "data": [["1706637600000", "1"]]}),
     ],
 )
-def test_unexpected_shapes_are_malformed_responses(parse: Any, payload: Any) -> None:
+def test_unexpected_shapes_are_malformed_or_no_data(
+    fake: FakeExchange, exchange: str, route: str, body: Any
+) -> None:
+    fake.fail(route, "answer", body=body)
     with pytest.raises(SourceUnavailable) as info:
-        parse(payload)
-    assert info.value.reason == "malformed response"
+        fetch_market(exchange, "BTC", "1d", base_url=fake.url)
+    assert info.value.reason in ("malformed response", "no data")
+
+
+def test_an_error_object_instead_of_candles_is_a_refusal(fake: FakeExchange) -> None:
+    fake.fail("/info:candleSnapshot", "answer", body={"error": "bad request"})
+    with pytest.raises(SourceUnavailable) as info:
+        fetch_market("hyperliquid", "BTC", "1d", base_url=fake.url)
+    assert info.value.reason == "rejected"
+    assert "bad request" in info.value.message
 
 
 @pytest.mark.parametrize(
-    ("unwrap", "payload", "reason"),
+    ("exchange", "route", "status", "body", "reason"),
     [
-        (binance._unwrap, load("binance_error_invalid_symbol.json"), "unknown symbol"),
-        (binance._unwrap, {"code": -1003, "msg": "Too many requests"}, "rate-limited"),
-        (bybit._unwrap, {"retCode": 10006, "retMsg": "Too many visits!"}, "rate-limited"),
         (
-            bybit._unwrap,
+            "binance",
+            "/fapi/v1/klines",
+            400,
+            load("binance_error_invalid_symbol.json"),
+            "unknown symbol",
+        ),
+        (
+            "binance",
+            "/fapi/v1/klines",
+            400,
+            {"code": -1003, "msg": "Too many requests"},
+            "rate-limited",
+        ),
+        (
+            "bybit",
+            "/v5/market/kline",
+            200,
+            {"retCode": 10006, "retMsg": "Too many visits!"},
+            "rate-limited",
+        ),
+        (
+            "bybit",
+            "/v5/market/kline",
+            200,
             {"retCode": 10001, "retMsg": "params error: symbol invalid"},
             "unknown symbol",
         ),
-        (bybit._unwrap, {"retCode": 10001, "retMsg": "params error: interval"}, "rejected"),
-        (bybit._unwrap, {"ret_code": 0}, "malformed response"),
         (
-            okx._unwrap,
+            "bybit",
+            "/v5/market/kline",
+            200,
+            {"retCode": 10001, "retMsg": "params error: interval"},
+            "rejected",
+        ),
+        (
+            "okx",
+            "/api/v5/market/candles",
+            200,
             {"code": "51001", "msg": "Instrument ID does not exist", "data": []},
             "unknown symbol",
         ),
-        (okx._unwrap, {"code": "50011", "msg": "Too Many Requests", "data": []}, "rate-limited"),
-        (okx._unwrap, {"code": "0", "msg": "", "data": None}, "malformed response"),
+        (
+            "okx",
+            "/api/v5/market/candles",
+            200,
+            {"code": "50011", "msg": "Too Many Requests", "data": []},
+            "rate-limited",
+        ),
     ],
 )
-def test_exchange_error_codes_map_to_reasons(unwrap: Any, payload: Any, reason: str) -> None:
+def test_exchange_error_codes_map_to_reasons(
+    fake: FakeExchange, exchange: str, route: str, status: int, body: Any, reason: str
+) -> None:
+    fake.fail(route, "answer", body=body, status=status)
     with pytest.raises(SourceUnavailable) as info:
-        unwrap(payload)
+        fetch_market(exchange, "BTC", "1d", base_url=fake.url)
     assert info.value.reason == reason

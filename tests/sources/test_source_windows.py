@@ -10,16 +10,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from liqcore.sources import (
+from liqcore.sources.base import (
     INTERVALS,
     MAX_BARS,
     REASONS,
     TIMEFRAMES,
     SourceUnavailable,
+    base_asset,
     choose_interval,
+    chunks,
+    make_window,
     parse_timeframe,
+    to_ms,
 )
-from liqcore.sources._http import base_asset, chunks, make_window, to_ms
 
 
 @pytest.mark.parametrize(

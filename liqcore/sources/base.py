@@ -1,40 +1,25 @@
-"""Plumbing shared by the exchange sources.
-
-Four things every source needs, kept in one place:
+"""What every exchange source shares, apart from talking to the exchange (that is ccxt's job).
 
 * :class:`SourceUnavailable`, the one error a caller catches, with a short ``reason``
   from :data:`REASONS` and a sentence for the user;
 * bar intervals, timeframes and the :class:`Window` of bars a fetch covers;
-* :class:`Client`: one :class:`requests.Session` per source with connect/read timeouts,
-  urllib3's ``Retry`` on 429/5xx honouring ``Retry-After``, a TTL cache per request,
-  polite spacing between requests, and the mapping of every failure onto a reason;
+* :data:`SETTINGS`: timeouts, retries, cache lifetimes (tests swap in tiny values);
 * :func:`build_frame`: candles + open interest (+ optional series) aligned on bar
   times, gaps filled, validated, with the ``attrs`` the UI's status line reads.
-
-Tests make everything fast by replacing :data:`SETTINGS` (timeouts, retries, backoff)
-and calling :func:`reset_clients`.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import re
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
-import requests
-from cachetools import TTLCache
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ReadTimeoutError
-from urllib3.util.retry import Retry
 
 from liqcore.market import fill_gaps, validate_market
 
@@ -44,9 +29,8 @@ __all__ = [
     "REASONS",
     "SETTINGS",
     "TIMEFRAMES",
-    "Client",
     "Extra",
-    "HttpSettings",
+    "Settings",
     "SourceUnavailable",
     "Trace",
     "Window",
@@ -57,7 +41,6 @@ __all__ = [
     "check_interval",
     "choose_interval",
     "chunks",
-    "client",
     "fail",
     "make_window",
     "naming",
@@ -65,8 +48,8 @@ __all__ = [
     "optional",
     "parse_timeframe",
     "parsing",
-    "reset_clients",
     "series_from",
+    "snippet",
     "title",
     "to_ms",
 ]
@@ -134,7 +117,7 @@ def _rebuild_error(
     return SourceUnavailable(exchange, reason, message, retry_after=retry_after)
 
 
-_TITLES = {"okx": "OKX", "all": "All exchanges"}
+_TITLES = {"okx": "OKX", "all": "All exchanges", "kucoin": "KuCoin Futures"}
 
 
 def title(exchange: str) -> str:
@@ -183,16 +166,8 @@ def optional(
 
 #: Bar intervals every source supports (6h is missing on Hyperliquid, so it is left out).
 INTERVALS: dict[str, pd.Timedelta] = {
-    "1m": pd.Timedelta(minutes=1),
-    "3m": pd.Timedelta(minutes=3),
-    "5m": pd.Timedelta(minutes=5),
-    "15m": pd.Timedelta(minutes=15),
-    "30m": pd.Timedelta(minutes=30),
-    "1h": pd.Timedelta(hours=1),
-    "2h": pd.Timedelta(hours=2),
-    "4h": pd.Timedelta(hours=4),
-    "12h": pd.Timedelta(hours=12),
-    "1d": pd.Timedelta(days=1),
+    name: pd.Timedelta(name.replace("m", "min").replace("d", "D"))
+    for name in ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "12h", "1d")
 }
 
 #: Timeframes offered in the UI, shortest first.
@@ -201,14 +176,8 @@ TIMEFRAMES: tuple[str, ...] = ("1d", "3d", "1w", "2w", "1mo", "3mo", "6mo", "1y"
 #: The most bars one fetch may ask for; beyond it a coarser interval is needed.
 MAX_BARS = 5000
 
-_TIMEFRAME_UNITS = {
-    "h": pd.Timedelta(hours=1),
-    "d": pd.Timedelta(days=1),
-    "w": pd.Timedelta(weeks=1),
-    "mo": pd.Timedelta(days=30),
-    "M": pd.Timedelta(days=30),
-    "y": pd.Timedelta(days=365),
-}
+# A month is 30 days, a year 365; a lone "m" is refused (minutes or months?).
+_TIMEFRAME_UNITS = {"h": "1h", "d": "1D", "w": "7D", "mo": "30D", "M": "30D", "y": "365D"}
 _TIMEFRAME_RE = re.compile(r"^\s*(\d+)\s*(h|d|w|mo|M|y)\s*$")
 
 # Finest interval for each timeframe: a few hundred to ~1,100 bars, enough detail for the
@@ -260,7 +229,7 @@ def parse_timeframe(timeframe: str | pd.Timedelta | timedelta) -> pd.Timedelta:
             else:
                 msg = f"cannot read timeframe {text!r}: use e.g. 1d, 3d, 1w, 1mo, 1y"
             raise ValueError(msg)
-        span = int(match.group(1)) * _TIMEFRAME_UNITS[match.group(2)]
+        span = int(match.group(1)) * pd.Timedelta(_TIMEFRAME_UNITS[match.group(2)])
     if span <= pd.Timedelta(0):
         msg = f"timeframe must be positive, got {timeframe!r}"
         raise ValueError(msg)
@@ -432,62 +401,33 @@ def base_asset(symbol: str) -> str:
     return text
 
 
-# ------------------------------------------------------------------------------ HTTP
+# ------------------------------------------------------------------------- settings
 
 
 @dataclass(frozen=True)
-class HttpSettings:
-    """Knobs of every :class:`Client`; tests swap :data:`SETTINGS` for tiny values.
+class Settings:
+    """Knobs of every exchange connection; tests swap :data:`SETTINGS` for tiny values.
 
-    ``max_retry_after`` caps how long one retry waits on a ``Retry-After`` header, so a
-    page never freezes for minutes; if the exchange still refuses, the fetch ends as
-    ``rate-limited`` carrying the exchange's ``retry_after``. ``spacing_scale``
-    multiplies each source's minimum spacing between requests (0 turns it off).
+    ``timeout`` is ccxt's per-request timeout (connect and read, seconds). A failed
+    request that may pass (HTTP 429, 5xx, timeout, connection lost) is tried again up
+    to ``retries`` times, waiting what the exchange's ``Retry-After`` asks, at most
+    ``max_retry_after``, else ``backoff_factor * 2**attempt``; if the exchange still
+    refuses, the fetch ends as ``rate-limited`` carrying the exchange's ``retry_after``.
+    ``rate_limit_scale`` multiplies ccxt's own spacing between requests (its
+    ``rateLimit``; 0 turns ccxt's throttle off).
     """
 
-    connect_timeout: float = 3.05
-    read_timeout: float = 10.0
+    timeout: float = 10.0
     retries: int = 3
     backoff_factor: float = 0.5
     max_retry_after: float = 10.0
     cache_maxsize: int = 512
     min_ttl: float = 30.0
     max_ttl: float = 3600.0
-    spacing_scale: float = 1.0
+    rate_limit_scale: float = 1.0
 
 
-SETTINGS = HttpSettings()
-
-_RETRY_STATUSES = (429, 500, 502, 503, 504)
-
-
-class _Retry(Retry):
-    """urllib3's Retry, waiting at most ``SETTINGS.max_retry_after`` on a Retry-After header."""
-
-    def get_retry_after(self, response: Any) -> float | None:
-        seconds = super().get_retry_after(response)
-        return None if seconds is None else min(seconds, SETTINGS.max_retry_after)
-
-
-def _session() -> requests.Session:
-    retry = _Retry(
-        total=SETTINGS.retries,
-        connect=SETTINGS.retries,
-        read=SETTINGS.retries,
-        status=SETTINGS.retries,
-        # The Hyperliquid info POST is a read; retrying it is as safe as a GET.
-        allowed_methods=frozenset({"GET", "POST"}),
-        status_forcelist=_RETRY_STATUSES,
-        backoff_factor=SETTINGS.backoff_factor,
-        respect_retry_after_header=True,
-        raise_on_status=False,  # hand back the last 429/5xx so we can name the reason
-    )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry, pool_maxsize=8)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    session.headers.update({"Accept": "application/json", "User-Agent": "liqcore/0.1"})
-    return session
+SETTINGS = Settings()
 
 
 @dataclass
@@ -499,10 +439,9 @@ class Trace:
     fetched_at: float | None = None  # epoch seconds of the oldest response used
 
     def record(self, fetched_at: float, *, hit: bool) -> None:
+        """Note one answer (from the cache when ``hit``) and when it was fetched."""
         if hit:
             self.cache_hits += 1
-        else:
-            self.requests += 1
         self.fetched_at = (
             fetched_at if self.fetched_at is None else min(self.fetched_at, fetched_at)
         )
@@ -512,234 +451,10 @@ class Trace:
         return self.requests == 0 and self.cache_hits > 0
 
 
-Unwrap = Callable[[Any], Any]
-
-
-def _identity(payload: Any) -> Any:
-    return payload
-
-
-@dataclass
-class Client:
-    """HTTP access to one exchange: session, retries, cache, spacing, error mapping.
-
-    ``unwrap`` receives the decoded JSON and returns the useful part, raising
-    :class:`SourceUnavailable` for the exchange's own error codes. ``spacing`` maps a
-    path prefix to the minimum seconds between two network requests on that prefix.
-    ``forbidden`` is the reason and message for an HTTP 403 whose body names neither a
-    rate limit nor a location (Binance uses 403 for its firewall limit).
-    """
-
-    exchange: str
-    base_url: str
-    unwrap: Unwrap = _identity
-    spacing: Mapping[str, float] = field(default_factory=dict)
-    forbidden: tuple[str, str] = (
-        "geo-blocked",
-        "{who} refuses requests from this location (HTTP 403); try another exchange or a mirror",
-    )
-    session: requests.Session = field(default_factory=_session)
-
-    def __post_init__(self) -> None:
-        self.base_url = self.base_url.rstrip("/")
-        self._caches: dict[float, TTLCache] = {}
-        self._lock = threading.Lock()
-        self._spacing_lock = threading.Lock()
-        self._last_request: dict[str, float] = {}
-
-    def get(self, path: str, params: Mapping[str, Any], *, ttl: float, trace: Trace) -> Any:
-        """GET ``path`` with ``params``; the unwrapped JSON, from cache when fresh."""
-        return self._fetch("GET", path, dict(params), None, ttl, trace)
-
-    def post(self, path: str, body: Mapping[str, Any], *, ttl: float, trace: Trace) -> Any:
-        """POST a JSON ``body`` to ``path``; the unwrapped JSON, from cache when fresh."""
-        return self._fetch("POST", path, None, dict(body), ttl, trace)
-
-    def _fetch(
-        self,
-        method: str,
-        path: str,
-        params: dict[str, Any] | None,
-        body: dict[str, Any] | None,
-        ttl: float,
-        trace: Trace,
-    ) -> Any:
-        key = (method, path, json.dumps(params, sort_keys=True), json.dumps(body, sort_keys=True))
-        with self._lock:
-            cache = self._caches.get(ttl)
-            if cache is None:
-                cache = self._caches[ttl] = TTLCache(maxsize=SETTINGS.cache_maxsize, ttl=ttl)
-            cached = cache.get(key)
-        if cached is not None:
-            data, fetched_at = cached
-            trace.record(fetched_at, hit=True)
-            return data
-        self._wait_turn(path)
-        data = self._request(method, path, params, body)
-        fetched_at = time.time()
-        with self._lock:
-            cache[key] = (data, fetched_at)
-        trace.record(fetched_at, hit=False)
-        return data
-
-    def _wait_turn(self, path: str) -> None:
-        prefix = next((p for p in self.spacing if path.startswith(p)), None)
-        if prefix is None or SETTINGS.spacing_scale <= 0:
-            return
-        gap = self.spacing[prefix] * SETTINGS.spacing_scale
-        with self._spacing_lock:
-            wait = self._last_request.get(prefix, -math.inf) + gap - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            self._last_request[prefix] = time.monotonic()
-
-    def _request(
-        self,
-        method: str,
-        path: str,
-        params: dict[str, Any] | None,
-        body: dict[str, Any] | None,
-    ) -> Any:
-        name = self.exchange
-        url = self.base_url + path
-        try:
-            response = self.session.request(
-                method,
-                url,
-                params=params,
-                json=body,
-                timeout=(SETTINGS.connect_timeout, SETTINGS.read_timeout),
-            )
-        except requests.exceptions.Timeout:
-            fail(name, "timeout", f"no answer from {url} within {SETTINGS.read_timeout:g} s")
-        except requests.exceptions.ChunkedEncodingError as exc:
-            fail(name, "malformed response", f"the answer from {url} was cut off ({exc})")
-        except requests.exceptions.ConnectionError as exc:
-            if _caused_by_read_timeout(exc):
-                fail(name, "timeout", f"no answer from {url} within {SETTINGS.read_timeout:g} s")
-            fail(name, "unreachable", f"cannot connect to {self.base_url} ({_short(exc)})")
-        except requests.exceptions.RequestException as exc:
-            fail(name, "unreachable", f"request to {url} failed ({_short(exc)})")
-        return self._decode(response)
-
-    def _decode(self, response: requests.Response) -> Any:
-        name, status, text = self.exchange, response.status_code, response.text
-        retry_after = _retry_after(response)
-        who = title(name)
-        if status == 418:
-            fail(name, "banned", f"{who} has banned this IP address for a while (HTTP 418)")
-        if status == 451:
-            fail(name, "geo-blocked", f"{who} refuses requests from this location (HTTP 451)")
-        if status == 403:
-            lowered = text.lower()
-            if "too frequent" in lowered or "rate limit" in lowered:
-                fail(
-                    name,
-                    "rate-limited",
-                    f"{who} says requests are too frequent (HTTP 403); wait a few minutes",
-                    retry_after=retry_after,
-                )
-            if any(word in lowered for word in ("country", "location", "region")):
-                fail(
-                    name,
-                    "geo-blocked",
-                    f"{who} refuses requests from this location (HTTP 403); "
-                    "try another exchange or a mirror",
-                )
-            reason, message = self.forbidden
-            fail(name, reason, message.format(who=who), retry_after=retry_after)
-        if status == 429:
-            wait = f"; try again in {retry_after:g} s" if retry_after else ""
-            fail(
-                name,
-                "rate-limited",
-                f"{who} is rate-limiting us (HTTP 429){wait}",
-                retry_after=retry_after,
-            )
-        if status >= 500:
-            fail(name, "server error", f"{who} answered HTTP {status}: {_snippet(text)}")
-        try:
-            payload = json.loads(text)
-        except ValueError:
-            if status >= 400:
-                fail(name, "rejected", f"{who} answered HTTP {status}: {_snippet(text)}")
-            shape = "an HTML page" if text.lstrip()[:1] == "<" else "cut-off or invalid JSON"
-            fail(name, "malformed response", f"{who} sent {shape} instead of JSON")
-        data = self.unwrap(payload)
-        if status >= 400:
-            fail(name, "rejected", f"{who} answered HTTP {status}: {_snippet(text)}")
-        return data
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        return None
-
-
-def _caused_by_read_timeout(exc: BaseException) -> bool:
-    # After urllib3 spends its read retries, requests wraps the ReadTimeoutError inside a
-    # MaxRetryError inside a ConnectionError; walk the chain to find it.
-    seen: set[int] = set()
-    stack: list[BaseException] = [exc]
-    while stack:
-        item = stack.pop()
-        if id(item) in seen:
-            continue
-        seen.add(id(item))
-        if isinstance(item, ReadTimeoutError | requests.exceptions.Timeout):
-            return True
-        linked = [getattr(item, "reason", None), item.__cause__, item.__context__, *item.args]
-        stack.extend(x for x in linked if isinstance(x, BaseException))
-    return False
-
-
-def _short(exc: BaseException) -> str:
-    return _snippet(str(exc), 160)
-
-
-def _snippet(text: str, limit: int = 200) -> str:
+def snippet(text: str, limit: int = 200) -> str:
+    """``text`` on one line, cut to ``limit`` characters (for error messages)."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-_CLIENTS: dict[tuple[str, str], Client] = {}
-_CLIENTS_LOCK = threading.Lock()
-
-
-def client(
-    exchange: str,
-    base_url: str,
-    *,
-    unwrap: Unwrap = _identity,
-    spacing: Mapping[str, float] | None = None,
-    forbidden: tuple[str, str] | None = None,
-) -> Client:
-    """The shared :class:`Client` for ``exchange`` at ``base_url`` (created on first use).
-
-    One client, hence one session and one cache, per source and address: reruns and
-    several viewers of the app share them.
-    """
-    key = (exchange, base_url.rstrip("/"))
-    with _CLIENTS_LOCK:
-        found = _CLIENTS.get(key)
-        if found is None:
-            extra = {} if forbidden is None else {"forbidden": forbidden}
-            found = Client(exchange, key[1], unwrap, dict(spacing or {}), **extra)
-            _CLIENTS[key] = found
-        return found
-
-
-def reset_clients() -> None:
-    """Forget every client with its session and cache (tests; after changing SETTINGS)."""
-    with _CLIENTS_LOCK:
-        for found in _CLIENTS.values():
-            found.session.close()
-        _CLIENTS.clear()
 
 
 # ------------------------------------------------------------------------ the frame
@@ -878,39 +593,13 @@ def build_frame(
         fail(exchange, "no data", f"{who} returned no open interest for {instrument}")
     if open_interest_unit == "base":
         oi = oi * filled["close"]
-    covered = oi.notna()
-    if not oi_history:
-        coverage = 0.0
-        notes.append(
-            f"{who} publishes no open interest history: all {len(index)} bars hold the "
-            f"current open interest (${oi.dropna().iloc[-1]:,.0f}), so the model seeds "
-            "positions from volume"
-        )
-    else:
-        coverage = float(covered.mean())
-        if not covered.all():
-            first = oi.first_valid_index()
-            missing = int((~covered).sum())
-            why = f" ({oi_limit})" if oi_limit else ""
-            notes.append(
-                f"{who} open interest history starts at {_stamp(first)}{why}: the {missing} "
-                "earlier bars hold that first value, so the model seeds positions there from "
-                "volume"
-            )
+    coverage = _coverage(oi, who, oi_history=oi_history, oi_limit=oi_limit, notes=notes)
     filled["open_interest"] = oi.bfill().ffill()
 
     for extra in extras:
-        if extra.values.empty:
-            continue
-        aligned = at_bar_close(extra.values, index, step)
-        if aligned.isna().all():
-            continue
-        if aligned.isna().any():
-            notes.append(
-                f"{extra.label} before {_stamp(aligned.first_valid_index())} repeats the "
-                "first known value"
-            )
-        filled[extra.column] = aligned.bfill()
+        aligned = _extra(extra, index, step, notes)
+        if aligned is not None:
+            filled[extra.column] = aligned
 
     quote_volume = filled.pop("quote_volume") if "quote_volume" in filled else None
     try:
@@ -940,6 +629,46 @@ def build_frame(
         }
     )
     return frame
+
+
+def _coverage(
+    oi: pd.Series, who: str, *, oi_history: bool, oi_limit: str, notes: list[str]
+) -> float:
+    """Share of bars with a real open interest value; a note on what is not covered."""
+    covered = oi.notna()
+    if not oi_history:
+        notes.append(
+            f"{who} publishes no open interest history: all {len(oi)} bars hold the "
+            f"current open interest (${oi.dropna().iloc[-1]:,.0f}), so the model seeds "
+            "positions from volume"
+        )
+        return 0.0
+    if not covered.all():
+        missing = int((~covered).sum())
+        why = f" ({oi_limit})" if oi_limit else ""
+        notes.append(
+            f"{who} open interest history starts at {_stamp(oi.first_valid_index())}{why}: "
+            f"the {missing} earlier bars hold that first value, so the model seeds positions "
+            "there from volume"
+        )
+    return float(covered.mean())
+
+
+def _extra(
+    extra: Extra, index: pd.DatetimeIndex, step: pd.Timedelta, notes: list[str]
+) -> pd.Series | None:
+    """An optional series at each bar's close, earlier bars back-filled (with a note)."""
+    if extra.values.empty:
+        return None
+    aligned = at_bar_close(extra.values, index, step)
+    if aligned.isna().all():
+        return None
+    if aligned.isna().any():
+        notes.append(
+            f"{extra.label} before {_stamp(aligned.first_valid_index())} repeats the "
+            "first known value"
+        )
+    return aligned.bfill()
 
 
 def _stamp(when: Any) -> str:
