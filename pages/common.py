@@ -127,7 +127,7 @@ def simulated_market(seed: int, days: int, volatility: float, crowd: str, bias: 
 EXCHANGE_URL_ENV = "LIQSTUDIO_EXCHANGE_URL"
 
 
-def _exchange_base_url() -> str | dict[str, str] | None:
+def exchange_base_url() -> str | dict[str, str] | None:
     raw = os.environ.get(EXCHANGE_URL_ENV, "").strip()
     if not raw:
         return None
@@ -151,7 +151,7 @@ def exchange_market(exchange: str, symbol: str, hours: float) -> pd.DataFrame:
     """A live market frame (cached about a minute; the source also caches per request)."""
     # Twice the timeframe, so positions opened before the window are part of the estimate.
     span = pd.Timedelta(hours=2 * hours)
-    return fetch_market(exchange, symbol, span, base_url=_exchange_base_url())
+    return fetch_market(exchange, symbol, span, base_url=exchange_base_url())
 
 
 @st.cache_data(max_entries=4, show_spinner="Reading your file…")
@@ -253,7 +253,7 @@ def _interval_label(step: pd.Timedelta) -> str:
 def exchange_liquidations(exchange: str, symbol: str, hours: float) -> pd.DataFrame:
     """Exchange-reported liquidation events (OKX), cached about a minute."""
     return fetch_liquidations(
-        exchange, symbol, pd.Timedelta(hours=2 * hours), base_url=_exchange_base_url()
+        exchange, symbol, pd.Timedelta(hours=2 * hours), base_url=exchange_base_url()
     )
 
 

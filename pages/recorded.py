@@ -40,7 +40,7 @@ def _record_urls() -> dict[str, str]:
 
 
 def _okx_rest_url() -> str | None:
-    base = common._exchange_base_url()
+    base = common.exchange_base_url()
     return base.get("okx") if isinstance(base, dict) else base
 
 

@@ -17,9 +17,9 @@ import time
 from dataclasses import dataclass
 
 from liqcore.record import recorder_for
-from liqcore.record.feeds import _base
 from liqcore.record.recorder import Recorder
 from liqcore.record.store import LiquidationStore
+from liqcore.sources.base import base_asset
 
 __all__ = ["BackgroundRecorders", "RecorderStatus"]
 
@@ -77,7 +77,7 @@ class BackgroundRecorders:
         ValueError, requests.RequestException
             As :func:`liqcore.record.recorder_for`.
         """
-        key = (exchange, _base(symbol))
+        key = (exchange, base_asset(symbol))
         with self._lock:
             if key in self._running and not self._running[key][2].done():
                 return self.status(*key)
@@ -93,7 +93,7 @@ class BackgroundRecorders:
     def stop(self, exchange: str, symbol: str, timeout: float = 10.0) -> None:
         """Stop a market's recorder, waiting for its last write."""
         with self._lock:
-            entry = self._running.pop((exchange, _base(symbol)), None)
+            entry = self._running.pop((exchange, base_asset(symbol)), None)
         if entry is None:
             return
         _, stop, future = entry
@@ -110,7 +110,7 @@ class BackgroundRecorders:
 
     def status(self, exchange: str, symbol: str) -> RecorderStatus:
         """Whether a market is recording, since when (this run's first span) and how much."""
-        entry = self._running.get((exchange, _base(symbol)))
+        entry = self._running.get((exchange, base_asset(symbol)))
         if entry is None:
             return RecorderStatus(running=False)
         recorder, _, future = entry

@@ -35,6 +35,8 @@ from typing import Any
 
 import requests
 
+from liqcore.sources.base import base_asset
+
 __all__ = [
     "FEEDS",
     "NO_FEED",
@@ -60,16 +62,6 @@ NO_FEED: dict[str, str] = {
 }
 
 
-def _base(symbol: str) -> str:
-    base = symbol.strip().upper()
-    for suffix in ("-USDT-SWAP", "USDT", "-USDT", "/USDT:USDT", "/USDT"):
-        base = base.removesuffix(suffix)
-    if not base.isalnum():
-        msg = f"symbol must be a base asset such as BTC, got {symbol!r}"
-        raise ValueError(msg)
-    return base
-
-
 def parse_binance(message: Any, symbol: str) -> list[Event]:
     """Events of one Binance ``forceOrder`` message (plain or combined-stream wrapped).
 
@@ -88,7 +80,7 @@ def parse_binance(message: Any, symbol: str) -> list[Event]:
     if not isinstance(message, dict) or message.get("e") != "forceOrder":
         return []
     order = message["o"]
-    if order["s"] != f"{_base(symbol)}USDT":
+    if order["s"] != f"{base_asset(symbol)}USDT":
         return []
     # A forced SELL closes a long position, a forced BUY a short one.
     side = "long" if order["S"] == "SELL" else "short"
@@ -110,7 +102,7 @@ def parse_bybit(message: Any, symbol: str) -> list[Event]:
     """
     if not isinstance(message, dict):
         return []
-    instrument = f"{_base(symbol)}USDT"
+    instrument = f"{base_asset(symbol)}USDT"
     if message.get("topic") != f"allLiquidation.{instrument}":
         return []
     events = []
@@ -142,7 +134,7 @@ def parse_okx(message: Any, symbol: str, ct_val: float) -> list[Event]:
     arg = message.get("arg") or {}
     if arg.get("channel") != "liquidation-orders" or "event" in message:
         return []
-    instrument = f"{_base(symbol)}-USDT-SWAP"
+    instrument = f"{base_asset(symbol)}-USDT-SWAP"
     events = []
     for group in message.get("data") or []:
         if group.get("instId") != instrument:
@@ -172,7 +164,7 @@ def contract_size(symbol: str, base_url: str = "https://www.okx.com", timeout: f
     requests.RequestException
         The endpoint cannot be reached.
     """
-    instrument = f"{_base(symbol)}-USDT-SWAP"
+    instrument = f"{base_asset(symbol)}-USDT-SWAP"
     key = (base_url, instrument)
     if key not in _CT_VAL:
         response = requests.get(
@@ -228,12 +220,12 @@ class Feed:
 
 
 def _binance_subscribe(symbol: str) -> list[str]:
-    stream = f"{_base(symbol).lower()}usdt@forceOrder"
+    stream = f"{base_asset(symbol).lower()}usdt@forceOrder"
     return [json.dumps({"method": "SUBSCRIBE", "params": [stream], "id": 1})]
 
 
 def _bybit_subscribe(symbol: str) -> list[str]:
-    return [json.dumps({"op": "subscribe", "args": [f"allLiquidation.{_base(symbol)}USDT"]})]
+    return [json.dumps({"op": "subscribe", "args": [f"allLiquidation.{base_asset(symbol)}USDT"]})]
 
 
 def _okx_subscribe(symbol: str) -> list[str]:

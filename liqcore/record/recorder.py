@@ -28,8 +28,9 @@ from typing import Any
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from liqcore.record.feeds import Event, Feed, _base
+from liqcore.record.feeds import Event, Feed
 from liqcore.record.store import LiquidationStore
+from liqcore.sources.base import base_asset
 
 __all__ = ["Backoff", "RecordStats", "Recorder"]
 
@@ -130,7 +131,7 @@ class Recorder:
             msg = f"flush_every must be in (0, 1] seconds, got {flush_every}"
             raise ValueError(msg)
         self.feed = feed
-        self.symbol = _base(symbol)  # stored as the base asset: BTC, whatever was typed
+        self.symbol = base_asset(symbol)  # stored as the base asset: BTC, whatever was typed
         self.store = store
         self.url = url or feed.url
         self.context = context or {}

@@ -156,6 +156,11 @@ class LiquidationStore:
         self._local = threading.local()
         self._closed = False
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """This thread's cursor on the shared connection."""
         if self._closed:
@@ -472,7 +477,7 @@ def open_store(path: str | Path | None = None) -> LiquidationStore:
     key = str(resolved.resolve()) if str(resolved) != ":memory:" else ":memory:"
     with _STORES_LOCK:
         store = _STORES.get(key)
-        if store is None or store._closed:
+        if store is None or store.closed:
             store = LiquidationStore(resolved)
             _STORES[key] = store
         return store
