@@ -232,7 +232,7 @@ class Positions:
 
     @property
     def effective_leverage(self) -> np.ndarray:
-        """The isolated leverage that would put the liquidation at the same distance: ``1/(1/L + b)``."""
+        """Isolated leverage with the same liquidation distance: ``1/(1/L + b)``."""
         return 1.0 / (1.0 / self.leverage + self.buffer)
 
     @property
@@ -571,7 +571,10 @@ class _Plan:
     has_stop: np.ndarray
     hold: np.ndarray  # (n, 2S) bars held before a time close
     entry_ratio: np.ndarray  # (n, 2S) entry price / the bar's starting price
-    after: np.ndarray  # (n, 3, 2S) rest-of-bar thresholds / starting price (as in _run)
+    born_keys: np.ndarray  # (n, 4, 2S) trigger keys / starting price, -inf if closed in-bar
+    born_reason: np.ndarray  # (n, 2S) reason of a close inside the opening bar, -1 if none
+    dying: np.ndarray  # (n, 2) share of each side's new units closed inside the opening bar
+    dying_liq: np.ndarray  # (n, 2) USD liquidated in-bar per unit (of the side) x start price
 
 
 def _ar1(rng: np.random.Generator, n: int, half_life_bars: float, sd: float) -> np.ndarray:
@@ -688,10 +691,30 @@ def _plan(
         np.stack([after_low * (1.0 - mmr), after_low, -after_high], axis=1),
         np.stack([-after_high * (1.0 + mmr), -after_high, after_low], axis=1),
     )
-    after = np.where(np.isnan(after), np.inf, after)  # 0 * inf: never reached
+    # Funding since opening is zero inside the opening bar, so these fates do not depend
+    # on the price level: a trigger fires when ratio * coef >= the rest-of-bar threshold.
+    entry_ratio = np.exp(path[rows, step])
+    keys = coef.transpose(0, 2, 1) * entry_ratio[:, None, :]  # (n, 3, 2S)
+    hit = keys >= after
+    dies = hit.any(axis=1)
+    born_reason = np.where(
+        dies, np.where(hit[:, 1], STOP, np.where(hit[:, 0], LIQUIDATED, TAKE_PROFIT)), -1
+    ).astype("int8")
+    born_keys = np.where(dies[:, None, :], -np.inf, keys)
+    born_keys = np.concatenate([born_keys, np.zeros((n, 1, slots))], axis=1)  # row 3: time
+    liq_price = np.where(is_long, keys[:, 0] / (1.0 - mmr), -keys[:, 0] / (1.0 + mmr))
+    liq_unit = np.where(born_reason == LIQUIDATED, weight * liq_price, 0.0)
+    dying_w = np.where(dies, weight, 0.0)
+    dying = np.stack([dying_w[:, is_long].sum(axis=1), dying_w[:, ~is_long].sum(axis=1)], axis=1)
+    dying_liq = np.stack(
+        [liq_unit[:, is_long].sum(axis=1), liq_unit[:, ~is_long].sum(axis=1)], axis=1
+    )
     return _Plan(
-        entry_ratio=np.exp(path[rows, step]),
-        after=after,
+        entry_ratio=entry_ratio,
+        born_keys=born_keys,
+        born_reason=born_reason,
+        dying=np.minimum(dying, 0.99),
+        dying_liq=dying_liq,
         rel_low=np.minimum(path.min(axis=1), 0.0),
         rel_high=np.maximum(path.max(axis=1), 0.0),
         rel_close=path[:, -1],
@@ -742,26 +765,18 @@ def _run(
 ) -> _Run:
     """The sequential core: one pass over bars with small numpy operations on open positions.
 
-    Each side's open positions live in a compact book: a (3, m) matrix of trigger keys
-    (liquidation, stop-loss, take-profit; each fires when ``key >= threshold``), their
-    units and their position ids. Time closes are known in advance, so they come from
-    a schedule sorted by closing bar instead of a comparison over the book.
+    Each side's open positions live in a compact book: a (4, m) matrix of trigger keys
+    (liquidation, stop-loss, take-profit, minus the time-close bar; each fires when
+    ``key >= threshold``), their units and their position ids.
     """
     slots = 2 * _SLOTS
     strength = strength * spec.book_thinness
-    exit_bar = np.full(n * slots, n, dtype="int64")
-    exit_reason = np.full(n * slots, -1, dtype="int8")
-    slot_of = np.zeros(n * slots, dtype="int64")
+    born = plan.born_reason.ravel()
+    exit_reason = born.copy()
+    exit_bar = np.where(born >= 0, np.repeat(np.arange(n), slots), n)
     qty_rec = np.zeros((n, slots))
     pids = np.arange(n * slots).reshape(n, slots)
-    close_bar = (np.arange(n)[:, None] + plan.hold).ravel()
-    books, schedule = [], []
-    for cols in (slice(0, _SLOTS), slice(_SLOTS, slots)):
-        ids = pids[:, cols].ravel()
-        order = ids[np.argsort(close_bar[ids], kind="stable")]
-        bounds = np.searchsorted(close_bar[order], np.arange(n + 1)).tolist()
-        schedule.append((order, bounds))
-        books.append(_Book())
+    books = [_Book(), _Book()]
     bars_per_day = 24.0 / bar_hours
     alpha = min(1.0, 1.0 / (_LIQUIDITY_DAYS * bars_per_day))
     refill = 0.5 ** (bar_hours / _REFILL_HALF_LIFE_H)
@@ -772,9 +787,10 @@ def _run(
     funding, activity, churn = (x.tolist() for x in (plan.funding, plan.activity, plan.churn))
     bar_sigma = plan.bar_sigma.tolist()
     weight = plan.weight
-    entry_ratio, after = plan.entry_ratio, plan.after
-    coef_all = np.ascontiguousarray(plan.coef.transpose(0, 2, 1))  # (n, 3, 2S)
+    born_keys, dying, dying_liq = plan.born_keys, plan.dying.tolist(), plan.dying_liq
     sign_all = np.where(plan.is_long, 1.0, -1.0)
+    # Minus the bar of the time close (-inf for a position closed in its opening bar).
+    close_key = np.where(plan.born_reason >= 0, -np.inf, -(np.arange(n)[:, None] + plan.hold))
 
     open_log = np.empty(n)
     start_log = np.empty(n)
@@ -811,29 +827,23 @@ def _run(
             m = book.m
             if not m:
                 continue
-            # Time closes first: they happen at the bar's open.
-            order, bounds = schedule[s]
-            a, b = bounds[t], bounds[t + 1]
-            if b > a:
-                due = order[a:b]
-                due = due[exit_reason[due] < 0]
-                if due.size:
-                    exit_bar[due] = t
-                    exit_reason[due] = TIME
-                    where = slot_of[due]
-                    book.keys[:, where] = neg_inf
-                    exits[s] += float(book.units[where].sum())
-                    book.alive -= due.size
+            # Row 3 is minus the time-close bar: a time close happens at the bar's open,
+            # so it comes first; then a stop (reached before the liquidation price).
             if s == 0:
-                thr = np.array([low * (1.0 - mmr) - phi, low, -high])
+                t0, t1, t2 = low * (1.0 - mmr) - phi, low, -high
             else:
-                thr = np.array([phi - high * (1.0 + mmr), -high, low])
+                t0, t1, t2 = phi - high * (1.0 + mmr), -high, low
             keys = book.keys[:, :m]
-            t0, t1, t2 = thr.tolist()
-            hit = np.flatnonzero((keys[0] >= t0) | (keys[1] >= t1) | (keys[2] >= t2))
+            hit = np.flatnonzero(
+                (keys[0] >= t0) | (keys[1] >= t1) | (keys[2] >= t2) | (keys[3] >= -t)
+            )
             if hit.size:
-                k = keys[:, hit] >= thr[:, None]
-                reason = np.where(k[1], STOP, np.where(k[0], LIQUIDATED, TAKE_PROFIT))
+                k = keys[:, hit]
+                reason = np.where(
+                    k[3] >= -t,
+                    TIME,
+                    np.where(k[1] >= t1, STOP, np.where(k[0] >= t0, LIQUIDATED, TAKE_PROFIT)),
+                )
                 ids = book.pid[hit]
                 exit_bar[ids] = t
                 exit_reason[ids] = reason
@@ -841,7 +851,7 @@ def _run(
                 exits[s] += float(q.sum())
                 dead = reason == LIQUIDATED
                 if dead.any():
-                    key = keys[0, hit[dead]]
+                    key = k[0, dead]
                     price = (key + phi) / (1.0 - mmr) if s == 0 else (phi - key) / (1.0 + mmr)
                     liq_usd[s] = float(q[dead] @ price)
                 book.keys[:, hit] = neg_inf
@@ -858,46 +868,27 @@ def _run(
         want = base_open * activity[t] * (1.0 + 0.3 * min(move, 6.0))
         want *= min(max(open_interest_usd / oi_now, 0.2), 5.0) ** 2
         d = x_long - x_short
-        # Which new positions the rest of their opening bar closes (independent of size).
+        # New positions; those the rest of their opening bar closes were found up front.
         start_price_t = math.exp(level)
-        new_keys = coef_all[t] * (start_price_t * entry_ratio[t])
-        new_keys[0] -= sign_all * phi
-        thr = after[t] * start_price_t
-        thr[0] -= sign_all * phi
-        hit = new_keys >= thr
-        dies = np.flatnonzero(hit[0] | hit[1] | hit[2])
-        dying_share = [0.0, 0.0]
-        if dies.size:
-            w = weight[t, dies]
-            long_dies = dies < _SLOTS
-            dying_share = [
-                min(float(w[long_dies].sum()), 0.99),
-                min(float(w[~long_dies].sum()), 0.99),
-            ]
-        n_long = (want / close + max(d, 0.0)) / (1.0 - dying_share[0])
-        n_short = (want / close + max(-d, 0.0)) / (1.0 - dying_share[1])
+        die_l, die_s = dying[t]
+        n_long = (want / close + max(d, 0.0)) / (1.0 - die_l)
+        n_short = (want / close + max(-d, 0.0)) / (1.0 - die_s)
         qty = weight[t] * np.array([n_long] * _SLOTS + [n_short] * _SLOTS)
         qty_rec[t] = qty
-        if dies.size:
-            h = hit[:, dies]
-            reason = np.where(h[1], STOP, np.where(h[0], LIQUIDATED, TAKE_PROFIT))
-            exit_bar[pids[t, dies]] = t
-            exit_reason[pids[t, dies]] = reason
-            units = qty[dies]
-            key = new_keys[0, dies]
-            price = np.where(long_dies, (key + phi) / (1.0 - mmr), (phi - key) / (1.0 + mmr))
-            usd = np.where(reason == LIQUIDATED, units * price, 0.0)
-            liq_l, liq_s = float(usd[long_dies].sum()), float(usd[~long_dies].sum())
-            gone_l, gone_s = float(units[long_dies].sum()), float(units[~long_dies].sum())
+        if die_l > 0.0 or die_s > 0.0:
+            liq_l = n_long * start_price_t * dying_liq[t, 0]
+            liq_s = n_short * start_price_t * dying_liq[t, 1]
             liq_rec[t, 0] += liq_l
             liq_rec[t, 1] += liq_s
-            closed[t, 0] += gone_l * close - liq_l
-            closed[t, 1] += gone_s * close - liq_s
-            q_long -= gone_l
-            q_short -= gone_s
-            new_keys[:, dies] = neg_inf
-        books[0].add(new_keys[:, :_SLOTS], qty[:_SLOTS], pids[t, :_SLOTS], exit_reason, slot_of)
-        books[1].add(new_keys[:, _SLOTS:], qty[_SLOTS:], pids[t, _SLOTS:], exit_reason, slot_of)
+            closed[t, 0] += n_long * die_l * close - liq_l
+            closed[t, 1] += n_short * die_s * close - liq_s
+            q_long -= n_long * die_l
+            q_short -= n_short * die_s
+        new_keys = born_keys[t] * start_price_t
+        new_keys[0] -= sign_all * phi
+        new_keys[3] = close_key[t]
+        books[0].add(new_keys[:, :_SLOTS], qty[:_SLOTS], pids[t, :_SLOTS], exit_reason)
+        books[1].add(new_keys[:, _SLOTS:], qty[_SLOTS:], pids[t, _SLOTS:], exit_reason)
         q_long += n_long
         q_short += n_short
         units_rec[t] = q_long
@@ -937,7 +928,7 @@ class _Book:
 
     def __init__(self) -> None:
         self.cap = 1024
-        self.keys = np.empty((3, self.cap))
+        self.keys = np.empty((4, self.cap))
         self.units = np.empty(self.cap)
         self.pid = np.empty(self.cap, dtype="int64")
         self.m = 0
@@ -949,7 +940,6 @@ class _Book:
         units: np.ndarray,
         pid: np.ndarray,
         exit_reason: np.ndarray,
-        slot_of: np.ndarray,
     ) -> None:
         """Append new positions (compacting out the closed ones when the buffers are full)."""
         count = len(units)
@@ -958,20 +948,18 @@ class _Book:
             self.alive = live.size
             if 2 * (live.size + count) > self.cap:
                 self.cap *= 2
-            fresh = np.empty((3, self.cap))
+            fresh = np.empty((4, self.cap))
             fresh[:, : live.size] = self.keys[:, live]
             self.keys = fresh
             self.units = np.concatenate([self.units[live], np.empty(self.cap - live.size)])
             self.pid = np.concatenate(
                 [self.pid[live], np.empty(self.cap - live.size, dtype="int64")]
             )
-            slot_of[self.pid[: live.size]] = np.arange(live.size)
             self.m = live.size
         end = self.m + count
         self.keys[:, self.m : end] = keys
         self.units[self.m : end] = units
         self.pid[self.m : end] = pid
-        slot_of[pid] = np.arange(self.m, end)
         self.m, self.alive = end, self.alive + count
 
 
