@@ -409,8 +409,8 @@ class SimulatedMarket:
 
 def cascades(
     sim: SimulatedMarket,
-    min_bar_share: float = 0.002,
-    min_total_share: float = 0.03,
+    min_bar_share: float = 0.003,
+    min_total_share: float = 0.05,
     min_bars: int = 3,
 ) -> pd.DataFrame:
     """Liquidation cascades: runs of bars in which forced orders keep setting off more.

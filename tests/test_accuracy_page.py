@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -59,9 +58,10 @@ def test_a_truth_on_another_grid_is_refused(sim, est) -> None:
 
 def test_correct_params_tell_the_model_the_simulated_truth(sim) -> None:
     params = acc.correct_params(sim, SMALL)
-    assert params.tier_weights == sim.leverage_mix
+    assert params.tier_weights == sim.tier_mix(params.leverage_tiers) == sim.leverage_mix
     assert params.leverage_tiers == sim.leverage_tiers
-    assert params.mmr == inspect.signature(simulate).parameters["mmr"].default
+    assert params.mmr == sim.mmr
+    assert acc.correct_params(simulate(days=2, interval="15min", seed=1, mmr=0.01)).mmr == 0.01
     assert (params.time_bins, params.price_bins) == (SMALL.time_bins, SMALL.price_bins)
 
 
