@@ -180,6 +180,17 @@ def truth_section(choice: common.DataChoice) -> None:
         "every simulated position; the estimate sees only candles, volume and open interest."
     )
     correct = acc.correct_params(sim, GRID)
+    st.info(
+        "The simulated crowd does not follow the model's rules: leverage is any whole number "
+        "from 1x to 125x, about a third of positions are on cross margin (further from "
+        "liquidation than their leverage says), and positions close on stop-losses, "
+        "take-profits and after hours (high leverage) to days (low leverage). The model's "
+        "five isolated-margin tiers cannot place those levels, so *correctly specified* here "
+        "means the true leverage mix binned into the five tiers and the true maintenance "
+        "margin; it is not always the best-scoring mix, and the scores are lower than on a "
+        "market built with the model's own assumptions.",
+        icon=":material/science:",
+    )
     st.markdown("**Mis-specify the model on purpose** to see what the estimate is sensitive to:")
     yours = misspecification_controls(correct, choice.crowd)
     truth = sim_truth(key)

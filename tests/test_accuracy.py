@@ -101,11 +101,6 @@ def test_truth_scores_on_the_simulation_are_meaningful(sim) -> None:
     assert scores["realized_short"] > 0.3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 10: the tiered isolated-margin estimator cannot place the simulated crowd's "
-    "cross-margin and continuous-leverage levels, so the binned true mix is not the best one",
-)
 def test_a_wrong_leverage_mix_scores_worse_than_the_true_one() -> None:
     degen = (0.02, 0.03, 0.15, 0.3, 0.5)
     sim = simulate(days=12, interval="15min", seed=5, crowd_mix=degen)
