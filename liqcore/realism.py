@@ -163,6 +163,24 @@ def real_liquidation_facts(folder: Path = REAL_DIR, coin: str = "BTC") -> dict[s
     Daily long and short USD liquidated (``<COIN>_liquidations_1d.csv``) over the day's
     mean open interest (``<COIN>_1h.csv``). Falls back to :data:`HYPERLIQUID_BTC` when
     the folder is not there.
+
+    Parameters
+    ----------
+    folder : Path
+        The real data set's folder.
+    coin : str
+        ``"BTC"``, ``"ETH"`` or ``"SOL"``.
+
+    Returns
+    -------
+    dict
+        ``liq_long_median_pct``, ``liq_short_median_pct`` and ``liq_p90_pct`` (long + short).
+
+    Examples
+    --------
+    >>> facts = real_liquidation_facts()
+    >>> facts["liq_long_median_pct"] > facts["liq_short_median_pct"] > 0
+    True
     """
     bars, liqs = folder / f"{coin}_1h.csv", folder / f"{coin}_liquidations_1d.csv"
     if not (bars.is_file() and liqs.is_file()):

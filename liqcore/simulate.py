@@ -299,7 +299,15 @@ class SimulatedMarket:
         )
 
     def tier_of(self, tiers: tuple[float, ...] | None = None) -> np.ndarray:
-        """Each position's nearest tier (in log leverage) by its effective leverage."""
+        """Each position's nearest tier (in log leverage) by its effective leverage.
+
+        Examples
+        --------
+        >>> sim = simulate(days=2, interval="15m", seed=1)
+        >>> tier = sim.tier_of((5.0, 100.0))
+        >>> bool((tier[sim.positions.effective_leverage > 30] == 1).all())
+        True
+        """
         t = np.log(np.asarray(tiers or self.leverage_tiers, dtype="float64"))
         cuts = 0.5 * (t[1:] + t[:-1])
         return np.searchsorted(cuts, np.log(self.positions.effective_leverage)).astype("int64")
@@ -424,6 +432,16 @@ def cascades(
     least ``min_total_share`` of open interest in all. In this market each bar's
     forced orders move the next bar's price (:func:`liqcore.orderbook.impact`), so a
     run like that is the push of one bar reaching the next bar's levels.
+
+    Parameters
+    ----------
+    sim : SimulatedMarket
+    min_bar_share : float
+        Least share of open interest (before the run) each bar of the run liquidates.
+    min_total_share : float
+        Least share of open interest the whole run liquidates.
+    min_bars : int
+        Fewest consecutive bars.
 
     Returns
     -------
