@@ -796,11 +796,12 @@ def _run(
     slots = 2 * _SLOTS
     strength = strength * spec.book_thinness
     born = plan.born_reason.ravel()
-    exit_reason = born.copy()
+    exit_reason = np.append(born, np.int8(TIME))
     exit_bar = np.where(born >= 0, np.repeat(np.arange(n), slots), n)
     qty_rec = np.zeros((n, slots))
     pids = np.arange(n * slots).reshape(n, slots)
-    books = [_Book(), _Book()]
+    # exit_reason has one extra "closed" entry: the id of a book's padding slots.
+    book = _Book(n * slots)
     bars_per_day = 24.0 / bar_hours
     alpha = min(1.0, 1.0 / (_LIQUIDITY_DAYS * bars_per_day))
     refill = 0.5 ** (bar_hours / _REFILL_HALF_LIFE_H)
@@ -811,7 +812,8 @@ def _run(
     funding, activity, churn = (x.tolist() for x in (plan.funding, plan.activity, plan.churn))
     bar_sigma = plan.bar_sigma.tolist()
     weight = plan.weight
-    born_keys, dying, dying_liq = plan.born_keys, plan.dying.tolist(), plan.dying_liq
+    born_keys = plan.born_keys[:, [3, 1, 0, 2], :]  # time, stop, liquidation, take-profit
+    dying, dying_liq = plan.dying.tolist(), plan.dying_liq
     sign_all = np.where(plan.is_long, 1.0, -1.0)
     # Minus the bar of the time close (-inf for a position closed in its opening bar).
     close_key = np.where(plan.born_reason >= 0, -np.inf, -(np.arange(n)[:, None] + plan.hold))
@@ -844,42 +846,47 @@ def _run(
         close = math.exp(close_log)
         phi += funding[t] * math.exp(log_price)  # funding at the bar's open, from margin
         phi_rec[t] = phi
-        exits = [0.0, 0.0]
-        liq_usd = [0.0, 0.0]
-        for s in (0, 1):
-            book = books[s]
-            m = book.m
-            if not m:
-                continue
-            # Row 3 is minus the time-close bar: a time close happens at the bar's open,
-            # so it comes first; then a stop (reached before the liquidation price).
-            if s == 0:
-                t0, t1, t2 = low * (1.0 - mmr) - phi, low, -high
-            else:
-                t0, t1, t2 = phi - high * (1.0 + mmr), -high, low
-            keys = book.keys[:, :m]
+        x_long = x_short = 0.0
+        liq_long = liq_short = 0.0
+        m = book.m
+        if m:
+            # Rows in order of precedence (time close at the bar's open, stop before the
+            # liquidation price, liquidation, take-profit), columns long / short.
+            thr = np.array(
+                [
+                    [-t, -t],
+                    [low, -high],
+                    [low * (1.0 - mmr) - phi, phi - high * (1.0 + mmr)],
+                    [-high, low],
+                ]
+            )
+            keys = book.keys[:, :, :m]
+            col = thr[:, :, None]
             hit = np.flatnonzero(
-                (keys[0] >= t0) | (keys[1] >= t1) | (keys[2] >= t2) | (keys[3] >= -t)
+                (keys[0] >= col[0])
+                | (keys[1] >= col[1])
+                | (keys[2] >= col[2])
+                | (keys[3] >= col[3])
             )
             if hit.size:
-                k = keys[:, hit]
-                reason = np.where(
-                    k[3] >= -t,
-                    TIME,
-                    np.where(k[1] >= t1, STOP, np.where(k[0] >= t0, LIQUIDATED, TAKE_PROFIT)),
-                )
-                ids = book.pid[hit]
+                side = hit // m
+                slot = hit - side * m
+                k = keys[:, side, slot]
+                reason = (k >= thr[:, side]).argmax(axis=0)  # the first row hit
+                ids = book.pid[side, slot]
                 exit_bar[ids] = t
                 exit_reason[ids] = reason
-                q = book.units[hit]
-                exits[s] += float(q.sum())
-                dead = reason == LIQUIDATED
-                if dead.any():
-                    key = k[0, dead]
-                    price = (key + phi) / (1.0 - mmr) if s == 0 else (phi - key) / (1.0 + mmr)
-                    liq_usd[s] = float(q[dead] @ price)
-                book.keys[:, hit] = neg_inf
-                book.alive -= hit.size
+                q = book.units[side, slot]
+                sums = np.bincount(side * 4 + reason, q, minlength=8).tolist()
+                x_long, x_short = sum(sums[:4]), sum(sums[4:])
+                if sums[LIQUIDATED] > 0 or sums[4 + LIQUIDATED] > 0:
+                    dead = reason == LIQUIDATED
+                    key, short = k[2, dead], side[dead]
+                    price = np.where(short, (phi - key) / (1.0 + mmr), (key + phi) / (1.0 - mmr))
+                    liq_long, liq_short = np.bincount(short, q[dead] * price, minlength=2).tolist()
+                book.keys[:, side, slot] = neg_inf
+        exits = (x_long, x_short)
+        liq_usd = (liq_long, liq_short)
         x_long, x_short = exits
         closed[t, 0] = x_long * close - liq_usd[0]
         closed[t, 1] = x_short * close - liq_usd[1]
@@ -909,10 +916,14 @@ def _run(
             q_long -= n_long * die_l
             q_short -= n_short * die_s
         new_keys = born_keys[t] * start_price_t
-        new_keys[0] -= sign_all * phi
-        new_keys[3] = close_key[t]
-        books[0].add(new_keys[:, :_SLOTS], qty[:_SLOTS], pids[t, :_SLOTS], exit_reason)
-        books[1].add(new_keys[:, _SLOTS:], qty[_SLOTS:], pids[t, _SLOTS:], exit_reason)
+        new_keys[2] -= sign_all * phi
+        new_keys[0] = close_key[t]
+        book.add(
+            new_keys.reshape(4, 2, _SLOTS),
+            qty.reshape(2, _SLOTS),
+            pids[t].reshape(2, _SLOTS),
+            exit_reason,
+        )
         q_long += n_long
         q_short += n_short
         units_rec[t] = q_long
@@ -938,7 +949,7 @@ def _run(
         phi_rec,
         qty_rec,
         exit_bar,
-        exit_reason,
+        exit_reason[:-1],
         units_rec,
         opened,
         closed,
@@ -948,43 +959,43 @@ def _run(
 
 
 class _Book:
-    """One side's open positions in compact buffers (see :func:`_run`)."""
+    """The open positions of both sides in compact buffers (see :func:`_run`).
 
-    def __init__(self) -> None:
+    ``keys[row, side, slot]``: rows time / stop / liquidation / take-profit, side 0 long
+    and 1 short; both sides use the same ``m`` slots (a side with fewer open positions
+    is padded with slots that can never trigger).
+    """
+
+    def __init__(self, padding_id: int) -> None:
         self.cap = 1024
-        self.keys = np.empty((4, self.cap))
-        self.units = np.empty(self.cap)
-        self.pid = np.empty(self.cap, dtype="int64")
+        self.padding_id = padding_id
+        self.keys = np.full((4, 2, self.cap), -np.inf)
+        self.units = np.zeros((2, self.cap))
+        self.pid = np.full((2, self.cap), padding_id, dtype="int64")
         self.m = 0
-        self.alive = 0
 
     def add(
-        self,
-        keys: np.ndarray,
-        units: np.ndarray,
-        pid: np.ndarray,
-        exit_reason: np.ndarray,
+        self, keys: np.ndarray, units: np.ndarray, pid: np.ndarray, exit_reason: np.ndarray
     ) -> None:
-        """Append new positions (compacting out the closed ones when the buffers are full)."""
-        count = len(units)
+        """Append new positions (keys (4, 2, S)), compacting out closed ones when full."""
+        count = units.shape[1]
         if self.m + count > self.cap:
-            live = np.flatnonzero(exit_reason[self.pid[: self.m]] < 0)
-            self.alive = live.size
-            if 2 * (live.size + count) > self.cap:
+            live = [np.flatnonzero(exit_reason[self.pid[s, : self.m]] < 0) for s in (0, 1)]
+            size = max(len(live[0]), len(live[1]))
+            if 2 * (size + count) > self.cap:
                 self.cap *= 2
-            fresh = np.empty((4, self.cap))
-            fresh[:, : live.size] = self.keys[:, live]
-            self.keys = fresh
-            self.units = np.concatenate([self.units[live], np.empty(self.cap - live.size)])
-            self.pid = np.concatenate(
-                [self.pid[live], np.empty(self.cap - live.size, dtype="int64")]
-            )
-            self.m = live.size
+            keys_, units_ = np.full((4, 2, self.cap), -np.inf), np.zeros((2, self.cap))
+            pid_ = np.full((2, self.cap), self.padding_id, dtype="int64")
+            for s in (0, 1):
+                keys_[:, s, : len(live[s])] = self.keys[:, s, live[s]]
+                units_[s, : len(live[s])] = self.units[s, live[s]]
+                pid_[s, : len(live[s])] = self.pid[s, live[s]]
+            self.keys, self.units, self.pid, self.m = keys_, units_, pid_, size
         end = self.m + count
-        self.keys[:, self.m : end] = keys
-        self.units[self.m : end] = units
-        self.pid[self.m : end] = pid
-        self.m, self.alive = end, self.alive + count
+        self.keys[:, :, self.m : end] = keys
+        self.units[:, self.m : end] = units
+        self.pid[:, self.m : end] = pid
+        self.m = end
 
 
 def _assemble(
