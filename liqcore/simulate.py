@@ -104,7 +104,7 @@ END_TIME = pd.Timestamp("2026-01-01", tz="UTC")
 TIME, STOP, LIQUIDATED, TAKE_PROFIT = 0, 1, 2, 3
 REASONS = ("time", "stop-loss", "liquidation", "take-profit")
 
-_SLOTS = 8  # positions opened per side per bar (slot 0: a maker)
+_SLOTS = 12  # positions opened per side per bar (slot 0: a maker)
 _BAND_EDGES = (1.0, 7.0, 16.0, 35.0, 71.0, 125.0)  # leverage bands around the five tiers
 _FUNDING_BASE_8H = 0.0001
 _FUNDING_LEAN_8H = 0.0003

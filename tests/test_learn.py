@@ -89,7 +89,7 @@ def test_a_short_at_1x_still_has_a_liquidation_price() -> None:
 
 def test_opening_levels_are_the_simulated_positions_of_the_window() -> None:
     sim = small_sim()
-    n, first = 8, 100
+    n, first = 48, 100
     lv = learn.opening_levels(sim, n_bars=n, first_bar=first)
     p = sim.positions
     in_window = (p.open_bar >= first) & (p.open_bar < first + n) & p.in_book
