@@ -57,8 +57,9 @@ Each mechanism, its parameter and why it is realistic:
   a fast one (half-life 3 hours) and a per-bar one, normalised so that
   ``volatility`` is the realised annualised volatility of hourly log returns of
   the market you get (±25 %, checked by ``python -m liqcore.realism``).
-* **Entries** -- new positions open at the bar's close, so each is checked against
-  the bars after it (its opening bar's wick came before it).
+* **Entries** -- 12 groups of traders open per side per bar: takers at a random
+  sub-step of the bar (the rest of that bar's path can already stop, liquidate or
+  take profit on them, as 100x scalpers know), makers at the close.
 
 Regimes (:data:`REGIMES`): ``"typical"`` (default, inside every band of the realism
 report), ``"calm"`` (less leverage, milder volatility clustering) and ``"stress"``
