@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format bench record clean
+.PHONY: run test lint format bench realism record clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m liqcore.bench
+
+realism: $(STAMP)
+	$(BIN)/python -m liqcore.realism
 
 # Record a venue's live liquidations: make record EXCHANGE=bybit SYMBOL=ETH [ARGS="--seconds 60"]
 EXCHANGE ?= binance

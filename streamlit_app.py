@@ -59,7 +59,7 @@ def sidebar() -> None:
                     bind="query-params",
                 )
                 st.slider(
-                    "Volatility (annualised)",
+                    "Volatility (annualised, realised)",
                     0.2,
                     1.5,
                     value=default("vol"),
@@ -85,6 +85,16 @@ def sidebar() -> None:
                     step=0.05,
                     key="bias",
                     bind="query-params",
+                )
+                st.segmented_control(
+                    "Market regime",
+                    CONTROLS["regime"].options,
+                    default=default("regime"),
+                    key="regime",
+                    bind="query-params",
+                    required=True,
+                    help="Typical: like BTC on an ordinary year. Calm: less leverage, quieter "
+                    "volatility. Stress: leverage piles up, then a cascade.",
                 )
         st.caption(common.data_choice().label)
 

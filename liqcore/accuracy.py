@@ -19,7 +19,6 @@ positions) that ranks do not care about.
 
 from __future__ import annotations
 
-import inspect
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -29,7 +28,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from liqcore.model import Estimate, Grid, Heatmap, ModelParams, estimate
-from liqcore.simulate import SimulatedMarket, simulate
+from liqcore.simulate import SimulatedMarket
 from liqcore.views import (
     DARK_TEMPLATE,
     ESTIMATE_NOTE,
@@ -77,8 +76,6 @@ SCORES: dict[str, tuple[str, str]] = {
 }
 #: What a map with no skill scores: rank correlation 0; its top decile holds a tenth of the USD.
 NO_SKILL: dict[str, float] = {key: 0.0 for key in SCORES} | {"top_decile_capture": 0.1}
-#: The maintenance margin rate the simulation uses (``SimulatedMarket`` does not record it).
-_SIMULATED_MMR: float = inspect.signature(simulate).parameters["mmr"].default
 
 
 def rank_correlation(a: np.ndarray | pd.Series, b: np.ndarray | pd.Series) -> float:
@@ -415,25 +412,24 @@ _MIX_COLOURS = ("#9aa0a6", "#f58518", "#54a24b", "#4c78a8", "#e45756")
 def correct_params(sim: SimulatedMarket, base: ModelParams | None = None) -> ModelParams:
     """The model told the truth wherever it has an assumption with a true value.
 
-    That is the simulated crowd's leverage tiers and mix, and the simulation's
-    maintenance margin. Everything else (how positions open, the long/short split, the
-    grid) stays as in ``base``: the simulated crowd does not follow any of the model's
-    rules for those, so they have no single true value.
+    That is the true liquidation book's leverage distribution binned into the model's
+    tiers (:meth:`~liqcore.simulate.SimulatedMarket.tier_mix`, by effective leverage,
+    so cross margin's wider distance counts), and the simulation's own maintenance
+    margin. Everything else (how positions open, the long/short split, the grid, how
+    long positions are held) stays as in ``base``: the simulated crowd does not follow
+    any of the model's rules for those, so they have no single true value.
 
     Examples
     --------
-    >>> sim = simulate(days=1, interval="15min", seed=1, leverage_mix=(1, 1, 1, 1, 4))
+    >>> from liqcore.simulate import simulate
+    >>> sim = simulate(days=1, interval="15min", seed=1, mmr=0.005)
     >>> params = correct_params(sim, ModelParams(mmr=0.02, price_bins=50))
-    >>> params.tier_weights, params.mmr, params.price_bins
-    ((0.125, 0.125, 0.125, 0.125, 0.5), 0.004, 50)
+    >>> params.tier_weights == sim.tier_mix(params.leverage_tiers), params.mmr, params.price_bins
+    (True, 0.005, 50)
     """
     base = base or ModelParams()
-    return replace(
-        base,
-        leverage_tiers=tuple(sim.leverage_tiers),
-        tier_weights=tuple(sim.leverage_mix),
-        mmr=_SIMULATED_MMR,
-    )
+    tiers = tuple(sim.leverage_tiers)
+    return replace(base, leverage_tiers=tiers, tier_weights=sim.tier_mix(tiers), mmr=sim.mmr)
 
 
 def describe_params(params: ModelParams) -> str:
@@ -608,6 +604,7 @@ def book_comparison_figure(
 
     Examples
     --------
+    >>> from liqcore.simulate import simulate
     >>> sim = simulate(days=2, interval="15min", seed=4)
     >>> est = estimate(sim.market, ModelParams(time_bins=40, price_bins=30))
     >>> fig = book_comparison_figure(sim.true_heatmap(est.heatmap.grid), est.heatmap, sim.market)

@@ -34,7 +34,7 @@ from liqcore.liquidations import liquidations_by_period, realized_from_market
 from liqcore.market import bar_interval
 from liqcore.model import Estimate, ModelParams, estimate, liquidation_price
 from liqcore.orderbook import sweep
-from liqcore.simulate import SimulatedMarket
+from liqcore.simulate import LIQUIDATED, SimulatedMarket
 from liqcore.views import (
     DARK_TEMPLATE,
     ESTIMATE_NOTE,
@@ -309,8 +309,10 @@ def opening_levels(
     """The positions the simulated traders opened over a few bars, and their fate.
 
     The simulated market knows every position (on real markets nobody outside the
-    exchange does; the heatmap estimates them). Each row is a group of positions
-    opened at the same moment, side and leverage, so sharing one liquidation price.
+    exchange does; the heatmap estimates them). Each row is a group of traders who
+    opened at the same moment, side, leverage and margin, so share one liquidation
+    price. Positions with a stop-loss are left out: their stop closes them before
+    their liquidation price.
 
     Parameters
     ----------
@@ -324,19 +326,19 @@ def opening_levels(
     -------
     DataFrame
         Columns ``bar`` (0 … n_bars − 1 within the window), ``time`` (bar open time),
-        ``side`` ("long"/"short"), ``leverage``, ``tier`` (e.g. "25x"), ``liq_price``,
-        ``usd`` (notional at opening; random closes over these few bars are ignored),
-        ``distance_pct`` (liquidation price relative to the bar's close) and
-        ``liquidated_bar`` (window bar in which the level was reached, −1 if it is still
-        open at the end of the window).
+        ``side`` ("long"/"short"), ``leverage`` (the setting), ``tier`` (nearest of the
+        five tiers by effective leverage, e.g. "25x"), ``liq_price`` (at opening),
+        ``usd`` (notional at opening), ``distance_pct`` (liquidation price relative to
+        the bar's close) and ``liquidated_bar`` (window bar in which it was liquidated,
+        −1 if it was not liquidated inside the window).
 
     Examples
     --------
     >>> from liqcore.simulate import simulate
     >>> sim = simulate(days=1, interval="15m", seed=3)
     >>> lv = opening_levels(sim, n_bars=4)
-    >>> sorted(lv["bar"].unique().tolist()), sorted(lv["tier"].unique().tolist())
-    ([0, 1, 2, 3], ['100x', '10x', '25x', '50x', '5x'])
+    >>> sorted(lv["bar"].unique().tolist()), set(lv["tier"]) <= {"5x", "10x", "25x", "50x", "100x"}
+    ([0, 1, 2, 3], True)
     >>> bool((lv.loc[lv.side == "long", "distance_pct"] < 0).all())
     True
     """
@@ -348,23 +350,24 @@ def opening_levels(
     if not 0 <= first <= n - n_bars:
         msg = f"first_bar must be between 0 and {n - n_bars}, got {first_bar}"
         raise ValueError(msg)
-    c = sim.cohorts
-    pick = np.flatnonzero((c.open_bar >= first) & (c.open_bar < first + n_bars))
-    open_bar = c.open_bar[pick]
-    removal = c.removal_bar[pick]
+    p = sim.positions
+    window = (p.open_bar >= first) & (p.open_bar < first + n_bars)
+    pick = np.flatnonzero(window & p.in_book)
+    open_bar = p.open_bar[pick]
+    liquidated = p.exit_reason[pick] == LIQUIDATED
+    removal = np.where(liquidated, p.exit_bar[pick], len(sim.market))
     tiers = np.asarray(sim.leverage_tiers, dtype="float64")
-    leverage = tiers[c.tier[pick]]
     close = sim.market["close"].to_numpy()[open_bar]
-    liq = c.liq_price[pick]
+    liq = sim.liquidation_price(open_bar, pick)
     frame = pd.DataFrame(
         {
             "bar": (open_bar - first).astype("int64"),
             "time": sim.market.index[open_bar],
-            "side": np.where(c.is_long[pick], "long", "short"),
-            "leverage": leverage,
-            "tier": [f"{lev:g}x" for lev in leverage],
+            "side": np.where(p.is_long[pick], "long", "short"),
+            "leverage": p.leverage[pick],
+            "tier": [f"{lev:g}x" for lev in tiers[sim.tier_of()[pick]]],
             "liq_price": liq,
-            "usd": c.usd[pick],
+            "usd": p.usd[pick],
             "distance_pct": (liq - close) / close * 100.0,
             "liquidated_bar": np.where(removal < first + n_bars, removal - first, -1).astype(
                 "int64"
@@ -400,8 +403,8 @@ def opening_figure(
     --------
     >>> from liqcore.simulate import simulate
     >>> sim = simulate(days=1, interval="15m", seed=3)
-    >>> lv = opening_levels(sim, n_bars=6)
-    >>> fig = opening_figure(lv, sim.market.iloc[-6:], upto_bar=2, tiers=["100x"])
+    >>> lv = opening_levels(sim, n_bars=12)
+    >>> fig = opening_figure(lv, sim.market.iloc[-12:], upto_bar=9, tiers=["100x"])
     >>> sorted({t.name for t in fig.data})
     ['100x', 'liquidated', 'price']
     """

@@ -1,62 +1,249 @@
 """The simulated market: the app's default data and the ground truth behind the estimate.
 
-An agent-style market that knows every position:
+A market of individual positions whose mechanics are deliberately **not** the
+estimator's (:mod:`liqcore.model`), so that scores measured on it are not flattered.
+Each mechanism, its parameter and why it is realistic:
 
-* **Traders** open positions every bar at a few random moments inside the bar,
-  at the price of that moment, with a leverage drawn from a known mix
-  (``leverage_mix`` over ``leverage_tiers``). More open after big moves, and the
-  crowd leans long after rises (``crowd_bias`` shifts the lean for good).
-* **Closes**: every position closes at random; the share that closes per bar
-  follows a half-life per tier (high-leverage traders hold for hours, low-leverage
-  ones for days). In aggregate a cohort of identical positions shrinks
-  exponentially, which is how the truth is stored.
-* **Price** moves on ``substeps`` sub-bar steps, so candles have real wicks, with
-  slowly changing volatility regimes. Liquidations are forced market orders: the
-  USD liquidated in a bar pushes the next bar's price further in the same
-  direction (``impact``), so one cluster's liquidations can reach the next
-  (cascades) and dense zones get swept ("magnets").
-* **Liquidation** of a position happens exactly when the path reaches its
-  isolated-margin liquidation price (:func:`liqcore.model.liquidation_price`).
+* **Two-sided trades** -- every contract has a buyer and a seller, so the base units
+  held long equal those held short at every bar (no perpetual can do otherwise).
+  A closing or liquidated long is matched by a new long (someone buys it) or by a
+  closing short; the side with more exits gets that many extra openings
+  (:func:`simulate` keeps ``long units == short units`` exactly). The crowd's
+  **lean** (``crowd_bias`` plus a slow random lean, :class:`Regime`) shows up where
+  it does on a real exchange: the leaning side is taken by leveraged *takers*, the
+  other side by lower-leverage *makers*, the takers' flow pushes price (a drift of
+  ``0.08·lean`` bar-sigmas per bar) and sets funding. Leveraged taker longs against
+  patient maker shorts also give the real long/short asymmetry of liquidations.
+* **Leverage per position** -- takers draw a leverage from a continuous distribution
+  over 1-125x: ``crowd_mix`` gives the share of their notional in each of five
+  bands around 5/10/25/50/100x (log-uniform inside a band, rounded to whole numbers
+  and capped at 125x as Binance caps BTC). Makers draw from a log-normal with median
+  3x (1-10x). Exchanges only offer whole-number leverage settings.
+* **Cross margin** -- a share of positions (``Regime.cross_share``, 35 % by default)
+  is on cross margin: the account's spare equity ``b`` (a fraction of the position's
+  notional, log-normal with median 12 %, 2-60 %) widens the distance to
+  liquidation from ``1/L`` to ``1/L + b``. Real top Hyperliquid accounts set 20-40x
+  yet mostly sit 20-50 % away from liquidation; a cross 20x with ``b = 0.3`` is
+  liquidated like an isolated 3x.
+* **Liquidation price** -- with maintenance margin rate ``mmr`` and the funding paid
+  since opening (per unit: ``Φ(t) − Φ(t0)``, :attr:`SimulatedMarket.funding_index`),
+  a long opened at ``e`` is liquidated in the first bar whose low satisfies
+  ``low·(1 − mmr) − Φ(t) ≤ e·(1 − 1/L − b) − Φ(t0)`` (a short: high,
+  ``high·(1 + mmr) − Φ(t) ≥ e·(1 + 1/L + b) − Φ(t0)``). With ``b = 0`` and no
+  funding that is the isolated formula of :func:`liqcore.model.liquidation_price`.
+* **Funding from the lean, paid from margin** -- every bar longs pay shorts
+  ``(0.01 % + 0.03 %·lean)`` per 8 hours of notional (capped at ±0.75 %, Binance's
+  cap), so a long's liquidation price creeps up while the crowd leans long, as it
+  does on a real exchange where funding is taken from the position's margin.
+* **P&L-driven closes** -- a share of positions (``Regime.stop_share``) has a stop-loss
+  order a share ``U(0.3, 0.85)`` of the way to its liquidation price; a share
+  (``Regime.take_profit_share``) a take-profit at a gain of ``g`` times its margin
+  (``g`` log-normal, median 0.6). A stop sits before the liquidation price, so in
+  a bar that reaches both the stop closes the position first: such positions are
+  never liquidated and are not part of the true liquidation book.
+* **Time closes** -- every position also closes after a holding time drawn from an
+  exponential with mean ``hold_hours(L) = 120 h / L**0.6`` (5 days at 1x, 30 h at
+  10x, 8 h at 100x): high-leverage traders hold for hours, low-leverage ones for days.
+* **Forced orders walk a book** -- the USD liquidated in a bar (longs sell, shorts
+  buy) moves the next bar's price by the square-root law of
+  :func:`liqcore.orderbook.impact`, with depth from the rolling traded volume and
+  the rolling volatility (exponential averages over about a day); 40 % of the push
+  stays, 60 % fades with a half-life of an hour (the book refills). Small
+  liquidations against a deep book barely move price; leverage piled up near price
+  liquidates enough to reach the next pile: a **cascade** (:func:`cascades`).
+* **Price** -- log returns on ``substeps`` sub-bar steps (so wicks are Brownian-like:
+  their share of the range is about one half, as on real candles), with volatility
+  clustering from three log-volatility components: a slow one (half-life 5 days),
+  a fast one (half-life 3 hours) and a per-bar one, normalised so that
+  ``volatility`` is the realised annualised volatility of hourly log returns of
+  the market you get (±25 %, checked by ``python -m liqcore.realism``).
+* **Entries** -- 12 groups of traders open per side per bar: takers at a random
+  sub-step of the bar (the rest of that bar's path can already stop, liquidate or
+  take profit on them, as 100x scalpers know), makers at the close.
 
-The sequential part (price feedback) is one loop over bars with small numpy
-operations on a fine price histogram; the truth (book over time, realized
-liquidations) is computed afterwards from the cohort table with the same
-vectorised functions the estimate uses, which are themselves checked against a
-slow reference in the tests.
+Regimes (:data:`REGIMES`): ``"typical"`` (default, inside every band of the realism
+report), ``"calm"`` (less leverage, milder volatility clustering) and ``"stress"``
+(takers' leverage and lean build up over the history, the book thins, and a large
+seller near the end sets off a cascade through the piled-up longs).
+
+The sequential part is one loop over bars with small numpy operations on the open
+positions (a few hundred to a few thousand); everything that does not depend on the
+price level is drawn up front, and the truth (:meth:`SimulatedMarket.true_heatmap`,
+:meth:`~SimulatedMarket.true_levels`, :meth:`~SimulatedMarket.true_realized`) is
+computed afterwards, vectorised, from the recorded positions and the same rules.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from liqcore.model import (
-    DEFAULT_TIERS,
-    Cohorts,
-    Grid,
-    Heatmap,
-    book_at_end,
-    book_over_time,
-    first_crossing,
-    levels_frame,
-    liquidation_price,
-    realized_by_bar,
-)
+from liqcore.model import DEFAULT_TIERS, Grid, Heatmap, levels_frame
+from liqcore.orderbook import DEFAULT_STRENGTH, Liquidity, impact
 
-__all__ = ["DEFAULT_MIX", "SimulatedMarket", "simulate"]
+__all__ = [
+    "DEFAULT_MIX",
+    "REGIMES",
+    "Positions",
+    "Regime",
+    "SimulatedMarket",
+    "cascades",
+    "hold_hours",
+    "simulate",
+]
 
-#: The true leverage mix of the simulated crowd (different from the model's default on purpose).
+#: The takers' share of notional in the leverage bands around 5, 10, 25, 50, 100x.
 DEFAULT_MIX: tuple[float, ...] = (0.25, 0.30, 0.22, 0.13, 0.10)
-#: Hours after which half of a tier's positions have closed (5x ... 100x).
-DEFAULT_HALF_LIVES: tuple[float, ...] = (96.0, 60.0, 30.0, 14.0, 6.0)
+#: Highest leverage an exchange offers (Binance BTCUSDT).
+MAX_LEVERAGE = 125
 #: The simulated history ends here, whatever today's date, so a seed always gives the same data.
 END_TIME = pd.Timestamp("2026-01-01", tz="UTC")
+#: Why a position closed (:attr:`Positions.exit_reason`); -1 = still open at the end.
+TIME, STOP, LIQUIDATED, TAKE_PROFIT = 0, 1, 2, 3
+REASONS = ("time", "stop-loss", "liquidation", "take-profit")
 
-_ENTRIES_PER_BAR = 4
-_LOG_BIN = 0.0005  # fine histogram used only for the price feedback inside the loop
-_IMPACT_MEMORY = 0.85  # share of the forced-order push still in the price one bar later
+_SLOTS = 12  # positions opened per side per bar (slot 0: a maker)
+_BAND_EDGES = (1.0, 7.0, 16.0, 35.0, 71.0, 125.0)  # leverage bands around the five tiers
+_FUNDING_BASE_8H = 0.0001
+_FUNDING_LEAN_8H = 0.0003
+_FUNDING_CAP_8H = 0.0075
+_PRESSURE = 0.08  # drift per bar, in bar-sigmas, per unit of lean deviation
+_PERMANENT = 0.4  # share of a forced-order push that stays in the price
+_REFILL_HALF_LIFE_H = 1.0
+_LIQUIDITY_DAYS = 1.0  # memory of the rolling volume and volatility behind the book depth
+_CHURN_PER_DAY = 1.2  # traded notional per day that nets out (market makers), x open interest
+#: Standard deviations of the slow, fast and per-bar log-volatility components.
+_LOG_VOL_SD = (0.38, 0.35, 0.35)
+#: Forced orders add about 7 % to the volatility: the diffusion gets that much less.
+_FEEDBACK_VOL = 0.93
+
+
+@dataclass(frozen=True)
+class Regime:
+    """The settings that make a market calm, typical or stressed.
+
+    Attributes
+    ----------
+    name : str
+        ``"typical"``, ``"calm"`` or ``"stress"``.
+    lean_mean : float
+        Average lean of the crowd (-1 all short ... 1 all long) before ``crowd_bias``.
+    lean_spread : float
+        Standard deviation of the slow random lean.
+    leverage_scale : tuple of float
+        Takers' leverage multiplier at the start and at the end of the history.
+    lean_ramp : float
+        Lean added linearly over the history (the crowd piles in).
+    cross_share, stop_share, take_profit_share : float
+        Shares of positions on cross margin, with a stop-loss, with a take-profit.
+    vol_of_vol : float
+        Scale of the volatility clustering (1 = typical).
+    book_thinness : float
+        Multiplier of the impact law's strength (a thinner book moves more).
+    shock_at : float or None
+        Share of the history at which a large seller arrives (None = never).
+    """
+
+    name: str
+    lean_mean: float = 0.3
+    lean_spread: float = 0.2
+    leverage_scale: tuple[float, float] = (1.0, 1.0)
+    lean_ramp: float = 0.0
+    cross_share: float = 0.35
+    stop_share: float = 0.25
+    take_profit_share: float = 0.4
+    vol_of_vol: float = 1.0
+    book_thinness: float = 1.0
+    shock_at: float | None = None
+
+
+#: The regimes the sidebar offers.
+REGIMES: dict[str, Regime] = {
+    "typical": Regime("typical"),
+    "calm": Regime(
+        "calm", lean_spread=0.12, leverage_scale=(0.6, 0.6), vol_of_vol=0.6, stop_share=0.45
+    ),
+    "stress": Regime(
+        "stress",
+        lean_spread=0.15,
+        leverage_scale=(1.0, 2.6),
+        lean_ramp=0.55,
+        cross_share=0.15,
+        stop_share=0.15,
+        take_profit_share=0.25,
+        vol_of_vol=0.8,
+        book_thinness=2.0,
+        shock_at=0.85,
+    ),
+}
+
+
+def hold_hours(leverage: float | np.ndarray) -> float | np.ndarray:
+    """Mean holding time in hours of a position at this leverage: ``120 / L**0.6``.
+
+    Examples
+    --------
+    >>> [round(float(hold_hours(x))) for x in (1, 10, 100)]
+    [120, 30, 8]
+    """
+    return 120.0 / np.asarray(leverage, dtype="float64") ** 0.6
+
+
+@dataclass(frozen=True)
+class Positions:
+    """Every simulated position (one row = a group of traders with the same terms).
+
+    Attributes
+    ----------
+    open_bar : int64 array
+        Bar at whose close the position opened (entry = that close).
+    is_long : bool array
+    leverage : float64 array
+        The whole-number leverage setting (1-125).
+    buffer : float64 array
+        Spare account equity as a fraction of notional (0 for isolated margin).
+    entry : float64 array
+        Entry price.
+    qty : float64 array
+        Size in base units.
+    liq_key : float64 array
+        The liquidation rule's constant: long ``e·(1 − 1/L − b) − Φ(t0)``, short
+        ``Φ(t0) − e·(1 + 1/L + b)``; ``-inf`` when it can never be liquidated.
+    has_stop : bool array
+    exit_bar : int64 array
+        Bar in which it closed (``n_bars`` if still open).
+    exit_reason : int8 array
+        :data:`REASONS` index, -1 if still open.
+    """
+
+    open_bar: np.ndarray
+    is_long: np.ndarray
+    leverage: np.ndarray
+    buffer: np.ndarray
+    entry: np.ndarray
+    qty: np.ndarray
+    liq_key: np.ndarray
+    has_stop: np.ndarray
+    exit_bar: np.ndarray
+    exit_reason: np.ndarray
+
+    @property
+    def usd(self) -> np.ndarray:
+        """Notional at opening, USD."""
+        return self.qty * self.entry
+
+    @property
+    def effective_leverage(self) -> np.ndarray:
+        """Isolated leverage with the same liquidation distance: ``1/(1/L + b)``."""
+        return 1.0 / (1.0 / self.leverage + self.buffer)
+
+    @property
+    def in_book(self) -> np.ndarray:
+        """Positions that can be liquidated: no stop, and a liquidation price above zero."""
+        return ~self.has_stop & np.isfinite(self.liq_key)
 
 
 @dataclass(frozen=True)
@@ -68,26 +255,88 @@ class SimulatedMarket:
     market : DataFrame
         The market frame, with ``taker_buy_volume``, ``long_short_ratio``,
         ``funding_rate`` and the **true** ``realized_long_usd`` / ``realized_short_usd``.
-    cohorts : Cohorts
-        Every group of positions: opening bar, side, tier, liquidation price, USD, and
-        the bar it was liquidated in.
-    log_weight : ndarray, shape (K, N)
-        Cumulative log share of each tier's positions still open (random closes).
-    leverage_tiers, leverage_mix : tuple of float
-        The true leverage tiers and their share of new notional.
-    half_life_hours : tuple of float
-        The true holding half-life per tier.
+    positions : Positions
+        Every position, its terms and its fate.
+    funding_index : ndarray, shape (N,)
+        Cumulative funding paid by a long per unit held, through each bar (USD).
+    mmr : float
+        Maintenance margin rate of the simulated exchange.
+    regime : str
+        The regime simulated.
+    crowd_mix : tuple of float
+        The takers' leverage bands (the input ``crowd_mix``).
+    leverage_tiers : tuple of float
+        The estimator's tiers the truth is binned into.
+    leverage_mix : tuple of float
+        The true liquidation book's notional share per tier (:meth:`tier_mix`).
     """
 
     market: pd.DataFrame
-    cohorts: Cohorts
-    log_weight: np.ndarray
+    positions: Positions
+    funding_index: np.ndarray
+    mmr: float
+    regime: str
+    crowd_mix: tuple[float, ...]
     leverage_tiers: tuple[float, ...]
     leverage_mix: tuple[float, ...]
-    half_life_hours: tuple[float, ...]
+
+    def liquidation_price(self, bar: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Liquidation price of positions ``idx`` at bar ``bar`` (funding paid so far included).
+
+        Examples
+        --------
+        >>> sim = simulate(days=2, interval="15m", seed=1)
+        >>> p = sim.positions
+        >>> i = np.flatnonzero(p.in_book & p.is_long)[:3]
+        >>> bool((sim.liquidation_price(p.open_bar[i], i) < p.entry[i]).all())
+        True
+        """
+        phi = self.funding_index[bar]
+        key = self.positions.liq_key[idx]
+        return np.where(
+            self.positions.is_long[idx],
+            (key + phi) / (1.0 - self.mmr),
+            (phi - key) / (1.0 + self.mmr),
+        )
+
+    def tier_of(self, tiers: tuple[float, ...] | None = None) -> np.ndarray:
+        """Each position's nearest tier (in log leverage) by its effective leverage.
+
+        Examples
+        --------
+        >>> sim = simulate(days=2, interval="15m", seed=1)
+        >>> tier = sim.tier_of((5.0, 100.0))
+        >>> bool((tier[sim.positions.effective_leverage > 30] == 1).all())
+        True
+        """
+        t = np.log(np.asarray(tiers or self.leverage_tiers, dtype="float64"))
+        cuts = 0.5 * (t[1:] + t[:-1])
+        return np.searchsorted(cuts, np.log(self.positions.effective_leverage)).astype("int64")
+
+    def tier_mix(self, tiers: tuple[float, ...] | None = None) -> tuple[float, ...]:
+        """The true liquidation book's leverage distribution binned into ``tiers``.
+
+        Share of the notional opened (positions that can be liquidated) whose effective
+        leverage ``1/(1/L + b)`` is nearest (in log) to each tier: what the estimator's
+        tier weights would be if it were told the truth.
+
+        Examples
+        --------
+        >>> mix = simulate(days=2, interval="15m", seed=1).tier_mix()
+        >>> len(mix), round(sum(mix), 9)
+        (5, 1.0)
+        """
+        tiers = tuple(tiers or self.leverage_tiers)
+        book = self.positions.in_book
+        usd = np.bincount(self.tier_of(tiers)[book], self.positions.usd[book], minlength=len(tiers))
+        total = usd.sum()
+        return tuple(float(x) for x in (usd / total if total > 0 else usd))
 
     def true_heatmap(self, grid: Grid) -> Heatmap:
         """The true USD at risk on a grid (pass ``estimate.heatmap.grid`` to compare).
+
+        Each position that can be liquidated counts, at the close of every column's
+        last bar while it is open, at its liquidation price of that moment.
 
         Examples
         --------
@@ -98,27 +347,138 @@ class SimulatedMarket:
         >>> truth.long.shape == est.heatmap.long.shape
         True
         """
-        long, short = book_over_time(self.cohorts, self.log_weight, grid)
-        return Heatmap(grid=grid, long=long, short=short)
+        p = self.positions
+        ends = grid.column_end
+        columns, bins = len(ends), len(grid.price_edges) - 1
+        idx = np.flatnonzero(p.in_book)
+        first = np.searchsorted(ends, p.open_bar[idx], side="left")
+        last = np.searchsorted(ends, p.exit_bar[idx], side="left")  # columns ending before exit
+        count = np.maximum(last - first, 0)
+        keep = count > 0
+        idx, first, count = idx[keep], first[keep], count[keep]
+        rows = np.repeat(np.arange(idx.size), count)
+        column = first[rows] + (np.arange(rows.size) - np.repeat(np.cumsum(count) - count, count))
+        pos = idx[rows]
+        price = self.liquidation_price(ends[column], pos)
+        cell = np.searchsorted(grid.price_edges, price, side="right") - 1
+        ok = (cell >= 0) & (cell < bins)
+        side = (~p.is_long[pos]).astype("int64")
+        flat = (side * columns + column) * bins + cell
+        book = np.bincount(flat[ok], p.usd[pos][ok], minlength=2 * columns * bins)
+        book = book.reshape(2, columns, bins).astype("float32")
+        return Heatmap(grid=grid, long=book[0], short=book[1])
 
     def true_levels(self, price_edges: np.ndarray) -> pd.DataFrame:
         """The true book at the last bar on these price bins (columns as ``Estimate.levels``)."""
-        long, short = book_at_end(self.cohorts, self.log_weight, price_edges)
-        price = float(self.market["close"].iloc[-1])
-        labels = [f"{lev:g}x" for lev in self.leverage_tiers]
-        return levels_frame(long, short, price_edges, price, labels)
+        p = self.positions
+        n = len(self.market)
+        tiers = self.leverage_tiers
+        idx = np.flatnonzero(p.in_book & (p.exit_bar >= n))
+        price = self.liquidation_price(np.full(idx.size, n - 1), idx)
+        bins = len(price_edges) - 1
+        cell = np.searchsorted(price_edges, price, side="right") - 1
+        ok = (cell >= 0) & (cell < bins)
+        tier = self.tier_of()[idx]
+        out = []
+        for side_long in (True, False):
+            pick = ok & (p.is_long[idx] == side_long)
+            flat = tier[pick] * bins + cell[pick]
+            grid = np.bincount(flat, p.usd[idx][pick], minlength=len(tiers) * bins)
+            out.append(grid.reshape(len(tiers), bins))
+        labels = [f"{lev:g}x" for lev in tiers]
+        return levels_frame(
+            out[0], out[1], price_edges, float(self.market["close"].iloc[-1]), labels
+        )
 
     def true_realized(self) -> pd.DataFrame:
-        """True USD liquidated per bar, total and per tier."""
-        long, short = realized_by_bar(self.cohorts, self.log_weight)
-        frame = pd.DataFrame(
-            {"long_usd": long.sum(axis=0), "short_usd": short.sum(axis=0)},
-            index=self.market.index,
-        )
-        for k, lev in enumerate(self.leverage_tiers):
-            frame[f"long_usd_{lev:g}x"] = long[k]
-            frame[f"short_usd_{lev:g}x"] = short[k]
+        """True USD liquidated per bar (units × liquidation price), total and per tier.
+
+        Examples
+        --------
+        >>> sim = simulate(days=2, interval="15m", seed=7)
+        >>> real = sim.true_realized()
+        >>> bool(np.allclose(real["long_usd"], sim.market["realized_long_usd"]))
+        True
+        """
+        p = self.positions
+        n = len(self.market)
+        idx = np.flatnonzero(p.exit_reason == LIQUIDATED)
+        bar = p.exit_bar[idx]
+        usd = p.qty[idx] * self.liquidation_price(bar, idx)
+        tier = self.tier_of()[idx]
+        frame = pd.DataFrame(index=self.market.index)
+        k = len(self.leverage_tiers)
+        per = {}
+        for side_long, name in ((True, "long"), (False, "short")):
+            pick = p.is_long[idx] == side_long
+            grid = np.bincount(tier[pick] * n + bar[pick], usd[pick], minlength=k * n)
+            per[name] = grid.reshape(k, n)
+            frame[f"{name}_usd"] = per[name].sum(axis=0)
+        for j, lev in enumerate(self.leverage_tiers):
+            frame[f"long_usd_{lev:g}x"] = per["long"][j]
+            frame[f"short_usd_{lev:g}x"] = per["short"][j]
         return frame
+
+
+def cascades(
+    sim: SimulatedMarket,
+    min_bar_share: float = 0.003,
+    min_total_share: float = 0.05,
+    min_bars: int = 3,
+) -> pd.DataFrame:
+    """Liquidation cascades: runs of bars in which forced orders keep setting off more.
+
+    A cascade is a run of at least ``min_bars`` consecutive bars, each liquidating at
+    least ``min_bar_share`` of open interest on the same side, that liquidates at
+    least ``min_total_share`` of open interest in all. In this market each bar's
+    forced orders move the next bar's price (:func:`liqcore.orderbook.impact`), so a
+    run like that is the push of one bar reaching the next bar's levels.
+
+    Parameters
+    ----------
+    sim : SimulatedMarket
+    min_bar_share : float
+        Least share of open interest (before the run) each bar of the run liquidates.
+    min_total_share : float
+        Least share of open interest the whole run liquidates.
+    min_bars : int
+        Fewest consecutive bars.
+
+    Returns
+    -------
+    DataFrame
+        One row per cascade: ``start``, ``end`` (bar times), ``side``, ``bars``,
+        ``share_of_oi`` (liquidated / open interest before the run) and ``move_pct``.
+
+    Examples
+    --------
+    >>> sim = simulate(days=20, interval="15m", seed=0, regime="stress")
+    >>> len(cascades(sim)) >= 1
+    True
+    """
+    m = sim.market
+    oi = m["open_interest"].shift(1).bfill().to_numpy()
+    rows = []
+    for side in ("long", "short"):
+        liq = m[f"realized_{side}_usd"].to_numpy()
+        hot = liq >= min_bar_share * oi
+        edges = np.diff(np.concatenate([[0], hot.astype("int8"), [0]]))
+        for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
+            share = float(liq[a:b].sum() / oi[a])
+            if b - a >= min_bars and share >= min_total_share:
+                move = (m["close"].iloc[b - 1] / m["open"].iloc[a] - 1.0) * 100.0
+                rows.append(
+                    {
+                        "start": m.index[a],
+                        "end": m.index[b - 1],
+                        "side": side,
+                        "bars": int(b - a),
+                        "share_of_oi": share,
+                        "move_pct": float(move),
+                    }
+                )
+    columns = ["start", "end", "side", "bars", "share_of_oi", "move_pct"]
+    return pd.DataFrame(rows, columns=columns).sort_values("start", ignore_index=True)
 
 
 def _check(name: str, ok: bool, value: object, rule: str) -> None:
@@ -132,16 +492,16 @@ def simulate(
     interval: str = "5m",
     seed: int = 0,
     *,
-    volatility: float = 0.6,
-    leverage_tiers: tuple[float, ...] = DEFAULT_TIERS,
-    leverage_mix: tuple[float, ...] = DEFAULT_MIX,
-    half_life_hours: tuple[float, ...] = DEFAULT_HALF_LIVES,
+    volatility: float = 0.5,
+    regime: str = "typical",
+    crowd_mix: tuple[float, ...] = DEFAULT_MIX,
     crowd_bias: float = 0.0,
     start_price: float = 60_000.0,
     open_interest_usd: float = 2e9,
-    impact: float = 0.5,
+    impact_strength: float = DEFAULT_STRENGTH,
     mmr: float = 0.004,
-    substeps: int = 12,
+    substeps: int | None = None,
+    leverage_tiers: tuple[float, ...] = DEFAULT_TIERS,
 ) -> SimulatedMarket:
     """Simulate a leveraged market whose every position is known.
 
@@ -154,24 +514,26 @@ def simulate(
     seed : int
         Random seed; the same seed gives the same market.
     volatility : float
-        Annualised volatility of the price before liquidation feedback (0.6 = 60%).
-    leverage_tiers, leverage_mix : tuple of float
-        Leverage choices and the share of new notional at each (normalised).
-    half_life_hours : tuple of float
-        Holding half-life per tier.
+        Realised annualised volatility of hourly log returns (0.5 = 50 %), ±25 %.
+    regime : {"typical", "calm", "stress"}
+        See :data:`REGIMES`.
+    crowd_mix : tuple of float
+        Takers' share of notional in the leverage bands around 5/10/25/50/100x.
     crowd_bias : float
-        From -1 (everyone shorts) to 1 (everyone longs); 0 = balanced on average.
+        Shifts the crowd's lean: from -1 (takers short) to 1 (takers long).
     start_price : float
         First price.
     open_interest_usd : float
-        Typical open interest the crowd settles around.
-    impact : float
-        Price impact of liquidations: a bar that liquidates 1% of open interest moves
-        the next bar's log price by ``impact`` percent.
+        Typical open interest the market settles around.
+    impact_strength : float
+        The square-root law's constant for forced orders (before the regime's thinness).
     mmr : float
         Maintenance margin rate.
-    substeps : int
-        Price steps per bar (wicks come from these).
+    substeps : int, optional
+        Price steps per bar (wicks come from these); by default about 200 per hour
+        (16-100 per bar), fine enough for wicks of Brownian size.
+    leverage_tiers : tuple of float
+        The tiers the truth is binned into for comparison with the estimator.
 
     Returns
     -------
@@ -180,8 +542,8 @@ def simulate(
     Examples
     --------
     >>> sim = simulate(days=2, interval="15m", seed=7)
-    >>> len(sim.market), sim.market.index.freqstr is None or True
-    (192, True)
+    >>> len(sim.market)
+    192
     >>> bool(sim.market["realized_long_usd"].sum() > 0)
     True
     """
@@ -192,293 +554,493 @@ def simulate(
     _check("days", 8 <= n <= 600_000, days, f"at interval {interval} must give 8-600000 bars")
     _check("volatility", 0 < volatility <= 5, volatility, "must be in (0, 5]")
     _check("crowd_bias", -1 <= crowd_bias <= 1, crowd_bias, "must be in [-1, 1]")
+    if substeps is None:
+        substeps = int(np.clip(np.ceil(200 * step / pd.Timedelta(hours=1)), 16, 100))
     _check("substeps", 2 <= substeps <= 100, substeps, "must be in 2-100")
+    _check("regime", regime in REGIMES, regime, f"must be one of {', '.join(REGIMES)}")
+    _check("mmr", 0 <= mmr < 0.05, mmr, "must be in [0, 0.05)")
+    mix = np.asarray(crowd_mix, dtype="float64")
     _check(
-        "leverage_mix",
-        len(leverage_mix) == len(leverage_tiers),
-        leverage_mix,
-        "needs one weight per tier",
+        "crowd_mix",
+        mix.shape == (5,) and bool((mix >= 0).all() and mix.sum() > 0),
+        crowd_mix,
+        "needs five non-negative weights, not all zero",
     )
-    _check(
-        "half_life_hours",
-        len(half_life_hours) == len(leverage_tiers),
-        half_life_hours,
-        "needs one value per tier",
-    )
-    mix = np.asarray(leverage_mix, dtype="float64")
-    _check(
-        "leverage_mix",
-        bool((mix >= 0).all() and mix.sum() > 0),
-        leverage_mix,
-        "must be non-negative, not all zero",
-    )
-    mix = mix / mix.sum()
-    tiers = np.asarray(leverage_tiers, dtype="float64")
-    _check("leverage_tiers", bool((tiers > 1).all()), leverage_tiers, "must all be above 1x")
-
     rng = np.random.default_rng(seed)
     bar_hours = step.total_seconds() / 3600.0
-    close_share = 1.0 - 0.5 ** (bar_hours / np.asarray(half_life_hours, dtype="float64"))
-    plan = _plan_bars(rng, n, bar_hours, volatility, substeps, tiers, mix, mmr)
-    record = _run_market(
-        plan, n, tiers, mix, close_share, start_price, open_interest_usd, impact, crowd_bias
-    )
-    return _assemble(plan, record, step, tiers, mix, close_share, half_life_hours, mmr, rng)
+    spec = REGIMES[regime]
+    plan = _plan(rng, n, bar_hours, volatility, substeps, spec, mix / mix.sum(), crowd_bias, mmr)
+    run = _run(plan, n, bar_hours, start_price, open_interest_usd, impact_strength, spec, mmr)
+    return _assemble(plan, run, n, step, mmr, spec, crowd_mix, leverage_tiers)
 
 
 @dataclass(frozen=True)
-class _BarPlan:
-    """Everything about each bar that does not depend on the price level (drawn up front).
+class _Plan:
+    """Everything that does not depend on the price level, drawn before the loop."""
 
-    Impact from forced orders enters a bar as a jump at its first step, so the shape of
-    the path inside a bar, relative to where it starts, is known in advance; so are the
-    entries and which new positions die inside their opening bar.
-    """
-
-    rel_low: np.ndarray  # (n,) path minimum relative to the bar's starting level (log)
+    rel_low: np.ndarray  # (n,) path extremes and close relative to the bar's start (log)
     rel_high: np.ndarray
     rel_close: np.ndarray
-    entry_rel: np.ndarray  # (n, 2, E) entry relative to the starting level (log)
-    dies: np.ndarray  # (n, 2, E, K) liquidated later inside the opening bar
-    level_rel: np.ndarray  # (n, 2, E, K) log liquidation level relative to the start
-    bar_sigma: float
-    open_noise: np.ndarray
-    lean_noise: np.ndarray
+    bar_sigma: np.ndarray  # (n,) this bar's volatility (log)
+    lean: np.ndarray  # (n,)
+    funding: np.ndarray  # (n,) fraction of notional longs pay per bar
+    activity: np.ndarray  # (n,) noise on the USD opened
+    churn: np.ndarray  # (n,) netting flow per bar as a share of open interest
+    is_long: np.ndarray  # (2S,)
+    weight: np.ndarray  # (n, 2S) share of the side's new units
+    leverage: np.ndarray  # (n, 2S)
+    buffer: np.ndarray
+    coef: np.ndarray  # (n, 2S, 3) liq, stop, take-profit key per unit of entry price
+    has_stop: np.ndarray
+    hold: np.ndarray  # (n, 2S) bars held before a time close
+    entry_ratio: np.ndarray  # (n, 2S) entry price / the bar's starting price
+    born_keys: np.ndarray  # (n, 4, 2S) trigger keys / starting price, -inf if closed in-bar
+    born_reason: np.ndarray  # (n, 2S) reason of a close inside the opening bar, -1 if none
+    dying: np.ndarray  # (n, 2) share of each side's new units closed inside the opening bar
+    dying_liq: np.ndarray  # (n, 2) USD liquidated in-bar per unit (of the side) x start price
 
 
-def _plan_bars(
+def _ar1(rng: np.random.Generator, n: int, half_life_bars: float, sd: float) -> np.ndarray:
+    """Stationary AR(1) with this half-life and standard deviation (exact, via an IIR filter)."""
+    phi = 0.5 ** (1.0 / max(half_life_bars, 1e-9))
+    noise = rng.standard_normal(n) * sd * math.sqrt(1.0 - phi * phi)
+    noise[0] = rng.standard_normal() * sd
+    # x[t] = phi x[t-1] + e[t], solved blockwise so phi**k never underflows.
+    block = max(1, min(n, int(200.0 / max(-math.log(phi), 1e-12))))
+    powers = phi ** np.arange(block)
+    out = np.empty(n)
+    carry = 0.0
+    for begin in range(0, n, block):
+        chunk = noise[begin : begin + block]
+        p = powers[: len(chunk)]
+        out[begin : begin + len(chunk)] = carry * phi * p + p * np.cumsum(chunk / p)
+        carry = out[begin + len(chunk) - 1]
+    return out
+
+
+def _plan(
     rng: np.random.Generator,
     n: int,
     bar_hours: float,
     volatility: float,
     substeps: int,
-    tiers: np.ndarray,
+    spec: Regime,
     mix: np.ndarray,
+    crowd_bias: float,
     mmr: float,
-) -> _BarPlan:
-    sigma_step = volatility * np.sqrt(bar_hours / (24 * 365) / substeps)
-    # Volatility regimes: a slow AR(1) in log volatility, so calm weeks and wild days alternate.
-    regime = _ou(rng, n, theta=bar_hours / 72.0, scale=0.35)
-    shocks = rng.standard_normal((n, substeps)) * (sigma_step * np.exp(regime))[:, None]
-    path = np.cumsum(shocks, axis=1)  # relative to the level the bar starts from
-    entry_steps = rng.integers(0, substeps - 1, size=(n, 2, _ENTRIES_PER_BAR))
-    rows = np.arange(n)[:, None, None]
-    entry_rel = path[rows, entry_steps]
-    after_min = np.minimum.accumulate(path[:, ::-1], axis=1)[:, ::-1]
-    after_max = np.maximum.accumulate(path[:, ::-1], axis=1)[:, ::-1]
-    log_factor = np.log(
-        np.stack([(1.0 - 1.0 / tiers) / (1.0 - mmr), (1.0 + 1.0 / tiers) / (1.0 + mmr)])
-    )  # (2, K): long, short
-    level_rel = entry_rel[..., None] + log_factor[None, :, None, :]
-    later_low = after_min[rows, entry_steps + 1]  # (n, 2, E)
-    later_high = after_max[rows, entry_steps + 1]
-    dies = np.empty(level_rel.shape, dtype=bool)
-    dies[:, 0] = later_low[:, 0, :, None] <= level_rel[:, 0]
-    dies[:, 1] = later_high[:, 1, :, None] >= level_rel[:, 1]
-    return _BarPlan(
+) -> _Plan:
+    per_hour = 1.0 / bar_hours
+    # Volatility clustering: three log-volatility components (slow, fast, per bar).
+    vv = spec.vol_of_vol
+    slow, fast, per_bar = (sd * vv for sd in _LOG_VOL_SD)
+    log_vol = (
+        _ar1(rng, n, 120.0 * per_hour, slow)
+        + _ar1(rng, n, 3.0 * per_hour, fast)
+        + rng.standard_normal(n) * per_bar
+    )
+    var = slow**2 + fast**2 + per_bar**2  # E[exp(2 log_vol - 2 var)] = 1
+    base = volatility * _FEEDBACK_VOL * math.sqrt(bar_hours / (24 * 365))
+    sigma = base * np.exp(log_vol - var)
+    progress = np.linspace(0.0, 1.0, n)
+    lean_dev = _ar1(rng, n, 48.0 * per_hour, spec.lean_spread) + spec.lean_ramp * progress
+    lean = np.clip(spec.lean_mean + crowd_bias + lean_dev, -0.95, 0.95)
+    drift = _PRESSURE * (lean_dev - spec.lean_ramp * progress) * sigma
+    if spec.shock_at is not None:
+        # A large seller: -1.5 daily sigmas over about two hours.
+        start = int(spec.shock_at * n)
+        length = max(1, round(2.0 * per_hour))
+        daily = volatility / math.sqrt(365.0)
+        drift[start : start + length] -= 1.5 * daily / length
+        sigma[start : start + length] *= 2.0
+    shocks = rng.standard_normal((n, substeps)) * (sigma / math.sqrt(substeps))[:, None]
+    path = np.cumsum(shocks + (drift / substeps)[:, None], axis=1)
+    funding_8h = np.clip(
+        _FUNDING_BASE_8H + _FUNDING_LEAN_8H * lean + rng.normal(0, 0.00003, n),
+        -_FUNDING_CAP_8H,
+        _FUNDING_CAP_8H,
+    )
+
+    # Positions: per side, slot 0 is a maker; the other slots are takers with a
+    # probability that grows with the lean towards that side.
+    slots = 2 * _SLOTS
+    is_long = np.arange(slots) < _SLOTS
+    toward = np.where(is_long[None, :], lean[:, None], -lean[:, None])
+    taker = rng.random((n, slots)) < 0.5 + 0.45 * toward
+    taker[:, [0, _SLOTS]] = False
+    band = rng.choice(5, size=(n, slots), p=mix)
+    lo, hi = np.log(_BAND_EDGES[:-1]), np.log(_BAND_EDGES[1:])
+    crowd_lev = np.exp(lo[band] + rng.random((n, slots)) * (hi[band] - lo[band]))
+    scale = spec.leverage_scale[0] + (spec.leverage_scale[1] - spec.leverage_scale[0]) * progress
+    crowd_lev *= scale[:, None]
+    maker_lev = np.clip(np.exp(np.log(3.0) + 0.5 * rng.standard_normal((n, slots))), 1.0, 10.0)
+    leverage = np.clip(np.rint(np.where(taker, crowd_lev, maker_lev)), 1, MAX_LEVERAGE)
+    cross = rng.random((n, slots)) < spec.cross_share
+    buffer = np.where(
+        cross, np.clip(np.exp(np.log(0.12) + 0.8 * rng.standard_normal((n, slots))), 0.02, 0.6), 0
+    )
+    dist = 1.0 / leverage + buffer  # equity per unit of notional before liquidation
+    sign = np.where(is_long, 1.0, -1.0)[None, :]
+    liq_coef = np.where(is_long, 1.0 - dist, -(1.0 + dist))
+    liq_coef = np.where(is_long & (dist >= 1.0), -np.inf, liq_coef)
+    # Distance to the liquidation price at opening (funding aside), for the stop's place.
+    liq_dist = np.where(is_long, 1.0 - (1.0 - dist) / (1.0 - mmr), (1.0 + dist) / (1.0 + mmr) - 1)
+    liq_dist = np.minimum(liq_dist, 0.95)
+    has_stop = rng.random((n, slots)) < spec.stop_share
+    stop_share = rng.uniform(0.3, 0.85, (n, slots))
+    stop_coef = np.where(has_stop, sign * (1.0 - sign * stop_share * liq_dist), -np.inf)
+    gain = np.clip(np.exp(np.log(0.6) + 0.7 * rng.standard_normal((n, slots))), 0.1, 5.0)
+    has_tp = rng.random((n, slots)) < spec.take_profit_share
+    move = np.minimum(gain / leverage, 0.9)
+    # Every trigger is "key >= threshold": the take-profit key is negated for longs.
+    tp_coef = np.where(has_tp, -sign * (1.0 + sign * move), -np.inf)
+    coef = np.stack([liq_coef, stop_coef, tp_coef], axis=-1)
+    hold = np.ceil(rng.exponential(hold_hours(leverage)) / bar_hours).astype("int64")
+    hold = np.clip(hold, 1, int(60 * 24 / bar_hours))
+    weight = np.exp(0.5 * rng.standard_normal((n, slots)))
+    weight[:, [0, _SLOTS]] *= 2.0  # makers quote size
+    for side in (is_long, ~is_long):
+        weight[:, side] /= weight[:, side].sum(axis=1, keepdims=True)
+    # Takers enter at a random sub-step, makers at the close; what the rest of the
+    # opening bar does to a new position is known relative to the bar's start.
+    step = rng.integers(0, substeps - 1, size=(n, slots))
+    step[:, [0, _SLOTS]] = substeps - 1
+    rows = np.arange(n)[:, None]
+    rest_min = np.minimum.accumulate(path[:, ::-1], axis=1)[:, ::-1]
+    rest_max = np.maximum.accumulate(path[:, ::-1], axis=1)[:, ::-1]
+    last = step >= substeps - 1
+    nxt = np.minimum(step + 1, substeps - 1)
+    after_low = np.where(last, np.inf, np.exp(rest_min[rows, nxt]))
+    after_high = np.where(last, 0.0, np.exp(rest_max[rows, nxt]))
+    after = np.where(
+        is_long[None, None, :],
+        np.stack([after_low * (1.0 - mmr), after_low, -after_high], axis=1),
+        np.stack([-after_high * (1.0 + mmr), -after_high, after_low], axis=1),
+    )
+    # Funding since opening is zero inside the opening bar, so these fates do not depend
+    # on the price level: a trigger fires when ratio * coef >= the rest-of-bar threshold.
+    entry_ratio = np.exp(path[rows, step])
+    keys = coef.transpose(0, 2, 1) * entry_ratio[:, None, :]  # (n, 3, 2S)
+    hit = keys >= after
+    dies = hit.any(axis=1)
+    born_reason = np.where(
+        dies, np.where(hit[:, 1], STOP, np.where(hit[:, 0], LIQUIDATED, TAKE_PROFIT)), -1
+    ).astype("int8")
+    born_keys = np.where(dies[:, None, :], -np.inf, keys)
+    born_keys = np.concatenate([born_keys, np.zeros((n, 1, slots))], axis=1)  # row 3: time
+    liq_price = np.where(is_long, keys[:, 0] / (1.0 - mmr), -keys[:, 0] / (1.0 + mmr))
+    liq_unit = np.where(born_reason == LIQUIDATED, weight * liq_price, 0.0)
+    dying_w = np.where(dies, weight, 0.0)
+    dying = np.stack([dying_w[:, is_long].sum(axis=1), dying_w[:, ~is_long].sum(axis=1)], axis=1)
+    dying_liq = np.stack(
+        [liq_unit[:, is_long].sum(axis=1), liq_unit[:, ~is_long].sum(axis=1)], axis=1
+    )
+    return _Plan(
+        entry_ratio=entry_ratio,
+        born_keys=born_keys,
+        born_reason=born_reason,
+        dying=np.minimum(dying, 0.99),
+        dying_liq=dying_liq,
         rel_low=np.minimum(path.min(axis=1), 0.0),
         rel_high=np.maximum(path.max(axis=1), 0.0),
         rel_close=path[:, -1],
-        entry_rel=entry_rel,
-        dies=dies,
-        level_rel=level_rel,
-        bar_sigma=float(sigma_step * np.sqrt(substeps)),
-        open_noise=np.exp(rng.normal(0.0, 0.35, size=n)),
-        lean_noise=rng.normal(0.0, 0.08, size=n),
+        bar_sigma=sigma,
+        lean=lean,
+        funding=funding_8h * bar_hours / 8.0,
+        activity=np.exp(rng.normal(0.0, 0.35, size=n)),
+        churn=_CHURN_PER_DAY
+        * bar_hours
+        / 24.0
+        * (sigma / sigma.mean())
+        * (0.4 + 0.6 * (path.max(axis=1) - path.min(axis=1)) / (1.6 * sigma))
+        * np.exp(rng.normal(0.0, 0.25, size=n)),
+        is_long=is_long,
+        weight=weight,
+        leverage=leverage,
+        buffer=buffer,
+        coef=coef,
+        has_stop=has_stop,
+        hold=hold,
     )
 
 
 @dataclass(frozen=True)
-class _Record:
-    start_level: np.ndarray  # (n,) log level each bar's path starts from (after the impact jump)
-    open_log: np.ndarray  # (n,) previous close (the candle's open)
-    activity: np.ndarray  # (n,) USD opened per side at an even lean
-    lean: np.ndarray  # (n,) share of new notional that is long
-    book_total: np.ndarray  # (n, 2) open USD at the close, longs and shorts
-    closed_usd: np.ndarray  # (n,) USD closed at random in the bar
+class _Run:
+    open_log: np.ndarray
+    start_log: np.ndarray
+    phi: np.ndarray
+    qty: np.ndarray  # (n, 2S) units opened
+    exit_bar: np.ndarray  # (n * 2S,)
+    exit_reason: np.ndarray
+    units: np.ndarray  # (n,) long units (= short units) open at the close
+    opened_usd: np.ndarray  # (n, 2)
+    closed_usd: np.ndarray  # (n, 2) voluntary closes
+    liq_usd: np.ndarray  # (n, 2)
+    churn_usd: np.ndarray
 
 
-def _run_market(
-    plan: _BarPlan,
+def _run(
+    plan: _Plan,
     n: int,
-    tiers: np.ndarray,
-    mix: np.ndarray,
-    close_share: np.ndarray,
+    bar_hours: float,
     start_price: float,
     open_interest_usd: float,
-    impact: float,
-    crowd_bias: float,
-) -> _Record:
-    """The sequential core: one pass over bars with a handful of small numpy operations each.
+    strength: float,
+    spec: Regime,
+    mmr: float,
+) -> _Run:
+    """The sequential core: one pass over bars with small numpy operations on open positions.
 
-    Everything that does not depend on the price level was drawn in :func:`_plan_bars`;
-    what is left here is the feedback: where the book sits, what the bar liquidates,
-    and how far the forced orders push the next bar.
+    Each side's open positions live in a compact book: a (4, m) matrix of trigger keys
+    (liquidation, stop-loss, take-profit, minus the time-close bar; each fires when
+    ``key >= threshold``), their units and their position ids.
     """
-    k_count = len(tiers)
-    entries = _ENTRIES_PER_BAR
-    log_lo = np.log(start_price) - 4.0
-    bins = int(8.0 / _LOG_BIN) + 1
-    # Fine log-price histograms of open levels [side, tier, bin] in units of `scale` (random
-    # closes are applied lazily through `scale`); `totals` mirrors each (side, tier) sum.
-    book = np.zeros(2 * k_count * bins)
-    book3 = book.reshape(2, k_count, bins)
-    totals = np.zeros((2, k_count))
-    scale = np.ones(k_count)
-    survive = 1.0 - close_share
-    shape = (2, entries, k_count)
-    side_of = np.broadcast_to(np.arange(2)[:, None, None], shape).ravel()
-    tier_of = np.broadcast_to(np.arange(k_count)[None, None, :], shape).ravel()
-    flat_base = (side_of * k_count + tier_of) * bins
-    per_cohort = np.tile(mix, 2 * entries) * 2.0 / entries
-    alive = (~plan.dies).reshape(n, -1).astype("float64")
-    share_long = alive * np.where(side_of == 0, per_cohort, 0.0)  # USD per unit of long flow
-    share_short = alive * np.where(side_of == 1, per_cohort, 0.0)
-    level_bins = plan.level_rel.reshape(n, -1) / _LOG_BIN
-    # Extremes of the new levels each bar (relative), to track the book's edge in Python floats.
-    new_top_long = np.where(alive[:, side_of == 0] > 0, level_bins[:, side_of == 0], -np.inf)
-    new_top_long = new_top_long.max(axis=1).tolist()
-    new_bottom_short = np.where(alive[:, side_of == 1] > 0, level_bins[:, side_of == 1], np.inf)
-    new_bottom_short = new_bottom_short.min(axis=1).tolist()
-    lo_bins = float(np.min(level_bins))
-    hi_bins = float(np.max(level_bins))
-    dead_long = ((plan.dies[:, 0] * mix).sum(axis=(1, 2)) * 2.0 / entries).tolist()
-    dead_short = ((plan.dies[:, 1] * mix).sum(axis=(1, 2)) * 2.0 / entries).tolist()
+    slots = 2 * _SLOTS
+    strength = strength * spec.book_thinness
+    born = plan.born_reason.ravel()
+    exit_reason = np.append(born, np.int8(TIME))
+    exit_bar = np.where(born >= 0, np.repeat(np.arange(n), slots), n)
+    qty_rec = np.zeros((n, slots))
+    pids = np.arange(n * slots).reshape(n, slots)
+    # exit_reason has one extra "closed" entry: the id of a book's padding slots.
+    book = _Book(n * slots)
+    bars_per_day = 24.0 / bar_hours
+    alpha = min(1.0, 1.0 / (_LIQUIDITY_DAYS * bars_per_day))
+    refill = 0.5 ** (bar_hours / _REFILL_HALF_LIFE_H)
+    base_open = open_interest_usd * bar_hours / 48.0  # half the open interest opens per day
     rel_low, rel_high, rel_close = (
         x.tolist() for x in (plan.rel_low, plan.rel_high, plan.rel_close)
     )
-    open_noise, lean_noise = plan.open_noise.tolist(), plan.lean_noise.tolist()
-    base_open = open_interest_usd * float(np.dot(mix, close_share))
-    # Fold the lazy scale into the book before the fastest-closing tier's scale underflows.
-    fold_every = max(1, int(300.0 / -np.log(max(float(survive.min()), 1e-300))))
+    funding, activity, churn = (x.tolist() for x in (plan.funding, plan.activity, plan.churn))
+    bar_sigma = plan.bar_sigma.tolist()
+    weight = plan.weight
+    born_keys = plan.born_keys[:, [3, 1, 0, 2], :]  # time, stop, liquidation, take-profit
+    dying, dying_liq = plan.dying.tolist(), plan.dying_liq
+    sign_all = np.where(plan.is_long, 1.0, -1.0)
+    # Minus the bar of the time close (-inf for a position closed in its opening bar).
+    close_key = np.where(plan.born_reason >= 0, -np.inf, -(np.arange(n)[:, None] + plan.hold))
 
-    start_level = np.empty(n)
     open_log = np.empty(n)
-    activity_rec = np.empty(n)
-    lean_rec = np.empty(n)
-    tier_book = np.empty((n, 2, k_count))
-    top_long, bottom_short = -1, bins  # highest long bin / lowest short bin in use
-    log_price = float(np.log(start_price))
-    transient = 0.0  # the part of log price that forced orders pushed and that fades again
-    pressure = 0.0  # last bar's net forced selling as a share of open interest
-    trend = 0.0
+    start_log = np.empty(n)
+    phi_rec = np.empty(n)
+    units_rec = np.empty(n)
+    opened = np.zeros((n, 2))
+    closed = np.zeros((n, 2))
+    liq_rec = np.zeros((n, 2))
+    churn_rec = np.zeros(n)
+    log_price = math.log(start_price)
+    phi = 0.0
+    q_long = q_short = 0.0
+    transient = 0.0
+    push = 0.0  # log move the last bar's forced orders cause
+    ew_var = float(plan.bar_sigma.mean()) ** 2
+    ew_volume = open_interest_usd * _CHURN_PER_DAY / bars_per_day
+    neg_inf = -math.inf
     for t in range(n):
-        new_transient = _IMPACT_MEMORY * transient - impact * pressure
-        level = log_price + (new_transient - transient)
+        new_transient = refill * transient + (1.0 - _PERMANENT) * push
+        level = log_price + _PERMANENT * push + (new_transient - transient)
         transient = new_transient
         open_log[t] = log_price
-        start_level[t] = level
-        bar_low = min(level + rel_low[t], log_price)
-        bar_high = max(level + rel_high[t], log_price)
-        liq_long = liq_short = 0.0
-        # Forced liquidations of what was open before this bar.
-        i_low = max(int((bar_low - log_lo) / _LOG_BIN), 0)
-        if i_low <= top_long:
-            hit = book3[0, :, i_low : top_long + 1].sum(axis=1)
-            book3[0, :, i_low : top_long + 1] = 0.0
-            totals[0] -= hit
-            liq_long = float(hit @ scale)
-            top_long = i_low - 1
-        i_high = min(int((bar_high - log_lo) / _LOG_BIN), bins - 1)
-        if i_high >= bottom_short:
-            hit = book3[1, :, bottom_short : i_high + 1].sum(axis=1)
-            book3[1, :, bottom_short : i_high + 1] = 0.0
-            totals[1] -= hit
-            liq_short = float(hit @ scale)
-            bottom_short = i_high + 1
-        # Random closes over the bar (what closed is worked out afterwards from tier_book).
-        scale *= survive
-        if t % fold_every == fold_every - 1:
-            book3 *= scale[None, :, None]
-            totals *= scale
-            scale[:] = 1.0
-        # New positions: more after big moves, leaning with the recent trend.
+        start_log[t] = level
+        low = math.exp(min(level + rel_low[t], log_price))
+        high = math.exp(max(level + rel_high[t], log_price))
         close_log = level + rel_close[t]
-        move = (close_log - log_price) / plan.bar_sigma
-        trend = 0.9 * trend + 0.1 * move
-        activity = base_open * open_noise[t] * (1.0 + 0.3 * min(abs(move), 6.0))
-        lean = 0.5 + 0.5 * crowd_bias + 0.1 * np.tanh(trend) + lean_noise[t]
-        lean = min(max(lean, 0.05), 0.95)
-        activity_rec[t], lean_rec[t] = activity, lean
-        liq_long += activity * lean * dead_long[t]
-        liq_short += activity * (1.0 - lean) * dead_short[t]
-        base = (level - log_lo) / _LOG_BIN
-        idx = (base + level_bins[t]).astype(np.int64)
-        if base + lo_bins < 0 or base + hi_bins >= bins:  # far outside the start: pile at the edge
-            np.clip(idx, 0, bins - 1, out=idx)
-        units = (activity * lean) * share_long[t] + (activity * (1.0 - lean)) * share_short[t]
-        units /= scale[tier_of]
-        np.add.at(book, flat_base + idx, units)
-        totals += units.reshape(shape).sum(axis=1)
-        top_long = min(max(top_long, int(base + new_top_long[t])), bins - 1)
-        bottom_short = max(min(bottom_short, int(base + new_bottom_short[t])), 0)
-        np.multiply(totals, scale, out=tier_book[t])
-        open_interest = max(0.5 * float(tier_book[t].sum()), 1.0)
-        # Forced orders: long liquidations sell, short liquidations buy.
-        pressure = min(max((liq_long - liq_short) / open_interest, -0.05), 0.05)
+        close = math.exp(close_log)
+        phi += funding[t] * math.exp(log_price)  # funding at the bar's open, from margin
+        phi_rec[t] = phi
+        x_long = x_short = 0.0
+        liq_long = liq_short = 0.0
+        m = book.m
+        if m:
+            # Rows in order of precedence (time close at the bar's open, stop before the
+            # liquidation price, liquidation, take-profit), columns long / short.
+            thr = np.array(
+                [
+                    [-t, -t],
+                    [low, -high],
+                    [low * (1.0 - mmr) - phi, phi - high * (1.0 + mmr)],
+                    [-high, low],
+                ]
+            )
+            keys = book.keys[:, :, :m]
+            col = thr[:, :, None]
+            hit = np.flatnonzero(
+                (keys[0] >= col[0])
+                | (keys[1] >= col[1])
+                | (keys[2] >= col[2])
+                | (keys[3] >= col[3])
+            )
+            if hit.size:
+                side = hit // m
+                slot = hit - side * m
+                k = keys[:, side, slot]
+                reason = (k >= thr[:, side]).argmax(axis=0)  # the first row hit
+                ids = book.pid[side, slot]
+                exit_bar[ids] = t
+                exit_reason[ids] = reason
+                q = book.units[side, slot]
+                sums = np.bincount(side * 4 + reason, q, minlength=8).tolist()
+                x_long, x_short = sum(sums[:4]), sum(sums[4:])
+                if sums[LIQUIDATED] > 0 or sums[4 + LIQUIDATED] > 0:
+                    dead = reason == LIQUIDATED
+                    key, short = k[2, dead], side[dead]
+                    price = np.where(short, (phi - key) / (1.0 + mmr), (key + phi) / (1.0 - mmr))
+                    liq_long, liq_short = np.bincount(short, q[dead] * price, minlength=2).tolist()
+                book.keys[:, side, slot] = neg_inf
+        exits = (x_long, x_short)
+        liq_usd = (liq_long, liq_short)
+        x_long, x_short = exits
+        closed[t, 0] = x_long * close - liq_usd[0]
+        closed[t, 1] = x_short * close - liq_usd[1]
+        q_long -= x_long
+        q_short -= x_short
+        liq_rec[t, 0], liq_rec[t, 1] = liq_usd
+        # New positions at the close; the side with more exits gets that many more openings.
+        move = abs(close_log - log_price) / bar_sigma[t]
+        oi_now = max(q_long * close, 1.0)
+        want = base_open * activity[t] * (1.0 + 0.3 * min(move, 6.0))
+        want *= min(max(open_interest_usd / oi_now, 0.2), 5.0) ** 2
+        d = x_long - x_short
+        # New positions; those the rest of their opening bar closes were found up front.
+        start_price_t = math.exp(level)
+        die_l, die_s = dying[t]
+        n_long = (want / close + max(d, 0.0)) / (1.0 - die_l)
+        n_short = (want / close + max(-d, 0.0)) / (1.0 - die_s)
+        qty = weight[t] * np.array([n_long] * _SLOTS + [n_short] * _SLOTS)
+        qty_rec[t] = qty
+        if die_l > 0.0 or die_s > 0.0:
+            liq_l = n_long * start_price_t * dying_liq[t, 0]
+            liq_s = n_short * start_price_t * dying_liq[t, 1]
+            liq_rec[t, 0] += liq_l
+            liq_rec[t, 1] += liq_s
+            closed[t, 0] += n_long * die_l * close - liq_l
+            closed[t, 1] += n_short * die_s * close - liq_s
+            q_long -= n_long * die_l
+            q_short -= n_short * die_s
+        new_keys = born_keys[t] * start_price_t
+        new_keys[2] -= sign_all * phi
+        new_keys[0] = close_key[t]
+        book.add(
+            new_keys.reshape(4, 2, _SLOTS),
+            qty.reshape(2, _SLOTS),
+            pids[t].reshape(2, _SLOTS),
+            exit_reason,
+        )
+        q_long += n_long
+        q_short += n_short
+        units_rec[t] = q_long
+        oi = q_long * close
+        opened[t, 0], opened[t, 1] = n_long * close, n_short * close
+        churn_usd = churn[t] * oi
+        churn_rec[t] = churn_usd
+        # The book behind the next bar: depth from rolling volume and volatility.
+        traded = 0.5 * (n_long + n_short + x_long + x_short) * close + churn_usd
+        ew_volume += alpha * (traded - ew_volume)
+        ret = close_log - log_price
+        ew_var += alpha * (ret * ret - ew_var)
+        forced = liq_rec[t, 0] - liq_rec[t, 1]  # sells minus buys
+        if forced != 0.0:
+            depth = Liquidity(ew_volume * bars_per_day, math.sqrt(ew_var * bars_per_day))
+            push = -math.copysign(float(impact(forced, depth, strength)), forced)
+        else:
+            push = 0.0
         log_price = close_log
-    book_total = tier_book.sum(axis=2)
-    # Random closes of bar t act on the book as it stood after bar t-1's openings.
-    before = np.concatenate([np.zeros((1, 2, k_count)), tier_book[:-1]])
-    closed_usd = (before * close_share).sum(axis=(1, 2))
-    return _Record(start_level, open_log, activity_rec, lean_rec, book_total, closed_usd)
+    return _Run(
+        open_log,
+        start_log,
+        phi_rec,
+        qty_rec,
+        exit_bar,
+        exit_reason[:-1],
+        units_rec,
+        opened,
+        closed,
+        liq_rec,
+        churn_rec,
+    )
+
+
+class _Book:
+    """The open positions of both sides in compact buffers (see :func:`_run`).
+
+    ``keys[row, side, slot]``: rows time / stop / liquidation / take-profit, side 0 long
+    and 1 short; both sides use the same ``m`` slots (a side with fewer open positions
+    is padded with slots that can never trigger).
+    """
+
+    def __init__(self, padding_id: int) -> None:
+        self.cap = 1024
+        self.padding_id = padding_id
+        self.keys = np.full((4, 2, self.cap), -np.inf)
+        self.units = np.zeros((2, self.cap))
+        self.pid = np.full((2, self.cap), padding_id, dtype="int64")
+        self.m = 0
+
+    def add(
+        self, keys: np.ndarray, units: np.ndarray, pid: np.ndarray, exit_reason: np.ndarray
+    ) -> None:
+        """Append new positions (keys (4, 2, S)), compacting out closed ones when full."""
+        count = units.shape[1]
+        if self.m + count > self.cap:
+            live = [np.flatnonzero(exit_reason[self.pid[s, : self.m]] < 0) for s in (0, 1)]
+            size = max(len(live[0]), len(live[1]))
+            if 2 * (size + count) > self.cap:
+                self.cap *= 2
+            keys_, units_ = np.full((4, 2, self.cap), -np.inf), np.zeros((2, self.cap))
+            pid_ = np.full((2, self.cap), self.padding_id, dtype="int64")
+            for s in (0, 1):
+                keys_[:, s, : len(live[s])] = self.keys[:, s, live[s]]
+                units_[s, : len(live[s])] = self.units[s, live[s]]
+                pid_[s, : len(live[s])] = self.pid[s, live[s]]
+            self.keys, self.units, self.pid, self.m = keys_, units_, pid_, size
+        end = self.m + count
+        self.keys[:, :, self.m : end] = keys
+        self.units[:, self.m : end] = units
+        self.pid[:, self.m : end] = pid
+        self.m = end
 
 
 def _assemble(
-    plan: _BarPlan,
-    record: _Record,
+    plan: _Plan,
+    run: _Run,
+    n: int,
     step: pd.Timedelta,
-    tiers: np.ndarray,
-    mix: np.ndarray,
-    close_share: np.ndarray,
-    half_life_hours: tuple[float, ...],
     mmr: float,
-    rng: np.random.Generator,
+    spec: Regime,
+    crowd_mix: tuple[float, ...],
+    leverage_tiers: tuple[float, ...],
 ) -> SimulatedMarket:
-    """Turn the loop's records into the market frame and the exact truth."""
-    n, k_count = len(record.activity), len(tiers)
-    level = record.start_level
-    open_ = np.exp(record.open_log)
+    """Turn the loop's records into the market frame and the positions table."""
+    slots = 2 * _SLOTS
+    level = run.start_log
+    open_ = np.exp(run.open_log)
     close = np.exp(level + plan.rel_close)
     high = np.maximum(np.exp(level + plan.rel_high), open_)
     low = np.minimum(np.exp(level + plan.rel_low), open_)
-
-    # Cohort table: one row per (bar, side, entry moment, tier).
-    shape = plan.level_rel.shape  # (n, 2, E, K)
-    side_share = np.stack([2.0 * record.lean, 2.0 * (1.0 - record.lean)], axis=1)  # (n, 2)
-    usd = (record.activity[:, None] * side_share / _ENTRIES_PER_BAR)[:, :, None, None] * mix
-    usd = np.broadcast_to(usd, shape).ravel()
-    bar_idx = np.broadcast_to(np.arange(n)[:, None, None, None], shape).ravel()
-    is_long = np.broadcast_to(np.array([True, False])[None, :, None, None], shape).ravel()
-    tier = np.broadcast_to(np.arange(k_count)[None, None, None, :], shape).ravel()
-    entry = np.exp(level[:, None, None] + plan.entry_rel)
-    entry = np.broadcast_to(entry[..., None], shape).ravel()
-    liq = liquidation_price(entry, tiers[tier], is_long, mmr)
-    removal = first_crossing(low, high, bar_idx + 1, liq, is_long)
-    removal = np.where(plan.dies.ravel(), bar_idx, removal)
-    keep = usd > 0
-    cohorts = Cohorts(
-        open_bar=bar_idx[keep].astype("int64"),
-        tier=tier[keep].astype("int64"),
-        is_long=is_long[keep],
-        liq_price=liq[keep],
-        usd=usd[keep],
-        removal_bar=removal[keep].astype("int64"),
+    bar = np.repeat(np.arange(n), slots)
+    entry = np.exp(level)[bar] * plan.entry_ratio.ravel()
+    coef = plan.coef.reshape(-1, 3)
+    is_long = np.tile(plan.is_long, n)
+    sign = np.where(is_long, 1.0, -1.0)
+    positions = Positions(
+        open_bar=bar,
+        is_long=is_long,
+        leverage=plan.leverage.ravel(),
+        buffer=plan.buffer.ravel(),
+        entry=entry,
+        qty=run.qty.ravel(),
+        liq_key=entry * coef[:, 0] - sign * run.phi[bar],
+        has_stop=plan.has_stop.ravel(),
+        exit_bar=run.exit_bar,
+        exit_reason=run.exit_reason,
     )
-    log_weight = np.arange(n, dtype="float64")[None, :] * np.log1p(-close_share)[:, None]
-
-    realized_long, realized_short = realized_by_bar(cohorts, log_weight)
-    opened = record.activity[:, None] * side_share  # (n, 2) USD opened, longs and shorts
-    long_book, short_book = record.book_total[:, 0], record.book_total[:, 1]
-    open_interest = 0.5 * (long_book + short_book)
-    # Traded notional: openings, closes, liquidations, and flow that nets out (market makers).
-    churn = open_interest * 0.002 * np.exp(rng.normal(0.0, 0.3, size=n))
-    closed = record.closed_usd
-    buys = opened[:, 0] + 0.5 * closed + realized_short.sum(axis=0) + churn
-    sells = opened[:, 1] + 0.5 * closed + realized_long.sum(axis=0) + churn
+    oi = run.units * close
     typical = (high + low + close) / 3.0
+    # Traded notional per side: openings, voluntary closes, liquidations, netting flow.
+    buys = run.opened_usd[:, 0] + run.closed_usd[:, 1] + run.liq_usd[:, 1] + 0.5 * run.churn_usd
+    sells = run.opened_usd[:, 1] + run.closed_usd[:, 0] + run.liq_usd[:, 0] + 0.5 * run.churn_usd
     volume_usd = 0.5 * (buys + sells)
-    ratio = np.maximum(long_book, 1.0) / np.maximum(short_book, 1.0)
+    # Takers are the leaning side: their share of the flow, and of accounts.
+    taker_share = np.clip(0.5 + 0.1 * plan.lean, 0.05, 0.95)
     index = pd.date_range(end=END_TIME - step, periods=n, freq=step, name="time")
     market = pd.DataFrame(
         {
@@ -487,44 +1049,28 @@ def _assemble(
             "low": low,
             "close": close,
             "volume": volume_usd / typical,
-            "open_interest": open_interest,
-            "taker_buy_volume": 0.5 * buys / typical,
-            "long_short_ratio": ratio,
-            "funding_rate": 0.0001 + 0.0004 * np.tanh(2.0 * np.log(ratio)),
-            "realized_long_usd": realized_long.sum(axis=0),
-            "realized_short_usd": realized_short.sum(axis=0),
+            "open_interest": oi,
+            "taker_buy_volume": taker_share * volume_usd / typical,
+            "long_short_ratio": np.exp(1.2 * plan.lean),
+            "funding_rate": plan.funding * 8.0 / (step.total_seconds() / 3600.0),
+            "realized_long_usd": run.liq_usd[:, 0],
+            "realized_short_usd": run.liq_usd[:, 1],
         },
         index=index,
     )
     market.attrs["source"] = "sim"
-    return SimulatedMarket(
+    sim = SimulatedMarket(
         market=market,
-        cohorts=cohorts,
-        log_weight=log_weight,
-        leverage_tiers=tuple(float(x) for x in tiers),
-        leverage_mix=tuple(float(x) for x in mix),
-        half_life_hours=tuple(float(h) for h in half_life_hours),
+        positions=positions,
+        funding_index=run.phi,
+        mmr=float(mmr),
+        regime=spec.name,
+        crowd_mix=tuple(float(x) for x in crowd_mix),
+        leverage_tiers=tuple(float(x) for x in leverage_tiers),
+        leverage_mix=(),
     )
-
-
-def _ou(rng: np.random.Generator, n: int, theta: float, scale: float) -> np.ndarray:
-    """Stationary AR(1) path ``x[t] = (1 - theta) x[t-1] + e[t]`` with standard deviation ``scale``.
-
-    Solved in closed form, ``x[t] = phi**t * cumsum(e / phi**j)``, block by block so
-    that ``phi**j`` never underflows; only the block boundaries are a Python loop.
-    """
-    phi = 1.0 - min(max(theta, 1e-9), 1.0 - 1e-9)
-    noise = rng.standard_normal(n) * scale * np.sqrt(1.0 - phi**2)
-    block = max(1, min(n, int(200.0 / -np.log(phi))))  # phi**block >= e**-200
-    powers = phi ** np.arange(1, block + 1)
-    out = np.empty(n)
-    carry = 0.0
-    for begin in range(0, n, block):
-        chunk = noise[begin : begin + block]
-        p = powers[: len(chunk)]
-        out[begin : begin + len(chunk)] = p * (carry + np.cumsum(chunk / p))
-        carry = out[begin + len(chunk) - 1]
-    return out
+    object.__setattr__(sim, "leverage_mix", sim.tier_mix())
+    return sim
 
 
 def _pandas_interval(interval: str) -> str:

@@ -120,9 +120,10 @@ _CONTROLS: list[Control] = [
     Control("sym", "choice", "BTC", ("BTC", "ETH", "SOL", "XRP")),
     Control("seed", "int", 7, low=0, high=9999),
     Control("days", "choice", "365", ("30", "90", "180", "365")),
-    Control("vol", "float", 0.6, low=0.2, high=1.5),
+    Control("vol", "float", 0.5, low=0.2, high=1.5),
     Control("crowd", "choice", "Retail", ("Cautious", "Retail", "Degen")),
     Control("bias", "float", 0.0, low=-0.5, high=0.5),
+    Control("regime", "choice", "Typical", ("Typical", "Calm", "Stress")),
     # Heatmap page.
     Control("tf", "choice", "1w", tuple(TIMEFRAMES)),
     Control("tiers", "multi", LEVERAGE_LABELS, LEVERAGE_LABELS),

@@ -31,7 +31,7 @@ OPENING = {"OI + volume": "mix", "Rising OI": "oi", "Volume": "volume"}
 SCORE_FORMAT = st.column_config.NumberColumn(format="%.2f")
 CHANGE_FORMAT = st.column_config.NumberColumn(format="%+.2f")
 
-SimKey = tuple[int, int, float, str, float]
+SimKey = tuple[int, int, float, str, float, str]
 
 st.title("Accuracy", anchor=False)
 st.caption(
@@ -47,7 +47,8 @@ st.caption(
 
 def sim_key(choice: common.DataChoice) -> SimKey:
     """The sidebar's simulation settings, with the history cut to :data:`SIM_DAYS`."""
-    return choice.seed, min(choice.days, SIM_DAYS), choice.volatility, choice.crowd, choice.bias
+    days = min(choice.days, SIM_DAYS)
+    return choice.seed, days, choice.volatility, choice.crowd, choice.bias, choice.regime
 
 
 # st.cache_data (a pickled copy per call), not st.cache_resource: measured on 60 days of
@@ -55,7 +56,7 @@ def sim_key(choice: common.DataChoice) -> SimKey:
 # ~5 ms, against ~1 s to simulate; and a copy per caller cannot be mutated under another.
 @st.cache_data(max_entries=2, show_spinner="Simulating a market whose every position is known…")
 def scored_market(
-    seed: int, days: int, volatility: float, crowd: str, bias: float
+    seed: int, days: int, volatility: float, crowd: str, bias: float, regime: str = "Typical"
 ) -> SimulatedMarket:
     """The simulated market with its truth (cohorts), keyed on the sidebar's scalars."""
     return simulate(
@@ -63,8 +64,9 @@ def scored_market(
         interval=common.SIM_INTERVAL,
         seed=seed,
         volatility=volatility,
-        leverage_mix=common.CROWDS[crowd],
+        crowd_mix=common.CROWDS[crowd],
         crowd_bias=bias,
+        regime=regime.lower(),
     )
 
 
@@ -132,7 +134,7 @@ def misspecification_controls(correct: ModelParams, crowd: str) -> ModelParams:
         step=0.1,
         format="%.2f",
         key="acc_mmr",
-        help="The simulation uses 0.40%.",
+        help=f"The simulation uses {correct.mmr * 100:.2f}%.",
     )
     opening = cols[2].segmented_control(
         "New positions from",
@@ -178,6 +180,17 @@ def truth_section(choice: common.DataChoice) -> None:
         "every simulated position; the estimate sees only candles, volume and open interest."
     )
     correct = acc.correct_params(sim, GRID)
+    st.info(
+        "The simulated crowd does not follow the model's rules: leverage is any whole number "
+        "from 1x to 125x, about a third of positions are on cross margin (further from "
+        "liquidation than their leverage says), and positions close on stop-losses, "
+        "take-profits and after hours (high leverage) to days (low leverage). The model's "
+        "five isolated-margin tiers cannot place those levels, so *correctly specified* here "
+        "means the true leverage mix binned into the five tiers and the true maintenance "
+        "margin; it is not always the best-scoring mix, and the scores are lower than on a "
+        "market built with the model's own assumptions.",
+        icon=":material/science:",
+    )
     st.markdown("**Mis-specify the model on purpose** to see what the estimate is sensitive to:")
     yours = misspecification_controls(correct, choice.crowd)
     truth = sim_truth(key)

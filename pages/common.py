@@ -28,7 +28,8 @@ from liqcore.sources import SourceUnavailable, fetch_liquidations, fetch_market
 from liqcore.view_state import CONTROLS, LEVERAGE_LABELS, SOURCES, TIMEFRAMES, clean_query
 from liqcore.views import FrozenFigure, heatmap_figure
 
-#: Leverage mix of the simulated crowd (share of new notional at 5x, 10x, 25x, 50x, 100x).
+#: Leverage mixes: of the simulated takers (their notional in the bands around 5x, 10x, 25x,
+#: 50x, 100x) and, on the Accuracy page, the mixes offered to the model.
 CROWDS: dict[str, tuple[float, ...]] = {
     "Cautious": (0.45, 0.30, 0.15, 0.07, 0.03),
     "Retail": (0.25, 0.30, 0.22, 0.13, 0.10),
@@ -82,15 +83,19 @@ class DataChoice:
     symbol: str = "BTC"
     seed: int = 7
     days: int = 365
-    volatility: float = 0.6
+    volatility: float = 0.5
     crowd: str = "Retail"
     bias: float = 0.0
+    regime: str = "Typical"
 
     @property
     def label(self) -> str:
         """What the data is, in words, for captions and titles."""
         if self.source == "sim":
-            return f"Simulated market (seed {self.seed}, {self.days} days, {self.crowd} crowd)"
+            regime = "" if self.regime == "Typical" else f", {self.regime.lower()} regime"
+            return (
+                f"Simulated market (seed {self.seed}, {self.days} days, {self.crowd} crowd{regime})"
+            )
         name = next(k for k, v in SOURCES.items() if v == self.source)
         return f"{name} {self.symbol}" if self.source != "csv" else "Your CSV"
 
@@ -106,19 +111,23 @@ def data_choice() -> DataChoice:
         volatility=float(state.get("vol", default("vol"))),
         crowd=state.get("crowd", default("crowd")),
         bias=float(state.get("bias", default("bias"))),
+        regime=state.get("regime", default("regime")),
     )
 
 
 @st.cache_data(max_entries=4, show_spinner="Simulating the market…")
-def simulated_market(seed: int, days: int, volatility: float, crowd: str, bias: float):
+def simulated_market(
+    seed: int, days: int, volatility: float, crowd: str, bias: float, regime: str = "Typical"
+):
     """The simulated market frame (with its true realized liquidations)."""
     return simulate(
         days=days,
         interval=SIM_INTERVAL,
         seed=seed,
         volatility=volatility,
-        leverage_mix=CROWDS[crowd],
+        crowd_mix=CROWDS[crowd],
         crowd_bias=bias,
+        regime=regime.lower(),
     ).market
 
 
@@ -165,7 +174,9 @@ def uploaded_market(data: bytes, name: str) -> pd.DataFrame:
 
 
 def _simulated(choice: DataChoice) -> pd.DataFrame:
-    return simulated_market(choice.seed, choice.days, choice.volatility, choice.crowd, choice.bias)
+    return simulated_market(
+        choice.seed, choice.days, choice.volatility, choice.crowd, choice.bias, choice.regime
+    )
 
 
 def _stand_in(choice: DataChoice) -> pd.DataFrame:

@@ -31,28 +31,33 @@ CHART = {"displaylogo": False}
 
 
 @st.cache_data(max_entries=4, show_spinner="Simulating a small market…")
-def lesson_market(seed: int, volatility: float, crowd: str, bias: float) -> SimulatedMarket:
+def lesson_market(
+    seed: int, volatility: float, crowd: str, bias: float, regime: str = "Typical"
+) -> SimulatedMarket:
     """The lessons' simulated market (cached on the sidebar's small scalars)."""
     return simulate(
         days=LESSON_DAYS,
         interval=common.SIM_INTERVAL,
         seed=seed,
         volatility=volatility,
-        leverage_mix=common.CROWDS[crowd],
+        crowd_mix=common.CROWDS[crowd],
         crowd_bias=bias,
+        regime=regime.lower(),
     )
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def lesson_estimate(seed: int, volatility: float, crowd: str, bias: float) -> Estimate:
+def lesson_estimate(
+    seed: int, volatility: float, crowd: str, bias: float, regime: str = "Typical"
+) -> Estimate:
     """The estimate steps 3 and 4 share."""
-    return learn.lesson_estimate(lesson_market(seed, volatility, crowd, bias).market)
+    return learn.lesson_estimate(lesson_market(seed, volatility, crowd, bias, regime).market)
 
 
-def sim_key() -> tuple[int, float, str, float]:
+def sim_key() -> tuple[int, float, str, float, str]:
     """The sidebar's simulation settings, as the cache key of the lessons' market."""
     choice = common.data_choice()
-    return choice.seed, choice.volatility, choice.crowd, choice.bias
+    return choice.seed, choice.volatility, choice.crowd, choice.bias, choice.regime
 
 
 def check_yourself(key: str, question: str, options: list[str], answer: int, why: str) -> None:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from liqcore.accuracy import (
     calibrate,
+    correct_params,
     naive_baseline,
     nonnegative_least_squares,
     rank_correlation,
@@ -93,17 +94,18 @@ def test_truth_scores_on_the_simulation_are_meaningful(sim) -> None:
         "realized_short",
         "top_decile_capture",
     }
-    # The model knows the mechanics, so it should be clearly better than chance.
-    assert scores["book_over_time"] > 0.3
+    # The simulated crowd does not follow the model's rules (continuous leverage, cross
+    # margin, stops, holding times), yet the map is still better than chance.
+    assert scores["book_over_time"] > 0.05
     assert scores["realized_long"] > 0.3
-    assert scores["top_decile_capture"] > 0.1
+    assert scores["realized_short"] > 0.3
 
 
 def test_a_wrong_leverage_mix_scores_worse_than_the_true_one() -> None:
     degen = (0.02, 0.03, 0.15, 0.3, 0.5)
-    sim = simulate(days=12, interval="15min", seed=5, leverage_mix=degen)
+    sim = simulate(days=12, interval="15min", seed=5, crowd_mix=degen)
     start = sim.market.index[-1] - pd.Timedelta(days=4)
-    right = estimate(sim.market, ModelParams(tier_weights=degen), start=start)
+    right = estimate(sim.market, correct_params(sim), start=start)
     wrong = estimate(
         sim.market, ModelParams(tier_weights=(0.9, 0.07, 0.02, 0.005, 0.005)), start=start
     )
@@ -139,8 +141,12 @@ def test_calibration_fits_on_the_first_part_and_scores_the_rest(sim) -> None:
 
 
 def test_calibration_recovers_a_planted_mix_on_its_own_model() -> None:
-    """Reported liquidations made by the model itself with a known mix: calibration finds it."""
-    market = simulate(days=10, interval="15min", seed=8).market
+    """Reported liquidations made by the model itself with a known mix: calibration finds it.
+
+    At 150 % volatility ten days move price far enough to liquidate every tier, so each
+    tier's weight is identifiable (at BTC-like volatility the 5x levels are never reached
+    in ten days, and no method could recover their weight)."""
+    market = simulate(days=10, interval="15min", seed=8, volatility=1.5).market
     planted = (0.1, 0.1, 0.2, 0.3, 0.3)
     made = estimate(market, replace(ModelParams(), tier_weights=planted)).realized
     market = market.assign(

@@ -154,6 +154,7 @@ def test_a_link_restores_every_control_and_shares_it_back(
         "vol": "0.8",
         "crowd": "Degen",
         "bias": "0.2",
+        "regime": "Calm",
         "tf": "3d",
         "tiers": ["5x", "100x"],  # several values: the key repeated, as the browser writes it
         "side": "Longs",
@@ -174,6 +175,7 @@ def test_a_link_restores_every_control_and_shares_it_back(
     assert sidebar.slider(key="vol").value == pytest.approx(0.8)
     assert sidebar.segmented_control(key="crowd").value == "Degen"
     assert sidebar.slider(key="bias").value == pytest.approx(0.2)
+    assert sidebar.segmented_control(key="regime").value == "Calm"
     assert at.select_slider(key="tf").value == "3d"
     assert at.pills(key="tiers").value == ["5x", "100x"]
     assert at.segmented_control(key="side").value == "Longs"
@@ -187,7 +189,8 @@ def test_a_link_restores_every_control_and_shares_it_back(
     # The picture follows them...
     spec = heatmap_spec(at)
     assert (
-        "Simulated market (seed 42, 30 days, Degen crowd) · 3d" in spec["layout"]["title"]["text"]
+        "Simulated market (seed 42, 30 days, Degen crowd, calm regime) · 3d"
+        in spec["layout"]["title"]["text"]
     )
     assert bar_names(spec) == ["5x", "100x"]
     # ...and "Share this view" gives the same link back, every value of every key kept.
@@ -204,7 +207,8 @@ BAD_VALUES: list[tuple[str, str, str, object]] = [
     ("seed", "-3", "sidebar", 7),
     ("days", "7", "sidebar", "365"),
     ("crowd", "YOLO", "sidebar", "Retail"),
-    ("vol", "abc", "sidebar", 0.6),
+    ("vol", "abc", "sidebar", 0.5),
+    ("regime", "Panic", "sidebar", "Typical"),
 ]
 
 
