@@ -72,7 +72,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from liqcore.market import bar_interval, validate_market
+from liqcore.market import bar_interval, plausibility_warnings, validate_market
 
 __all__ = [
     "Cohorts",
@@ -89,6 +89,7 @@ __all__ = [
     "liquidation_price",
     "make_grid",
     "realized_by_bar",
+    "strata_per_band",
 ]
 
 DEFAULT_TIERS: tuple[float, ...] = (5.0, 10.0, 25.0, 50.0, 100.0)
@@ -101,12 +102,16 @@ def liquidation_price(
     leverage: float | np.ndarray,
     side: str | np.ndarray = "long",
     mmr: float | np.ndarray = 0.004,
+    buffer: float | np.ndarray = 0.0,
 ) -> np.ndarray:
-    """Liquidation price of an isolated-margin position.
+    """Liquidation price of an isolated-margin (or, with a buffer, cross-margin) position.
 
-    Long: ``entry·(1 − 1/L)/(1 − mmr)``; short: ``entry·(1 + 1/L)/(1 + mmr)``.
-    Derivation: the position is liquidated when equity ``margin ± qty·(p − entry)``
-    falls to the maintenance margin ``mmr·qty·p``, with ``margin = qty·entry/L``.
+    Long: ``entry·(1 − 1/L − b)/(1 − mmr)``; short: ``entry·(1 + 1/L + b)/(1 + mmr)``.
+    Derivation: the position is liquidated when equity ``margin + b·qty·entry ±
+    qty·(p − entry)`` falls to the maintenance margin ``mmr·qty·p``, with ``margin =
+    qty·entry/L``. ``b = 0`` is isolated margin; a cross-margin position also draws on
+    the rest of the account, ``b`` of its notional (a long whose buffer covers the whole
+    fall gets a price of 0: it cannot be liquidated).
 
     Parameters
     ----------
@@ -118,6 +123,9 @@ def liquidation_price(
         Position side; an array may hold the strings or booleans (True = long).
     mmr : float or array
         Maintenance margin rate as a fraction (0.004 = 0.4%).
+    buffer : float or array
+        Extra margin from the rest of a cross-margin account, as a fraction of the
+        position's notional (0 = isolated margin).
 
     Returns
     -------
@@ -130,6 +138,8 @@ def liquidation_price(
     90361.44578313253
     >>> liquidation_price(100.0, [10, 100], "short").round(3)
     array([109.562, 100.598])
+    >>> float(liquidation_price(100.0, 20, "long", mmr=0.0, buffer=0.25).round(6))
+    70.0
     """
     entry_arr = np.asarray(entry, dtype="float64")
     leverage_arr = np.asarray(leverage, dtype="float64")
@@ -141,11 +151,13 @@ def liquidation_price(
         msg = f"mmr must be a fraction in [0, 1), got {mmr}"
         raise ValueError(msg)
     is_long = _side_mask(side)
+    reach = 1.0 / leverage_arr + np.asarray(buffer, dtype="float64")
     if is_long.ndim == 0:  # one side: compute only its formula (hot path of the engine)
         sign = 1.0 if is_long else -1.0
-        return entry_arr * (1.0 - sign / leverage_arr) / (1.0 - sign * mmr_arr)
-    long_price = entry_arr * (1.0 - 1.0 / leverage_arr) / (1.0 - mmr_arr)
-    short_price = entry_arr * (1.0 + 1.0 / leverage_arr) / (1.0 + mmr_arr)
+        price = entry_arr * (1.0 - sign * reach) / (1.0 - sign * mmr_arr)
+        return np.maximum(price, 0.0) if is_long else price
+    long_price = np.maximum(entry_arr * (1.0 - reach) / (1.0 - mmr_arr), 0.0)
+    short_price = entry_arr * (1.0 + reach) / (1.0 + mmr_arr)
     return np.where(is_long, long_price, short_price)
 
 
@@ -184,9 +196,18 @@ class ModelParams:
     leverage_tiers: tuple[float, ...] = DEFAULT_TIERS
     tier_weights: tuple[float, ...] = DEFAULT_WEIGHTS
     mmr: float = 0.004
-    entry: Literal["typical", "close", "open", "hl2"] = "typical"
+    entry: Literal["path", "typical", "close", "open", "hl2"] = "path"
     liquidate_in_opening_bar: bool = True
     half_life_hours: tuple[float | None, ...] | None = None
+    leverage_spread: bool = True
+    leverage_range: tuple[float, float] = (1.5, 125.0)
+    cross_share: float = 0.5
+    cross_buffer: tuple[float, float] = (0.05, 0.5)
+    holding_hours: float | None = 48.0
+    holding_exponent: float = 1.0
+    closes_net_of_liquidations: bool = True
+    volume_scale: Literal["open_interest", "notional"] = "open_interest"
+    volume_window_hours: float = 168.0
     time_bins: int = 600
     price_bins: int = 300
     price_range: tuple[float, float] | None = None
@@ -198,8 +219,31 @@ class ModelParams:
         if self.split not in ("even", "taker", "ratio"):
             msg = f"split must be 'even', 'taker' or 'ratio', got {self.split!r}"
             raise ValueError(msg)
-        if self.entry not in ("typical", "close", "open", "hl2"):
-            msg = f"entry must be 'typical', 'close', 'open' or 'hl2', got {self.entry!r}"
+        if self.entry not in ("path", "typical", "close", "open", "hl2"):
+            msg = f"entry must be 'path', 'typical', 'close', 'open' or 'hl2', got {self.entry!r}"
+            raise ValueError(msg)
+        if self.volume_scale not in ("open_interest", "notional"):
+            msg = f"volume_scale must be 'open_interest' or 'notional', got {self.volume_scale!r}"
+            raise ValueError(msg)
+        low_lev, high_lev = self.leverage_range
+        if not 1 < low_lev < high_lev:
+            msg = f"leverage_range must be (low, high) with 1 < low < high, got {self.leverage_range}"
+            raise ValueError(msg)
+        if not 0 <= self.cross_share <= 1:
+            msg = f"cross_share must be in [0, 1], got {self.cross_share}"
+            raise ValueError(msg)
+        low_buf, high_buf = self.cross_buffer
+        if not 0 <= low_buf <= high_buf < 1:
+            msg = f"cross_buffer must be (low, high) with 0 <= low <= high < 1, got {self.cross_buffer}"
+            raise ValueError(msg)
+        if self.holding_hours is not None and not self.holding_hours > 0:
+            msg = f"holding_hours must be positive hours or None, got {self.holding_hours}"
+            raise ValueError(msg)
+        if not 0 <= self.holding_exponent <= 3:
+            msg = f"holding_exponent must be in [0, 3], got {self.holding_exponent}"
+            raise ValueError(msg)
+        if not self.volume_window_hours > 0:
+            msg = f"volume_window_hours must be positive, got {self.volume_window_hours}"
             raise ValueError(msg)
         if not self.leverage_tiers:
             msg = "choose at least one leverage tier"
@@ -248,6 +292,66 @@ class ModelParams:
             if not 0 < low < high:
                 msg = f"price_range must be (low, high) with 0 < low < high, got {self.price_range}"
                 raise ValueError(msg)
+
+    @classmethod
+    def classic(cls, **changes: object) -> ModelParams:
+        """The model before continuous leverage, cross margin and holding times.
+
+        Discrete tier spikes, isolated margin only, entries at the typical price, every
+        leverage closed at the open-interest rate, volume opening as a share of traded
+        notional. The slow reference of the tests implements exactly this model.
+
+        Examples
+        --------
+        >>> ModelParams.classic().cross_share, ModelParams.classic(mmr=0.01).mmr
+        (0.0, 0.01)
+        """
+        settings: dict[str, object] = {
+            "leverage_spread": False,
+            "cross_share": 0.0,
+            "holding_hours": None,
+            "closes_net_of_liquidations": False,
+            "volume_scale": "notional",
+            "entry": "typical",
+        }
+        return cls(**(settings | changes))
+
+    def leverage_bands(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lowest and highest leverage of each tier's band.
+
+        A tier stands for a band of leverage: the edges are the geometric midpoints
+        between neighbouring tiers of the union of these tiers and the default ones
+        (so leaving a tier out of the view drops its band, it does not widen the others),
+        and ``leverage_range`` closes the outer bands.
+
+        Examples
+        --------
+        >>> low, high = ModelParams().leverage_bands()
+        >>> low.round(1).tolist(), high.round(1).tolist()
+        ([1.5, 7.1, 15.8, 35.4, 70.7], [7.1, 15.8, 35.4, 70.7, 125.0])
+        """
+        tiers = np.asarray(self.leverage_tiers, dtype="float64")
+        every = np.unique(np.concatenate([tiers, DEFAULT_TIERS]))
+        mids = np.sqrt(every[:-1] * every[1:])
+        low_edge = min(self.leverage_range[0], float(every[0]))
+        high_edge = max(self.leverage_range[1], float(every[-1]))
+        position = np.searchsorted(every, tiers)
+        lows = np.concatenate([[low_edge], mids])[position]
+        highs = np.concatenate([mids, [high_edge]])[position]
+        return lows, highs
+
+    def holding_half_life(self) -> np.ndarray | None:
+        """Holding half-life in hours per tier: ``holding_hours · (10 / L)**holding_exponent``.
+
+        Examples
+        --------
+        >>> ModelParams().holding_half_life().round(1).tolist()
+        [96.0, 48.0, 19.2, 9.6, 4.8]
+        """
+        if self.holding_hours is None:
+            return None
+        tiers = np.asarray(self.leverage_tiers, dtype="float64")
+        return self.holding_hours * (10.0 / tiers) ** self.holding_exponent
 
     def normalized_weights(self) -> np.ndarray:
         """Tier weights scaled to sum to one."""
@@ -838,7 +942,8 @@ def levels_frame(
     Columns: ``price`` (bin centre), ``price_low``, ``price_high``, ``long_usd``,
     ``short_usd``, ``long_usd_<tier>`` and ``short_usd_<tier>`` per tier,
     ``cum_long_usd`` (longs liquidated if price falls to this bin: summed from the
-    current price downwards) and ``cum_short_usd`` (summed from price upwards).
+    current price downwards) and ``cum_short_usd`` (summed from price upwards). The bin
+    that straddles the price counts on both sides.
 
     Examples
     --------
@@ -846,6 +951,10 @@ def levels_frame(
     >>> lv = levels_frame(np.array([[1.0, 2, 0, 0]]), np.array([[0.0, 0, 3, 4]]), edges,
     ...                   100.0, ["10x"])
     >>> lv["cum_long_usd"].tolist(), lv["cum_short_usd"].tolist()
+    ([3.0, 2.0, 0.0, 0.0], [0.0, 0.0, 3.0, 7.0])
+    >>> straddling = levels_frame(np.array([[1.0, 2, 0, 0]]), np.array([[0.0, 0, 3, 4]]),
+    ...                           edges, 96.0, ["10x"])
+    >>> straddling["cum_long_usd"].tolist(), straddling["cum_short_usd"].tolist()
     ([3.0, 2.0, 0.0, 0.0], [0.0, 0.0, 3.0, 7.0])
     """
     centres = 0.5 * (price_edges[:-1] + price_edges[1:])
@@ -864,12 +973,15 @@ def levels_frame(
         frame[f"long_usd_{label}"] = long_by_tier[k]
     for k, label in enumerate(tier_labels):
         frame[f"short_usd_{label}"] = short_by_tier[k]
-    below = centres <= price
+    # A bin belongs to a side if any of its prices does: the bin that straddles the price
+    # holds longs (just below it) and shorts (just above it), and both count.
+    below = price_edges[:-1] < price
+    above = price_edges[1:] > price
     # Longs are liquidated as price falls: sum from the current price down to each bin.
     longs_below = np.where(below, long_usd, 0.0)
     frame["cum_long_usd"] = np.where(below, np.cumsum(longs_below[::-1])[::-1], 0.0)
-    shorts_above = np.where(below, 0.0, short_usd)
-    frame["cum_short_usd"] = np.where(below, 0.0, np.cumsum(shorts_above))
+    shorts_above = np.where(above, short_usd, 0.0)
+    frame["cum_short_usd"] = np.where(above, np.cumsum(shorts_above), 0.0)
     return frame
 
 
@@ -902,8 +1014,8 @@ def clusters_from_levels(
     """
     rows = []
     for side, column, mask in (
-        ("short", "short_usd", levels["price"].to_numpy() > price),
-        ("long", "long_usd", levels["price"].to_numpy() <= price),
+        ("short", "short_usd", levels["price_high"].to_numpy() > price),
+        ("long", "long_usd", levels["price_low"].to_numpy() < price),
     ):
         usd = np.where(mask, levels[column].to_numpy(), 0.0)
         nonzero = usd[usd > 0]
@@ -941,7 +1053,7 @@ def clusters_from_levels(
 
 def _entry_price(market: pd.DataFrame, how: str) -> np.ndarray:
     high, low, close = (market[c].to_numpy() for c in ("high", "low", "close"))
-    if how == "typical":
+    if how in ("typical", "path"):
         return (high + low + close) / 3.0
     if how == "hl2":
         return (high + low) / 2.0
@@ -967,80 +1079,298 @@ def _long_fraction(market: pd.DataFrame, split: str, warnings: list[str]) -> np.
     return np.full(n, 0.5)
 
 
-def _opened_and_survival(
-    market: pd.DataFrame, params: ModelParams, entry: np.ndarray, warnings: list[str]
-) -> tuple[np.ndarray, np.ndarray]:
-    """USD notional opened per bar and the share of the old book that survives each bar."""
+def _hazard_per_bar(params: ModelParams, bar_hours: float) -> np.ndarray:
+    """Share of each tier's positions that would close per bar by holding time alone (rate)."""
+    half_life = params.holding_half_life()
+    if half_life is None:  # one closing rate for every leverage (the classic model)
+        half_life = np.full(len(params.leverage_tiers), _FLAT_HOLDING_HOURS)
+    return np.log(2.0) * bar_hours / half_life
+
+
+@dataclass(frozen=True)
+class _Flows:
+    """What a side's book is built from: bar arrays shared by both sides."""
+
+    oi: np.ndarray
+    oi_base: np.ndarray  # the previous bar's contracts valued at this bar's close (USD)
+    oi_change: np.ndarray  # change of open interest to explain by opens, closes, liquidations
+    from_volume: np.ndarray  # USD opened per bar from traded volume (before the side's share)
+
+
+def _flows(
+    market: pd.DataFrame, params: ModelParams, bar_hours: float, warnings: list[str]
+) -> _Flows:
+    """Open interest bookkeeping and the volume-based opening, per bar."""
     oi = market["open_interest"].to_numpy()
-    delta = np.diff(oi, prepend=oi[0])
-    from_oi = np.maximum(delta, 0.0)
-    from_volume = market["volume"].to_numpy() * entry * params.volume_open_share
-    if params.opening == "oi":
-        opened = from_oi
-    elif params.opening == "volume":
-        opened = from_volume
-    else:
-        opened = params.volume_weight * from_volume + (1 - params.volume_weight) * from_oi
+    close = market["close"].to_numpy()
+    prev = np.concatenate([[oi[0]], oi[:-1]])
     if not np.any(oi > 0):
         warnings.append(
             "open interest is zero throughout: closes cannot be inferred, positions only "
             "leave the book when liquidated"
         )
-    prev = np.concatenate([[oi[0]], oi[:-1]])
-    closed = np.divide(prev + opened - oi, prev, out=np.zeros_like(oi), where=prev > 0)
-    # A survival of exactly 0 would make log weights -inf; 1e-12 is "all closed" in USD terms.
-    survival = np.clip(1.0 - closed, 1e-12, 1.0)
-    survival[0] = 1.0
-    return opened, survival
+    if params.closes_net_of_liquidations:
+        # Count contracts, not dollars: a price move alone neither opens nor closes anything.
+        prev_close = np.concatenate([[close[0]], close[:-1]])
+        base = prev * close / prev_close
+    else:
+        base = prev
+    change = oi - base
+    entry = _entry_price(market, params.entry)
+    volume = market["volume"].to_numpy()
+    if params.volume_scale == "notional":
+        from_volume = volume * entry * params.volume_open_share
+    else:
+        # Volume says *when* positions open, open interest and holding times say *how much*:
+        # in a steady book what opens per bar replaces what closes, OI / mean lifetime. Volume
+        # and open interest may come from different venues; only volume's ups and downs count.
+        notional = volume * close
+        bars = max(params.volume_window_hours / bar_hours, 1.0)
+        average = pd.Series(notional).ewm(halflife=bars, adjust=True).mean().to_numpy()
+        relative = np.divide(notional, average, out=np.zeros_like(notional), where=average > 0)
+        rate = _hazard_per_bar(params, bar_hours)
+        lifetime_bars = float(np.sum(params.normalized_weights() / rate))
+        from_volume = prev * relative / lifetime_bars
+    return _Flows(oi=oi, oi_base=base, oi_change=change, from_volume=from_volume)
 
 
-def _log_weight(survival: np.ndarray, params: ModelParams, bar_hours: float) -> np.ndarray:
-    log_survival = np.cumsum(np.log(survival))
+def _side_opened(
+    flows: _Flows, params: ModelParams, share: np.ndarray, liquidated: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """USD opened per bar on one side and the share of its book closed in each bar.
+
+    Closes are what open interest implies once this bar's openings and (when
+    ``closes_net_of_liquidations``) the model's own liquidations are accounted for.
+    """
+    if params.closes_net_of_liquidations:
+        from_oi = np.maximum(flows.oi_change + liquidated, 0.0)
+    else:
+        from_oi = np.maximum(flows.oi_change, 0.0)
+        liquidated = np.zeros_like(liquidated)
+    from_oi[0] = 0.0
+    if params.opening == "oi":
+        opened = from_oi
+    elif params.opening == "volume":
+        opened = flows.from_volume
+    else:
+        opened = params.volume_weight * flows.from_volume + (1 - params.volume_weight) * from_oi
+    # Classic: both sides share one close rate, from everything that opened.
+    basis = opened * share if params.closes_net_of_liquidations else opened
+    opened = opened * share
+    base = flows.oi_base
+    closed = np.divide(
+        basis - liquidated - flows.oi_change, base, out=np.zeros_like(base), where=base > 0
+    )
+    closed = np.clip(closed, 0.0, 1.0)
+    closed[0] = 0.0
+    return opened, closed
+
+
+def _book_mix(
+    params: ModelParams,
+    rate: np.ndarray,
+    opened: np.ndarray,
+    liquidated_by_tier: np.ndarray | None,
+) -> np.ndarray:
+    """Share of each tier in the book at the close of the previous bar, (K, N).
+
+    Without liquidations: the steady mix, weight / closing rate. With them: what each tier
+    opened less what it lost, aged at its own closing rate (an exponential moving sum).
+    """
+    weights = params.normalized_weights()
+    steady = weights / rate
+    n = len(opened)
+    if liquidated_by_tier is None:
+        mix = np.repeat((steady / steady.sum())[:, None], n, axis=1)
+        return mix
+    held = np.empty((len(weights), n))
+    for k in range(len(weights)):
+        alpha = 1.0 - np.exp(-rate[k])
+        net = opened * weights[k] - liquidated_by_tier[k]
+        held[k] = pd.Series(net).ewm(alpha=alpha, adjust=False).mean().to_numpy() / alpha
+    np.maximum(held, 0.0, out=held)
+    before = np.empty_like(held)  # the mix the bar starts with: the previous close's
+    before[:, 0] = steady
+    before[:, 1:] = held[:, :-1]
+    total = before.sum(axis=0)
+    fallback = np.repeat((steady / steady.sum())[:, None], n, axis=1)
+    return np.divide(before, total, out=fallback, where=total > 0)
+
+
+def _log_weight(
+    closed: np.ndarray, mix: np.ndarray, params: ModelParams, rate: np.ndarray, bar_hours: float
+) -> np.ndarray:
+    """Cumulative log share of each tier's positions still open, (K, N).
+
+    The bar's closes are shared across tiers by their closing rate: tier ``k`` keeps
+    ``1 − closed · r_k / Σ_j mix_j r_j`` so that the book as a whole loses ``closed``.
+    """
     tiers = len(params.leverage_tiers)
-    weight = np.repeat(log_survival[None, :], tiers, axis=0)
+    if params.holding_hours is None:
+        survival = np.repeat((1.0 - closed)[None, :], tiers, axis=0)
+    else:
+        mean_rate = (mix * rate[:, None]).sum(axis=0)
+        survival = 1.0 - closed[None, :] * rate[:, None] / mean_rate[None, :]
+    # A survival of exactly 0 would make log weights -inf; 1e-12 is "all closed" in USD terms.
+    np.clip(survival, 1e-12, 1.0, out=survival)
+    survival[:, 0] = 1.0
+    weight = np.cumsum(np.log(survival), axis=1)
     if params.half_life_hours is not None:
-        bars = np.arange(len(survival), dtype="float64")
+        bars = np.arange(len(closed), dtype="float64")
         for k, half_life in enumerate(params.half_life_hours):
             if half_life is not None:
                 weight[k] -= np.log(2.0) * bars * bar_hours / half_life
     return weight
 
 
+#: Half-life of every position when the model has no holding times (only to scale volume).
+_FLAT_HOLDING_HOURS = 48.0
+#: Low-discrepancy steps (golden ratio, silver ratio, plastic number) for the sampled leverage,
+#: margin buffer and entry point: neighbouring bars fill in each other's gaps.
+_STEPS = (0.6180339887498949, 0.41421356237309515, 0.7548776662466927)
+#: Cohorts per side the engine aims at: sets how finely each band is sampled (1 to 16 strata).
+_COHORT_BUDGET = 1 << 21
+_MAX_STRATA = 16
+
+
+def strata_per_band(params: ModelParams, bars: int) -> int:
+    """How many cohorts each bar opens per leverage band and side.
+
+    The continuous leverage, the cross-margin buffer and the entry point along the bar
+    are sampled with this many stratified points per bar, jittered from bar to bar, so
+    that a long history costs no more than :data:`_COHORT_BUDGET` cohorts per side and
+    a short one is sampled finely.
+
+    Examples
+    --------
+    >>> strata_per_band(ModelParams(), 1_000), strata_per_band(ModelParams(), 525_600)
+    (16, 1)
+    >>> strata_per_band(ModelParams.classic(), 1_000)
+    1
+    """
+    sampled = params.leverage_spread or params.cross_share > 0 or params.entry == "path"
+    if not sampled:
+        return 1
+    per_bar = _COHORT_BUDGET // max(len(params.leverage_tiers) * bars, 1)
+    return int(np.clip(per_bar, 1, _MAX_STRATA))
+
+
+@dataclass(frozen=True)
+class _BarPath:
+    """Each bar's assumed path open → first extreme → second extreme → close."""
+
+    start: np.ndarray  # (4, N): the four vertices
+    length: np.ndarray  # (3, N): leg lengths
+
+    @classmethod
+    def of(cls, market: pd.DataFrame) -> _BarPath:
+        o, h, lo, c = (market[col].to_numpy() for col in ("open", "high", "low", "close"))
+        # A bar that closes up most likely fell first (open → low → high → close); one that
+        # closes down rose first (open → high → low → close).
+        up = c >= o
+        first, second = np.where(up, lo, h), np.where(up, h, lo)
+        vertices = np.stack([o, first, second, c])
+        return cls(vertices, np.abs(np.diff(vertices, axis=0)))
+
+    def entry(self, bar: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Price at ``where`` (0-1 of the path's length) and the leg (0, 1, 2) it lies on."""
+        legs = self.length[:, bar]
+        travelled = where * legs.sum(axis=0)
+        leg = (travelled >= legs[0]).astype("int64") + (travelled >= legs[0] + legs[1])
+        done = np.where(leg == 0, 0.0, np.where(leg == 1, legs[0], legs[0] + legs[1]))
+        start = self.start[leg, bar]
+        end = self.start[leg + 1, bar]
+        step = travelled - done
+        return start + np.sign(end - start) * np.minimum(step, np.abs(end - start)), leg
+
+    def extreme_after(self, bar: np.ndarray, leg: np.ndarray, is_long: bool) -> np.ndarray:
+        """Lowest (longs) or highest (shorts) price of the bar after a point on ``leg``."""
+        later = self.start[1:, :]  # vertices 1..3
+        if is_long:
+            tail = np.minimum.accumulate(later[::-1], axis=0)[::-1]
+        else:
+            tail = np.maximum.accumulate(later[::-1], axis=0)[::-1]
+        return tail[leg, bar]
+
+
 def _model_cohorts(
     bars: slice,
     params: ModelParams,
     entry: np.ndarray,
-    usd_opened: np.ndarray,
     is_long: bool,
     reach: _Reach,
     close: np.ndarray,
+    path: _BarPath | None,
+    strata: int,
 ) -> Cohorts:
-    """One cohort per bar (in ``bars``) and tier for one side, with its removal bar."""
+    """Cohorts opened in ``bars`` for one side, per tier band and stratum, with removal bars.
+
+    ``usd`` holds each cohort's share of its bar's opened USD (the weight of its band over
+    the strata); the caller scales it by what the bar opened.
+    """
     tiers = np.asarray(params.leverage_tiers, dtype="float64")
     k_count = len(tiers)
     first, last = bars.start, bars.stop
-    usd = (usd_opened[bars, None] * params.normalized_weights()[None, :]).ravel()  # bar-major
-    open_bar = np.repeat(np.arange(first, last, dtype="int64"), k_count)
-    tier = np.tile(np.arange(k_count, dtype="int64"), last - first)
+    per_bar = k_count * strata
+    open_bar = np.repeat(np.arange(first, last, dtype="int64"), per_bar)
+    tier = np.tile(np.repeat(np.arange(k_count, dtype="int64"), strata), last - first)
+    usd = (params.normalized_weights() / strata)[tier]
     keep = np.flatnonzero(usd > 0)
-    if keep.size < usd.size:
-        usd, open_bar, tier = usd[keep], open_bar[keep], tier[keep]
-    liq = liquidation_price(
-        entry[open_bar], tiers[tier], "long" if is_long else "short", params.mmr
-    )
-    level = liq if is_long else -liq
-    if params.liquidate_in_opening_bar:
-        removal = reach.first(level, open_bar)
+    open_bar, tier, usd = open_bar[keep], tier[keep], usd[keep]
+    if strata == 1 and not params.leverage_spread and params.cross_share == 0:
+        leverage = tiers[tier]
+        buffer = 0.0
     else:
+        stratum = np.tile(np.arange(strata, dtype="float64"), (last - first) * k_count)[keep]
+        t = open_bar.astype("float64")
+        # Stratified over the strata of a bar, jittered from bar to bar and band to band.
+        u = (stratum + np.modf(t * _STEPS[0] + tier * _STEPS[2])[0]) / strata
+        share = params.cross_share
+        cross = u < share
+        q = np.where(cross, np.modf(t * _STEPS[1] + stratum * _STEPS[0])[0], 0.0)
+        if share < 1:
+            q = np.where(cross, q, (u - share) / (1.0 - share))
+        if params.leverage_spread:
+            low, high = params.leverage_bands()
+            leverage = low[tier] * (high[tier] / low[tier]) ** q
+        else:
+            leverage = tiers[tier]
+        lo_buf, hi_buf = params.cross_buffer
+        buffer = np.where(cross, lo_buf + np.divide(u, share if share > 0 else 1.0) * (hi_buf - lo_buf), 0.0)
+    if path is not None:
+        if strata == 1:
+            where = np.modf(open_bar * _STEPS[2] + tier * _STEPS[1])[0]
+        else:
+            where = np.modf(stratum * _STEPS[0] + open_bar * _STEPS[2] + 0.5 / strata)[0]
+        entry_price, leg = path.entry(open_bar, where)
+    else:
+        entry_price = entry[open_bar]
+    side = "long" if is_long else "short"
+    liq = liquidation_price(entry_price, leverage, side, params.mmr, buffer)
+    level = liq if is_long else -liq
+    if not params.liquidate_in_opening_bar:
         # Only the opening bar's close surely came after the entry.
-        removal = reach.first(level, open_bar + 1)
-        closed_through = close[open_bar] <= liq if is_long else close[open_bar] >= liq
-        removal[closed_through] = open_bar[closed_through]
+        dies = close[open_bar] <= liq if is_long else close[open_bar] >= liq
+    elif path is not None:
+        # Only the part of the bar's path after the entry can liquidate it.
+        after = path.extreme_after(open_bar, leg, is_long)
+        dies = after <= liq if is_long else after >= liq
+    else:
+        removal = reach.first(level, open_bar)
+        return Cohorts(open_bar, tier, np.full(usd.size, is_long), liq, usd, removal)
+    removal = np.array(open_bar)
+    alive = np.flatnonzero(~dies)
+    removal[alive] = reach.first(level[alive], open_bar[alive] + 1)
     return Cohorts(open_bar, tier, np.full(usd.size, is_long), liq, usd, removal)
 
 
 #: Bars per chunk of cohorts: keeps the working set in cache and memory flat for long histories.
 _CHUNK_BARS = 1 << 15
+
+
+def _scaled(cohorts: Cohorts, opened: np.ndarray) -> Cohorts:
+    """Cohorts valued in USD: their share of the bar times what the bar opened."""
+    return replace(cohorts, usd=cohorts.usd * opened.take(cohorts.open_bar))
 
 
 def estimate(
@@ -1077,16 +1407,21 @@ def estimate(
     """
     params = params or ModelParams()
     market = validate_market(market)
-    warnings: list[str] = []
+    warnings: list[str] = plausibility_warnings(market)
     n = len(market)
     low = market["low"].to_numpy()
     high = market["high"].to_numpy()
     close = market["close"].to_numpy()
     entry = _entry_price(market, params.entry)
-    opened, survival = _opened_and_survival(market, params, entry, warnings)
-    long_fraction = _long_fraction(market, params.split, warnings)
     bar_hours = bar_interval(market).total_seconds() / 3600.0
-    log_weight = _log_weight(survival, params, bar_hours)
+    flows = _flows(market, params, bar_hours, warnings)
+    long_fraction = _long_fraction(market, params.split, warnings)
+    rate = _hazard_per_bar(params, bar_hours)
+    path = _BarPath.of(market) if params.entry == "path" else None
+    strata = strata_per_band(params, n)
+    # With closes net of the model's own liquidations, the book depends on what it
+    # liquidates: one fixed-point step (estimate the liquidations, then the book again).
+    passes = 2 if params.closes_net_of_liquidations or params.holding_hours is not None else 1
 
     start_bar = 0
     if start is not None:
@@ -1109,19 +1444,41 @@ def estimate(
 
     def one_side(side_long: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         share = 2.0 * long_fraction if side_long else 2.0 * (1.0 - long_fraction)
-        usd_opened = opened * share
         reach = _Reach(low if side_long else -high)
-        delta = np.zeros((tiers, len(grid.column_end), bins))
-        at_end = np.zeros((tiers, bins))
-        realized = np.zeros((tiers, n))
-        for first in range(0, n, _CHUNK_BARS):
-            bars = slice(first, min(first + _CHUNK_BARS, n))
-            cohorts = _model_cohorts(bars, params, entry, usd_opened, side_long, reach, close)
-            valuer = _Valuer(cohorts, log_weight)
-            price_bin = _price_bin(grid.price_edges, cohorts.liq_price)
-            delta += _side_deltas(cohorts, log_weight, grid, valuer, price_bin, column_of)
-            at_end += _side_at_end(cohorts, log_weight, bins, valuer, price_bin)
-            realized[:, first:] += _side_realized(cohorts, log_weight, valuer, first)
+        chunks = [
+            _model_cohorts(
+                slice(first, min(first + _CHUNK_BARS, n)),
+                params,
+                entry,
+                side_long,
+                reach,
+                close,
+                path,
+                strata,
+            )
+            for first in range(0, n, _CHUNK_BARS)
+        ]
+        realized = None
+        for step in range(passes):
+            liquidated = np.zeros(n) if realized is None else realized.sum(axis=0)
+            opened, closed = _side_opened(flows, params, share, liquidated)
+            mix = _book_mix(params, rate, opened, realized)
+            log_weight = _log_weight(closed, mix, params, rate, bar_hours)
+            last = step == passes - 1
+            realized = np.zeros((tiers, n))
+            if last:
+                delta = np.zeros((tiers, len(grid.column_end), bins))
+                at_end = np.zeros((tiers, bins))
+            for chunk in chunks:
+                cohorts = _scaled(chunk, opened)
+                first = int(chunk.open_bar[0]) if chunk.open_bar.size else n
+                valuer = _Valuer(cohorts, log_weight)
+                if cohorts.open_bar.size:
+                    realized[:, first:] += _side_realized(cohorts, log_weight, valuer, first)
+                if last:
+                    price_bin = _price_bin(grid.price_edges, cohorts.liq_price)
+                    delta += _side_deltas(cohorts, log_weight, grid, valuer, price_bin, column_of)
+                    at_end += _side_at_end(cohorts, log_weight, bins, valuer, price_bin)
         return _carry(delta, log_weight, grid), at_end, realized
 
     # Longs and shorts are independent; numpy releases the GIL, so both cores work.
