@@ -1104,10 +1104,12 @@ def _flows(
     oi = market["open_interest"].to_numpy()
     close = market["close"].to_numpy()
     prev = np.concatenate([[oi[0]], oi[:-1]])
-    if not np.any(oi > 0):
+    no_oi = not np.any(oi > 0)
+    if no_oi:
         warnings.append(
             "open interest is zero throughout: closes cannot be inferred, positions only "
-            "leave the book when liquidated"
+            "leave the book when liquidated, and a share of the traded notional "
+            "(volume_open_share) opens them"
         )
     if params.closes_net_of_liquidations:
         # Count contracts, not dollars: a price move alone neither opens nor closes anything.
@@ -1116,9 +1118,10 @@ def _flows(
     else:
         base = prev
     change = oi - base
+    change[np.abs(change) <= 1e-9 * np.abs(base)] = 0.0  # rounding of the price rescaling
     entry = _entry_price(market, params.entry)
     volume = market["volume"].to_numpy()
-    if params.volume_scale == "notional":
+    if params.volume_scale == "notional" or no_oi:
         from_volume = volume * entry * params.volume_open_share
     else:
         # Volume says *when* positions open, open interest and holding times say *how much*:

@@ -91,13 +91,13 @@ def test_estimate_matches_slow_reference(
 def test_reference_matches_on_a_long_default_run() -> None:
     # Defaults (600 x 300 grid, five tiers, mix opening) on 300 bars: columns are single bars.
     market = random_walk_market(300, seed=3)
-    params = ModelParams(half_life_hours=(None, 48.0, None, 12.0, 6.0))
+    params = ModelParams.classic(half_life_hours=(None, 48.0, None, 12.0, 6.0))
     _assert_matches_reference(estimate(market, params), reference_estimate(market, params), params)
 
 
 def test_reference_matches_with_columns_that_aggregate_bars() -> None:
     market = random_walk_market(500, seed=4, volatility=0.02)
-    params = ModelParams(time_bins=37, price_bins=50, liquidate_in_opening_bar=False)
+    params = ModelParams.classic(time_bins=37, price_bins=50, liquidate_in_opening_bar=False)
     _assert_matches_reference(estimate(market, params), reference_estimate(market, params), params)
 
 
@@ -117,7 +117,7 @@ def test_a_level_exactly_at_the_price_is_reached(in_opening_bar: bool) -> None:
         },
         index=index,
     )
-    params = ModelParams(
+    params = ModelParams.classic(
         opening="volume",
         volume_open_share=1.0,
         leverage_tiers=(2.0,),
@@ -322,7 +322,7 @@ def test_first_crossing_on_a_long_history() -> None:
     [
         ({"opening": "turnover"}, "opening must be 'oi', 'volume' or 'mix', got 'turnover'"),
         ({"split": "coin"}, "split must be 'even', 'taker' or 'ratio', got 'coin'"),
-        ({"entry": "vwap"}, "entry must be 'typical', 'close', 'open' or 'hl2', got 'vwap'"),
+        ({"entry": "vwap"}, "entry must be 'path', 'typical', 'close', 'open' or 'hl2', got 'vwap'"),
         ({"leverage_tiers": (), "tier_weights": ()}, "choose at least one leverage tier"),
         ({"leverage_tiers": (10.0, 20.0), "tier_weights": (1.0,)}, "2 leverage tiers but 1"),
         ({"leverage_tiers": (1.0, 10.0), "tier_weights": (1, 1)}, "must be above 1x"),
@@ -508,9 +508,15 @@ def test_more_open_interest_means_more_usd_at_risk(walk: pd.DataFrame) -> None:
     assert usd[1] > usd[0]
 
 
-def test_flat_open_interest_opens_nothing_with_oi_opening(walk: pd.DataFrame) -> None:
-    flat = walk.assign(open_interest=1e9)
-    est = estimate(flat, ModelParams(opening="oi", time_bins=50, price_bins=40))
+@pytest.mark.parametrize("classic", [False, True])
+def test_flat_open_interest_opens_nothing_with_oi_opening(walk: pd.DataFrame, classic: bool) -> None:
+    # Open interest counts contracts (a price move alone opens nothing); the classic model
+    # counts its USD.
+    flat = walk.assign(open_interest=1e9 if classic else 2e4 * walk["close"])
+    params = (ModelParams.classic if classic else ModelParams)(
+        opening="oi", time_bins=50, price_bins=40
+    )
+    est = estimate(flat, params)
     assert not est.heatmap.total.any()
     assert not est.levels[["long_usd", "short_usd", "cum_long_usd", "cum_short_usd"]].any().any()
     assert not est.realized.any().any()
