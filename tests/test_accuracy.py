@@ -12,10 +12,12 @@ from hypothesis import strategies as st
 
 from liqcore.accuracy import (
     calibrate,
+    distance_reference,
     naive_baseline,
     nonnegative_least_squares,
     rank_correlation,
     reported_scores,
+    score_table,
     top_decile_capture,
     truth_scores,
 )
@@ -65,12 +67,49 @@ def test_baseline_is_exactly_the_documented_formula() -> None:
     low = open_ - rng.uniform(0, 5, n)
     volume = rng.uniform(1, 100, n)
     idx = pd.date_range("2024-01-01", periods=n, freq="5min", tz="UTC")
+    close = np.clip(open_ + rng.normal(0, 2, n), low, high)
     market = pd.DataFrame(
-        {"open": open_, "high": high, "low": low, "close": open_, "volume": volume}, index=idx
+        {"open": open_, "high": high, "low": low, "close": close, "volume": volume}, index=idx
     )
     baseline = naive_baseline(market)
-    np.testing.assert_allclose(baseline["long_usd"], (open_ - low) / open_ * volume)
-    np.testing.assert_allclose(baseline["short_usd"], (high - open_) / open_ * volume)
+    # Wick times traded notional (volume in base units times the close).
+    np.testing.assert_allclose(baseline["long_usd"], (open_ - low) / open_ * volume * close)
+    np.testing.assert_allclose(baseline["short_usd"], (high - open_) / open_ * volume * close)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0.0, 0.2), min_size=3, max_size=40), st.floats(0.001, 0.2))
+def test_distance_reference_grows_with_the_move_from_the_last_close(
+    moves: list[float], extra: float
+) -> None:
+    # A bar that trades further below the previous close liquidates more of the distance-only
+    # map's longs, never more than the open interest.
+    n = len(moves)
+    idx = pd.date_range("2024-01-01", periods=n, freq="1h", tz="UTC")
+    close = np.full(n, 100.0)
+    low = close * (1 - np.asarray(moves))
+    market = pd.DataFrame(
+        {"open": close, "high": close, "low": low, "close": close, "open_interest": 5e6},
+        index=idx,
+    )
+    deeper = market.assign(low=low * (1 - extra))
+    base, more = distance_reference(market), distance_reference(deeper)
+    assert (more["long_usd"].iloc[1:] > base["long_usd"].iloc[1:] - 1e-9).all()
+    assert (more["long_usd"] <= 5e6).all()
+    assert (base["short_usd"] == 0).all()
+
+
+def test_skill_is_against_the_better_reference() -> None:
+    idx = pd.RangeIndex(6)
+    truth = pd.DataFrame({"long_usd": [1.0, 2, 3, 4, 5, 6], "short_usd": [6.0, 5, 4, 3, 2, 1]})
+    noisy = truth.assign(long_usd=[2.0, 1, 3, 4, 6, 5], short_usd=[6.0, 4, 5, 3, 2, 1])
+    worse = truth.assign(long_usd=[3.0, 1, 2, 6, 4, 5], short_usd=[1.0, 2, 3, 4, 5, 6])
+    table = score_table(noisy.set_axis(idx), truth, worse, truth)  # reference is perfect
+    assert (table["reference"] == 1.0).all()
+    assert (table["skill"] < 0).all()
+    assert not table["model_beats_baseline"].any()
+    table = score_table(truth, truth, worse, noisy)
+    assert (table["skill"] > 0).all() and table["model_beats_baseline"].all()
 
 
 def test_nnls_matches_a_known_nonnegative_solution() -> None:
@@ -115,10 +154,11 @@ def test_reported_scores_compare_model_and_baseline(sim) -> None:
     est = estimate(market)
     table = reported_scores(est.realized, market)
     assert list(table.index) == ["long", "short"]
-    assert set(table.columns) == {"model", "baseline", "model_beats_baseline"}
+    assert set(table.columns) == {"model", "baseline", "reference", "skill", "model_beats_baseline"}
     for side in ("long", "short"):
         assert table.loc[side, "model_beats_baseline"] == (
-            table.loc[side, "model"] > table.loc[side, "baseline"]
+            table.loc[side, "model"]
+            > max(table.loc[side, "baseline"], table.loc[side, "reference"])
         )
     with pytest.raises(ValueError, match="realized_long_usd"):
         reported_scores(est.realized, market.drop(columns=["realized_long_usd"]))
