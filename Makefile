@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench realcheck clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m liqcore.bench
+
+realcheck: $(STAMP)
+	$(BIN)/python -m liqcore.realcheck --classic
 
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache .hypothesis
