@@ -1008,6 +1008,7 @@ def baseline_verdict(table: pd.DataFrame, against: str) -> tuple[str, str]:
     The model beats the naive baseline on longs (0.80 vs 0.60) but not on shorts
     (0.40 vs 0.50), against the reported liquidations.
     """
+
     def best(side: str) -> float:
         base = float(table.loc[side, "baseline"])
         if "reference" in table.columns:

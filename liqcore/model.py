@@ -227,14 +227,14 @@ class ModelParams:
             raise ValueError(msg)
         low_lev, high_lev = self.leverage_range
         if not 1 < low_lev < high_lev:
-            msg = f"leverage_range must be (low, high) with 1 < low < high, got {self.leverage_range}"
+            msg = f"leverage_range must be (low, high), 1 < low < high, got {self.leverage_range}"
             raise ValueError(msg)
         if not 0 <= self.cross_share <= 1:
             msg = f"cross_share must be in [0, 1], got {self.cross_share}"
             raise ValueError(msg)
         low_buf, high_buf = self.cross_buffer
         if not 0 <= low_buf <= high_buf < 1:
-            msg = f"cross_buffer must be (low, high) with 0 <= low <= high < 1, got {self.cross_buffer}"
+            msg = f"cross_buffer must be (low, high), 0 <= low <= high < 1, got {self.cross_buffer}"
             raise ValueError(msg)
         if self.holding_hours is not None and not self.holding_hours > 0:
             msg = f"holding_hours must be positive hours or None, got {self.holding_hours}"
@@ -1339,7 +1339,8 @@ def _model_cohorts(
         else:
             leverage = tiers[tier]
         lo_buf, hi_buf = params.cross_buffer
-        buffer = np.where(cross, lo_buf + np.divide(u, share if share > 0 else 1.0) * (hi_buf - lo_buf), 0.0)
+        spread = np.divide(u, share if share > 0 else 1.0) * (hi_buf - lo_buf)
+        buffer = np.where(cross, lo_buf + spread, 0.0)
     if path is not None:
         if strata == 1:
             where = np.modf(open_bar * _STEPS[2] + tier * _STEPS[1])[0]

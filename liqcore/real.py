@@ -41,8 +41,9 @@ WARM_UP_DAYS = 3
 PROVENANCE = (
     "Real example, offline: hourly bars with **prices and volume from Binance** (USD-M "
     "perpetual) and **open interest, funding and daily liquidations from Hyperliquid**, "
-    "7 Dec 2025 – late Jan 2026 (50 reported days per coin). Compiled by the authors of the public repository "
-    "0xknxwledge/group-m-finm33150-final (public domain, Unlicense). Two venues: volumes "
+    "7 Dec 2025 – late Jan 2026 (50 reported days per coin). Compiled by the authors of "
+    "the public repository 0xknxwledge/group-m-finm33150-final (public domain, Unlicense). "
+    "Two venues: volumes "
     "and open interest differ in scale, so the model takes only the ups and downs of volume "
     "and the amount from Hyperliquid's open interest; the scores are rank correlations, which "
     "scale does not change. Liquidations are **daily totals**: there is no intraday truth."

@@ -322,7 +322,7 @@ def test_first_crossing_on_a_long_history() -> None:
     [
         ({"opening": "turnover"}, "opening must be 'oi', 'volume' or 'mix', got 'turnover'"),
         ({"split": "coin"}, "split must be 'even', 'taker' or 'ratio', got 'coin'"),
-        ({"entry": "vwap"}, "entry must be 'path', 'typical', 'close', 'open' or 'hl2', got 'vwap'"),
+        ({"entry": "vwap"}, "entry must be 'path', 'typical', 'close', 'open' or 'hl2', got 'vw"),
         ({"leverage_tiers": (), "tier_weights": ()}, "choose at least one leverage tier"),
         ({"leverage_tiers": (10.0, 20.0), "tier_weights": (1.0,)}, "2 leverage tiers but 1"),
         ({"leverage_tiers": (1.0, 10.0), "tier_weights": (1, 1)}, "must be above 1x"),
@@ -509,7 +509,9 @@ def test_more_open_interest_means_more_usd_at_risk(walk: pd.DataFrame) -> None:
 
 
 @pytest.mark.parametrize("classic", [False, True])
-def test_flat_open_interest_opens_nothing_with_oi_opening(walk: pd.DataFrame, classic: bool) -> None:
+def test_flat_open_interest_opens_nothing_with_oi_opening(
+    walk: pd.DataFrame, classic: bool
+) -> None:
     # Open interest counts contracts (a price move alone opens nothing); the classic model
     # counts its USD.
     flat = walk.assign(open_interest=1e9 if classic else 2e4 * walk["close"])
