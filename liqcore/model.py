@@ -66,7 +66,7 @@ opened before the data starts. The result is an **estimate**; the simulated mark
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
 import numpy as np
@@ -75,11 +75,13 @@ import pandas as pd
 from liqcore.market import bar_interval, plausibility_warnings, validate_market
 
 __all__ = [
+    "ASSUMPTIONS",
     "Cohorts",
     "Estimate",
     "Grid",
     "Heatmap",
     "ModelParams",
+    "assumptions_table",
     "book_at_end",
     "book_over_time",
     "clusters_from_levels",
@@ -1508,6 +1510,57 @@ def estimate(
         params=params,
         warnings=warnings,
     )
+
+
+#: What each field of :class:`ModelParams` assumes, in words (the "Model assumptions" table).
+ASSUMPTIONS: dict[str, str] = {
+    "opening": "where new positions come from: rising open interest, traded volume, or a mix",
+    "volume_weight": "share of the volume estimate in the mix (the rest from rising OI)",
+    "volume_open_share": "share of traded notional that opens positions (volume_scale notional)",
+    "split": "how new notional splits into longs and shorts",
+    "leverage_tiers": "leverage tiers; each stands for a band of leverage around it",
+    "tier_weights": "share of new notional in each tier's band",
+    "mmr": "maintenance margin rate",
+    "entry": "entry price: along the bar's path (open, extremes, close) or one price per bar",
+    "liquidate_in_opening_bar": "the opening bar may liquidate (after the entry, on its path)",
+    "half_life_hours": "extra fading per tier, on top of the closes open interest implies",
+    "leverage_spread": "leverage spread continuously (log-uniform) over each tier's band",
+    "leverage_range": "lowest and highest leverage traders use (outer band edges)",
+    "cross_share": "share of new notional in cross-margin accounts",
+    "cross_buffer": "a cross-margin position's extra margin, uniform in this range of notional",
+    "holding_hours": "holding half-life at 10x, hours (None: one close rate for all leverage)",
+    "holding_exponent": "half-life scales as (10 / leverage) to this power",
+    "closes_net_of_liquidations": "closes = what OI implies after the model's own liquidations",
+    "volume_scale": "volume says when; open interest and holding times (or notional) how much",
+    "volume_window_hours": "half-life of the volume average that volume is compared with",
+    "time_bins": "heatmap time columns (at most)",
+    "price_bins": "heatmap price bins",
+    "price_range": "price axis (None: the candles plus a margin)",
+}
+
+
+def assumptions_table(params: ModelParams) -> pd.DataFrame:
+    """Every assumption of an estimate with its value and meaning, one row per field.
+
+    Examples
+    --------
+    >>> table = assumptions_table(ModelParams())
+    >>> table.loc["cross_share", "value"], table.loc["holding_hours", "value"]
+    ('0.5', '48')
+    >>> len(table) == len(ASSUMPTIONS)
+    True
+    """
+    rows = {}
+    for item in fields(params):
+        value = getattr(params, item.name)
+        if isinstance(value, tuple):
+            shown = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+        elif isinstance(value, float):
+            shown = f"{value:g}"
+        else:
+            shown = str(value)
+        rows[item.name] = {"value": shown, "meaning": ASSUMPTIONS.get(item.name, "")}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("assumption")
 
 
 def with_params(params: ModelParams, **changes: object) -> ModelParams:

@@ -22,6 +22,7 @@ import pandas as pd
 from liqcore.accuracy import distance_reference, naive_baseline, score_table
 from liqcore.market import load_market
 from liqcore.model import ModelParams, estimate
+from liqcore.view_state import REAL_COINS
 
 __all__ = [
     "PROVENANCE",
@@ -35,7 +36,6 @@ __all__ = [
     "resample_market",
 ]
 
-REAL_COINS: tuple[str, ...] = ("BTC", "ETH", "SOL")
 #: The first days are not scored: the model's book starts empty and needs them to build up.
 WARM_UP_DAYS = 3
 PROVENANCE = (
@@ -73,7 +73,7 @@ def reported_daily(coin: str) -> pd.DataFrame:
 def real_market(coin: str) -> pd.DataFrame:
     """The coin's hourly market frame, up to the end of the reported liquidations.
 
-    The frame's ``attrs`` say where it comes from (``source`` = ``"real"``, ``label``).
+    The frame's ``attrs["source"]`` is ``"real"``.
 
     Examples
     --------
@@ -89,7 +89,6 @@ def real_market(coin: str) -> pd.DataFrame:
     end = reported_daily(coin).index[-1] + pd.Timedelta(days=1)
     market = market.loc[market.index < end].copy()
     market.attrs["source"] = "real"
-    market.attrs["label"] = f"Real example {coin}"
     return market
 
 
