@@ -8,20 +8,34 @@ How the estimate is built
 -------------------------
 1. **Positions open every bar** (``ModelParams.opening``):
 
-   * ``"oi"`` -- new positions are the rise in open interest, ``max(ΔOI, 0)``.
-     Assumes a bar's traded volume only moves positions between hands unless the
-     open interest grows. Misses positions that open while others close.
-   * ``"volume"`` -- a fixed share (``volume_open_share``) of the bar's traded
-     notional (``volume × entry``) opens new positions. Assumes turnover, not only
-     net growth, creates fresh liquidation levels.
+   * ``"oi"`` -- new positions are the rise in open interest, ``max(ΔOI + L, 0)``,
+     where ``L`` is what the model itself liquidated in the bar (a liquidation lowers
+     open interest without anyone choosing to close).
+   * ``"volume"`` -- traded volume opens positions. With ``volume_scale =
+     "open_interest"`` (default) volume says *when*: each bar opens
+     ``OI[t−1] · (notional[t] / its trailing average) / mean lifetime``, the amount a
+     steady book needs to replace what closes (mean lifetime from the holding times
+     and the mix below; the average has a half-life of ``volume_window_hours``). Only
+     volume's ups and downs count, so volume from another venue than the open interest
+     (bigger or smaller) does not change the book's size. With ``"notional"`` a fixed
+     share (``volume_open_share``) of the bar's traded notional opens positions.
    * ``"mix"`` (default) -- ``volume_weight`` of the volume estimate plus the rest
      of the OI estimate.
 
-   Whatever opened, **closes follow from open interest**: over bar *t* the existing
-   book keeps the share ``s[t] = 1 - clip((OI[t-1] + opened[t] - OI[t]) / OI[t-1], 0, 1)``
-   (for ``"oi"`` this is the plain proportional close ``OI[t]/OI[t-1]`` when OI falls).
-   Every position present at the start of bar *t* is scaled by ``s[t]``; the product
-   of those factors is a running multiplicative weight, so it never needs a loop.
+   Open interest is counted in contracts (``OI / close``), so a price move alone
+   neither opens nor closes anything. **Closes follow from open interest, net of the
+   model's own liquidations** (``closes_net_of_liquidations``): the share of a side's
+   book closed in bar *t* is ``c[t] = clip((opened[t] − L[t] − ΔOI[t]) / OI[t−1], 0, 1)``.
+   Because ``L`` depends on the book, the estimate takes one fixed-point step: it
+   estimates the liquidations, then builds the book again with them.
+
+   **Who closes: holding times.** The closes are shared across leverage by a holding
+   half-life per tier, ``holding_hours · (10 / L)**holding_exponent`` (default 48 h at
+   10x: hours at 100x, days at 5x). Tier *k* keeps ``1 − c · r_k / Σ_j m_j r_j`` of its
+   positions, where ``r_k`` is its closing rate and ``m_j`` the tiers' shares of the
+   book (what each opened less what it lost, aged at its rate), so the book as a whole
+   loses ``c``. The product of those factors is a running multiplicative weight per
+   tier, so it never needs a loop over cohorts.
 
 2. **Long/short split** (``split``): ``"even"`` -- every contract has a long and a
    short side, so a new contract adds the same USD to each; ``"taker"`` -- the share
@@ -29,38 +43,60 @@ How the estimate is built
    notional) and the rest to shorts; ``"ratio"`` -- ``f = r / (1 + r)`` from the
    accounts' long/short ratio ``r``.
 
-3. **Leverage tiers** (``leverage_tiers`` with ``tier_weights``): each bar's new
-   notional is spread over the tiers by weight.
+3. **Leverage, a continuous distribution** (``leverage_tiers`` with ``tier_weights``,
+   ``leverage_spread``, ``leverage_range``): each tier stands for a band of leverage
+   (edges at the geometric midpoints between tiers, the outer ones at
+   ``leverage_range``: 1.5-7.1x, 7.1-15.8x, 15.8-35.4x, 35.4-70.7x, 70.7-125x by
+   default), log-uniform inside it; the weights are the bands' shares of new notional.
+   Leaving a tier out of the view drops its band. The distribution is sampled with a
+   few stratified points per bar and band (:func:`strata_per_band`: up to 16 on short
+   histories, 1 on a year of minutes), jittered from bar to bar with low-discrepancy
+   steps, so neighbouring bars fill in each other's gaps and the book is a smooth
+   spread, not five spikes.
 
-4. **Entry price** (``entry``): the bar's typical price ``(high + low + close) / 3``
-   by default.
+4. **Cross margin** (``cross_share``, ``cross_buffer``): that share of new notional
+   sits in cross-margin accounts, whose other funds add a buffer ``b`` of the
+   position's notional, uniform over ``cross_buffer`` (default 5-50 %: real top
+   accounts set 20-40x yet hold little of their USD within 5 % of price, most of it
+   20-50 % away).
 
-5. **Liquidation price** for isolated margin with maintenance margin rate ``mmr``
-   (:func:`liquidation_price`): long ``entry·(1 − 1/L)/(1 − mmr)``, short
-   ``entry·(1 + 1/L)/(1 + mmr)``. This ignores fees, funding paid and added margin;
-   cross-margin positions survive longer than this, so real levels are spread out
-   beyond the ones drawn here.
+5. **Entry price** (``entry``): ``"path"`` (default) -- positions open along the bar's
+   assumed path open → low → high → close for a bar that closes up, open → high → low
+   → close for one that closes down, spread evenly over the distance travelled (where
+   trading happens). Or one price per bar: the typical price ``(high + low + close) / 3``,
+   ``"hl2"``, the open or the close.
 
-6. **Removal**: a long level is gone at the first bar whose low reaches it, a
+6. **Liquidation price** (:func:`liquidation_price`) with maintenance margin rate
+   ``mmr`` and buffer ``b`` (0 for isolated margin): long
+   ``entry·(1 − 1/L − b)/(1 − mmr)``, short ``entry·(1 + 1/L + b)/(1 + mmr)``. This
+   ignores fees, funding paid and margin added later.
+
+7. **Removal**: a long level is gone at the first bar whose low reaches it, a
    short level at the first bar whose high reaches it. With
-   ``liquidate_in_opening_bar`` the opening bar's own wick can liquidate (it may
-   have come after the entry); without it only the opening bar's close can (the
-   close certainly came after the entry). The first crossing of every level is
+   ``liquidate_in_opening_bar`` the opening bar can liquidate too: with path entries,
+   only by the part of its path after the entry (a long bought after the bar's low
+   cannot be liquidated by that low); with one entry price, by the bar's whole wick.
+   Without it only the opening bar's close can. The first crossing of every level is
    found at once with a sparse table of running minima/maxima and a vectorised
    binary descent (:func:`first_crossing`).
 
-7. **Decay** (``half_life_hours``, per tier): optional exponential fading of old
+8. **Decay** (``half_life_hours``, per tier): optional exponential fading of old
    positions on top of the OI-driven closes (traders take profit, move stops).
 
-8. **Grid**: the book is sampled at the close of the last bar of each time column
+9. **Grid**: the book is sampled at the close of the last bar of each time column
    (columns aggregate bars when the history is longer than ``time_bins``) on
    ``price_bins`` price bins. It is built from + entries at opening columns and −
    entries at removal columns, carried forward column by column with the
    multiplicative survival weight (a loop over screen columns, never candles).
 
-What it cannot know: real leverage choices, stops, cross margin, hedges, positions
-opened before the data starts. The result is an **estimate**; the simulated market
-(:mod:`liqcore.simulate`) exists to measure how good it is.
+:meth:`ModelParams.classic` is the model before points 3, 4, the path entries, the
+holding times and the net closes: five leverage spikes, isolated margin, one close
+rate, volume as a share of notional. The slow reference in the tests implements it.
+
+What it cannot know: real leverage choices and account balances, stops, hedges, the
+order of prices inside a bar, positions opened before the data starts. The result is an
+**estimate**; the simulated market (:mod:`liqcore.simulate`) and the real example
+(:mod:`liqcore.real`) exist to measure how good it is.
 """
 
 from __future__ import annotations
