@@ -92,7 +92,7 @@ def test_continuous_leverage_spreads_a_bar_over_its_bands() -> None:
     assert (spikes["long_usd"] > 0).sum() <= 5
     assert (spread["long_usd"] > 0).sum() >= 40
     # Every level still lies inside the leverage range's liquidation prices.
-    low, high = ModelParams().leverage_range
+    low = ModelParams().leverage_range[0]
     entry = (100.5 + 99.5 + 100.0) / 3
     deepest = liquidation_price(entry, low, "long")
     assert spread.loc[spread["long_usd"] > 0, "price_low"].min() >= deepest - 0.25
