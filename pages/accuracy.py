@@ -308,7 +308,7 @@ def real_section(choice: common.DataChoice) -> None:
     """The real example: the model and both references against Hyperliquid's daily totals."""
     market, _ = common.market_for(choice, "3m")
     st.header("Model vs baselines on real reported liquidations", anchor=False, divider="orange")
-    st.caption(f":material/public: {common.plain(PROVENANCE)}")
+    st.caption(f":material/public: {PROVENANCE}")
     params = heatmap_params()
     est = common.cached_estimate(choice, params, "3m", market)
     reported = common.real_example_reported(choice.symbol)

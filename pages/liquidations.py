@@ -67,7 +67,7 @@ def source_frames(
         coin = common.data_choice().symbol
         daily = common.real_example_reported(coin).loc[market.index[0] :]
         frames[REAL_LABEL] = daily
-        st.caption(f":material/public: {common.plain(PROVENANCE)}")
+        st.caption(f":material/public: {PROVENANCE}")
     covered = market.attrs.get("covered_from")
     if own is not None and covered is not None:
         # Exchange lists are short (OKX: its latest orders): show only what they cover.
