@@ -1052,8 +1052,8 @@ def clusters_from_levels(
     """
     rows = []
     for side, column, mask in (
-        ("short", "short_usd", levels["price_high"].to_numpy() > price),
-        ("long", "long_usd", levels["price_low"].to_numpy() < price),
+        ("short", "short_usd", levels["price"].to_numpy() > price),
+        ("long", "long_usd", levels["price"].to_numpy() <= price),
     ):
         usd = np.where(mask, levels[column].to_numpy(), 0.0)
         nonzero = usd[usd > 0]
@@ -1302,6 +1302,8 @@ class _BarPath:
 
     start: np.ndarray  # (4, N): the four vertices
     length: np.ndarray  # (3, N): leg lengths
+    low_after: np.ndarray  # (3, N): lowest vertex after each leg's start
+    high_after: np.ndarray  # (3, N): highest vertex after each leg's start
 
     @classmethod
     def of(cls, market: pd.DataFrame) -> _BarPath:
@@ -1311,27 +1313,30 @@ class _BarPath:
         up = c >= o
         first, second = np.where(up, lo, h), np.where(up, h, lo)
         vertices = np.stack([o, first, second, c])
-        return cls(vertices, np.abs(np.diff(vertices, axis=0)))
+        later = vertices[1:]
+        low_after = np.ascontiguousarray(np.minimum.accumulate(later[::-1], axis=0)[::-1])
+        high_after = np.ascontiguousarray(np.maximum.accumulate(later[::-1], axis=0)[::-1])
+        return cls(vertices, np.abs(np.diff(vertices, axis=0)), low_after, high_after)
 
     def entry(self, bar: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Price at ``where`` (0-1 of the path's length) and the leg (0, 1, 2) it lies on."""
-        legs = self.length[:, bar]
-        travelled = where * legs.sum(axis=0)
-        leg = (travelled >= legs[0]).astype("int64") + (travelled >= legs[0] + legs[1])
-        done = np.where(leg == 0, 0.0, np.where(leg == 1, legs[0], legs[0] + legs[1]))
-        start = self.start[leg, bar]
-        end = self.start[leg + 1, bar]
-        step = travelled - done
-        return start + np.sign(end - start) * np.minimum(step, np.abs(end - start)), leg
+        n = self.start.shape[1]
+        first, second = self.length[0].take(bar), self.length[1].take(bar)
+        both = first + second
+        travelled = where * (both + self.length[2].take(bar))
+        leg = (travelled >= first).astype("int64") + (travelled >= both)
+        done = np.where(leg == 0, 0.0, np.where(leg == 1, first, both))
+        flat = self.start.ravel()
+        at = leg * n + bar
+        start, end = flat.take(at), flat.take(at + n)
+        span = end - start
+        step = np.minimum(travelled - done, np.abs(span))
+        return start + np.copysign(step, span), leg
 
     def extreme_after(self, bar: np.ndarray, leg: np.ndarray, is_long: bool) -> np.ndarray:
         """Lowest (longs) or highest (shorts) price of the bar after a point on ``leg``."""
-        later = self.start[1:, :]  # vertices 1..3
-        if is_long:
-            tail = np.minimum.accumulate(later[::-1], axis=0)[::-1]
-        else:
-            tail = np.maximum.accumulate(later[::-1], axis=0)[::-1]
-        return tail[leg, bar]
+        tail = self.low_after if is_long else self.high_after
+        return tail.ravel().take(leg * tail.shape[1] + bar)
 
 
 def _model_cohorts(
@@ -1373,7 +1378,8 @@ def _model_cohorts(
             q = np.where(cross, q, (u - share) / (1.0 - share))
         if params.leverage_spread:
             low, high = params.leverage_bands()
-            leverage = low[tier] * (high[tier] / low[tier]) ** q
+            log_low, log_span = np.log(low), np.log(high / low)
+            leverage = np.exp(log_low.take(tier) + q * log_span.take(tier))
         else:
             leverage = tiers[tier]
         lo_buf, hi_buf = params.cross_buffer
@@ -1410,9 +1416,33 @@ def _model_cohorts(
 _CHUNK_BARS = 1 << 15
 
 
-def _scaled(cohorts: Cohorts, opened: np.ndarray) -> Cohorts:
-    """Cohorts valued in USD: their share of the bar times what the bar opened."""
-    return replace(cohorts, usd=cohorts.usd * opened.take(cohorts.open_bar))
+@dataclass(frozen=True)
+class _Stored:
+    """Cohorts of one chunk kept between passes, compactly (the share is the tier's)."""
+
+    open_bar: np.ndarray  # int32
+    tier: np.ndarray  # int8
+    liq_price: np.ndarray  # float64
+    removal_bar: np.ndarray  # int32
+    is_long: bool
+
+    @classmethod
+    def of(cls, cohorts: Cohorts, is_long: bool) -> _Stored:
+        return cls(
+            cohorts.open_bar.astype("int32"),
+            cohorts.tier.astype("int8"),
+            cohorts.liq_price,
+            cohorts.removal_bar.astype("int32"),
+            is_long,
+        )
+
+    def valued(self, share: np.ndarray, opened: np.ndarray) -> Cohorts:
+        """Cohorts in USD: the tier's share of the bar (``share[k]``) times what it opened."""
+        open_bar = self.open_bar.astype("int64")
+        tier = self.tier.astype("int64")
+        usd = share.take(tier) * opened.take(open_bar)
+        flags = np.full(open_bar.size, self.is_long)
+        return Cohorts(open_bar, tier, flags, self.liq_price, usd, self.removal_bar.astype("int64"))
 
 
 def estimate(
@@ -1488,18 +1518,23 @@ def estimate(
         share = 2.0 * long_fraction if side_long else 2.0 * (1.0 - long_fraction)
         reach = _Reach(low if side_long else -high)
         chunks = [
-            _model_cohorts(
-                slice(first, min(first + _CHUNK_BARS, n)),
-                params,
-                entry,
+            _Stored.of(
+                _model_cohorts(
+                    slice(first, min(first + _CHUNK_BARS, n)),
+                    params,
+                    entry,
+                    side_long,
+                    reach,
+                    close,
+                    path,
+                    strata,
+                ),
                 side_long,
-                reach,
-                close,
-                path,
-                strata,
             )
             for first in range(0, n, _CHUNK_BARS)
         ]
+        del reach  # its sparse tables are the largest arrays; the passes do not need them
+        tier_share = params.normalized_weights() / strata
         realized = None
         for step in range(passes):
             liquidated = np.zeros(n) if realized is None else realized.sum(axis=0)
@@ -1512,7 +1547,7 @@ def estimate(
                 delta = np.zeros((tiers, len(grid.column_end), bins))
                 at_end = np.zeros((tiers, bins))
             for chunk in chunks:
-                cohorts = _scaled(chunk, opened)
+                cohorts = chunk.valued(tier_share, opened)
                 first = int(chunk.open_bar[0]) if chunk.open_bar.size else n
                 valuer = _Valuer(cohorts, log_weight)
                 if cohorts.open_bar.size:
