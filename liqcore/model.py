@@ -1222,20 +1222,21 @@ def _book_mix(
     steady = weights / rate
     n = len(opened)
     if liquidated_by_tier is None:
-        mix = np.repeat((steady / steady.sum())[:, None], n, axis=1)
-        return mix
-    held = np.empty((len(weights), n))
+        return np.repeat((steady / steady.sum())[:, None], n, axis=1)
+    mix = np.empty((len(weights), n))
     for k in range(len(weights)):
         alpha = 1.0 - np.exp(-rate[k])
         net = opened * weights[k] - liquidated_by_tier[k]
-        held[k] = pd.Series(net).ewm(alpha=alpha, adjust=False).mean().to_numpy() / alpha
-    np.maximum(held, 0.0, out=held)
-    before = np.empty_like(held)  # the mix the bar starts with: the previous close's
-    before[:, 0] = steady
-    before[:, 1:] = held[:, :-1]
-    total = before.sum(axis=0)
-    fallback = np.repeat((steady / steady.sum())[:, None], n, axis=1)
-    return np.divide(before, total, out=fallback, where=total > 0)
+        mix[k] = pd.Series(net).ewm(alpha=alpha, adjust=False).mean().to_numpy() / alpha
+    np.maximum(mix, 0.0, out=mix)
+    mix[:, 1:] = mix[:, :-1]  # the mix a bar starts with: the previous close's
+    mix[:, 0] = steady
+    total = mix.sum(axis=0)
+    empty = total <= 0
+    mix /= np.where(empty, 1.0, total)
+    if empty.any():
+        mix[:, empty] = (steady / steady.sum())[:, None]
+    return mix
 
 
 def _log_weight(
@@ -1248,14 +1249,17 @@ def _log_weight(
     """
     tiers = len(params.leverage_tiers)
     if params.holding_hours is None:
-        survival = np.repeat((1.0 - closed)[None, :], tiers, axis=0)
+        weight = np.repeat(closed[None, :], tiers, axis=0)
     else:
-        mean_rate = (mix * rate[:, None]).sum(axis=0)
-        survival = 1.0 - closed[None, :] * rate[:, None] / mean_rate[None, :]
+        mean_rate = rate @ mix
+        weight = np.multiply.outer(rate, closed / mean_rate)
+    # The survival 1 - closes, in place: these (K, N) arrays are the engine's largest.
+    np.subtract(1.0, weight, out=weight)
     # A survival of exactly 0 would make log weights -inf; 1e-12 is "all closed" in USD terms.
-    np.clip(survival, 1e-12, 1.0, out=survival)
-    survival[:, 0] = 1.0
-    weight = np.cumsum(np.log(survival), axis=1)
+    np.clip(weight, 1e-12, 1.0, out=weight)
+    weight[:, 0] = 1.0
+    np.log(weight, out=weight)
+    np.cumsum(weight, axis=1, out=weight)
     if params.half_life_hours is not None:
         bars = np.arange(len(closed), dtype="float64")
         for k, half_life in enumerate(params.half_life_hours):
@@ -1270,7 +1274,7 @@ _FLAT_HOLDING_HOURS = 48.0
 #: margin buffer and entry point: neighbouring bars fill in each other's gaps.
 _STEPS = (0.6180339887498949, 0.41421356237309515, 0.7548776662466927)
 #: Cohorts per side the engine aims at: sets how finely each band is sampled (1 to 16 strata).
-_COHORT_BUDGET = 1 << 21
+_COHORT_BUDGET = 1 << 19
 _MAX_STRATA = 16
 
 
@@ -1362,12 +1366,15 @@ def _model_cohorts(
     tier = np.tile(np.repeat(np.arange(k_count, dtype="int64"), strata), last - first)
     usd = (params.normalized_weights() / strata)[tier]
     keep = np.flatnonzero(usd > 0)
-    open_bar, tier, usd = open_bar[keep], tier[keep], usd[keep]
+    if keep.size < usd.size:
+        open_bar, tier, usd = open_bar[keep], tier[keep], usd[keep]
     if strata == 1 and not params.leverage_spread and params.cross_share == 0:
         leverage = tiers[tier]
         buffer = 0.0
     else:
-        stratum = np.tile(np.arange(strata, dtype="float64"), (last - first) * k_count)[keep]
+        stratum = np.tile(np.arange(strata, dtype="float64"), (last - first) * k_count)
+        if keep.size < stratum.size:
+            stratum = stratum[keep]
         t = open_bar.astype("float64")
         # Stratified over the strata of a bar, jittered from bar to bar and band to band.
         u = (stratum + np.modf(t * _STEPS[0] + tier * _STEPS[2])[0]) / strata
@@ -1541,6 +1548,7 @@ def estimate(
             opened, closed = _side_opened(flows, params, share, liquidated)
             mix = _book_mix(params, rate, opened, realized)
             log_weight = _log_weight(closed, mix, params, rate, bar_hours)
+            del mix
             last = step == passes - 1
             realized = np.zeros((tiers, n))
             if last:
