@@ -1,4 +1,4 @@
-"""The Real example data source on the pages: offline, URL-bound, scored against real liquidations."""
+"""The Real example on the pages: offline, URL-bound, scored against real liquidations."""
 
 from __future__ import annotations
 
