@@ -246,6 +246,7 @@ class ModelParams:
     closes_net_of_liquidations: bool = True
     volume_scale: Literal["open_interest", "notional"] = "open_interest"
     volume_window_hours: float = 168.0
+    strata: int | None = None
     time_bins: int = 600
     price_bins: int = 300
     price_range: tuple[float, float] | None = None
@@ -279,6 +280,9 @@ class ModelParams:
             raise ValueError(msg)
         if not 0 <= self.holding_exponent <= 3:
             msg = f"holding_exponent must be in [0, 3], got {self.holding_exponent}"
+            raise ValueError(msg)
+        if self.strata is not None and not 1 <= self.strata <= 64:
+            msg = f"strata must be 1-64 cohorts per bar and band, or None, got {self.strata}"
             raise ValueError(msg)
         if not self.volume_window_hours > 0:
             msg = f"volume_window_hours must be positive, got {self.volume_window_hours}"
@@ -1290,12 +1294,14 @@ def strata_per_band(params: ModelParams, bars: int) -> int:
     --------
     >>> strata_per_band(ModelParams(), 1_000), strata_per_band(ModelParams(), 525_600)
     (16, 1)
-    >>> strata_per_band(ModelParams.classic(), 1_000)
-    1
+    >>> strata_per_band(ModelParams.classic(), 1_000), strata_per_band(ModelParams(strata=4), 9)
+    (1, 4)
     """
     sampled = params.leverage_spread or params.cross_share > 0 or params.entry == "path"
     if not sampled:
         return 1
+    if params.strata is not None:
+        return params.strata
     per_bar = _COHORT_BUDGET // max(len(params.leverage_tiers) * bars, 1)
     return int(np.clip(per_bar, 1, _MAX_STRATA))
 
@@ -1612,6 +1618,7 @@ ASSUMPTIONS: dict[str, str] = {
     "closes_net_of_liquidations": "closes = what OI implies after the model's own liquidations",
     "volume_scale": "volume says when; open interest and holding times (or notional) how much",
     "volume_window_hours": "half-life of the volume average that volume is compared with",
+    "strata": "sampled points per bar and band (None: as many as the history allows, 1-16)",
     "time_bins": "heatmap time columns (at most)",
     "price_bins": "heatmap price bins",
     "price_range": "price axis (None: the candles plus a margin)",

@@ -187,6 +187,32 @@ def test_calibration_recovers_a_planted_mix_on_its_own_model() -> None:
         realized_long_usd=made["long_usd"].to_numpy(),
         realized_short_usd=made["short_usd"].to_numpy(),
     )
-    result = calibrate(market, fit_share=0.6)
-    np.testing.assert_allclose(result.weights, planted, atol=0.02)
+    result = calibrate(market, fit_share=0.6, fit_holding=False, fit_cross=False)
+    np.testing.assert_allclose(result.weights, planted, atol=0.025)
     assert result.scores.loc["test (rest)", "calibrated mix"] > 0.99
+    assert result.holding_hours is None and result.cross_share is None
+
+
+def test_calibration_of_holding_time_and_cross_share_is_scored_on_unseen_bars() -> None:
+    # Planted with a shorter holding time and fewer cross-margin accounts than the defaults.
+    market = simulate(days=10, interval="15min", seed=8).market
+    truth = ModelParams(holding_hours=24.0, cross_share=0.25)
+    made = estimate(market, truth).realized
+    market = market.assign(
+        realized_long_usd=made["long_usd"].to_numpy(),
+        realized_short_usd=made["short_usd"].to_numpy(),
+    )
+    result = calibrate(market, fit_share=0.6)
+    assert result.holding_hours in (24.0, 48.0, 96.0)
+    assert result.cross_share in (0.25, 0.5, 0.75)
+    fitted = result.params(ModelParams())
+    assert (fitted.holding_hours, fitted.cross_share) == (result.holding_hours, result.cross_share)
+    # The score on the part the fit never saw comes from running the model again.
+    rerun = estimate(market, fitted).realized
+    cut = int(len(market) * 0.6)
+    reported = made["long_usd"] + made["short_usd"]
+    expected = rank_correlation(
+        (rerun["long_usd"] + rerun["short_usd"]).iloc[cut:], reported.iloc[cut:]
+    )
+    assert result.scores.loc["test (rest)", "calibrated mix"] == pytest.approx(expected)
+    assert expected > 0.95
