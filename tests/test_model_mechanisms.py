@@ -17,6 +17,7 @@ from liqcore.model import (
     DEFAULT_TIERS,
     ModelParams,
     _BarPath,
+    _price_bin,
     assumptions_table,
     estimate,
     levels_frame,
@@ -243,3 +244,19 @@ def test_open_interest_in_coins_is_a_warning_of_the_estimate() -> None:
     warnings = estimate(coins).warnings
     assert any("base units" in warning for warning in warnings)
     assert not any("base units" in warning for warning in estimate(market).warnings)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.floats(1e-3, 1e5),
+    st.floats(1.0001, 10.0),
+    st.integers(2, 600),
+    st.lists(st.floats(-1.0, 2.0), min_size=1, max_size=50),
+)
+def test_price_bins_are_exactly_searchsorteds(low: float, ratio: float, bins: int, where) -> None:
+    edges = np.linspace(low, low * ratio, bins + 1)
+    prices = np.concatenate(
+        [low + np.asarray(where) * (edges[-1] - low), edges, np.nextafter(edges, 0)]
+    )
+    expected = np.searchsorted(edges, prices, side="right") - 1
+    np.testing.assert_array_equal(_price_bin(edges, prices), expected)
