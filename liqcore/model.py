@@ -1233,7 +1233,7 @@ def _book_mix(
     opened: np.ndarray,
     liquidated_by_tier: np.ndarray | None,
 ) -> np.ndarray:
-    """Share of each tier in the book at the close of the previous bar, (K, N).
+    """Share of each tier in the book at the close of the previous bar, (K, N) or (K, 1).
 
     Without liquidations: the steady mix, weight / closing rate. With them: what each tier
     opened less what it lost, aged at its own closing rate (an exponential moving sum).
@@ -1241,8 +1241,8 @@ def _book_mix(
     weights = params.normalized_weights()
     steady = weights / rate
     n = len(opened)
-    if liquidated_by_tier is None:
-        return np.repeat((steady / steady.sum())[:, None], n, axis=1)
+    if liquidated_by_tier is None:  # the same in every bar: (K, 1) broadcasts
+        return (steady / steady.sum())[:, None]
     mix = np.empty((len(weights), n))
     for k in range(len(weights)):
         alpha = 1.0 - np.exp(-rate[k])
@@ -1271,7 +1271,7 @@ def _log_weight(
     if params.holding_hours is None:
         weight = np.repeat(closed[None, :], tiers, axis=0)
     else:
-        mean_rate = rate @ mix
+        mean_rate = rate @ mix  # (N,), or (1,) for a steady mix
         weight = np.multiply.outer(rate, closed / mean_rate)
     # The survival 1 - closes, in place: these (K, N) arrays are the engine's largest.
     np.subtract(1.0, weight, out=weight)
@@ -1339,9 +1339,12 @@ class _BarPath:
         up = c >= o
         first, second = np.where(up, lo, h), np.where(up, h, lo)
         vertices = np.stack([o, first, second, c])
-        later = vertices[1:]
-        low_after = np.ascontiguousarray(np.minimum.accumulate(later[::-1], axis=0)[::-1])
-        high_after = np.ascontiguousarray(np.maximum.accumulate(later[::-1], axis=0)[::-1])
+        low_after = np.empty((3, len(o)))
+        high_after = np.empty((3, len(o)))
+        for tail, pick in ((low_after, np.minimum), (high_after, np.maximum)):
+            tail[2] = c
+            pick(second, c, out=tail[1])
+            pick(first, tail[1], out=tail[0])
         return cls(vertices, np.abs(np.diff(vertices, axis=0)), low_after, high_after)
 
     def entry(self, bar: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
