@@ -1397,12 +1397,17 @@ def _model_cohorts(
         leverage = tiers[tier]
         buffer = 0.0
     else:
-        stratum = np.tile(np.arange(strata, dtype="float64"), (last - first) * k_count)
-        if keep.size < stratum.size:
-            stratum = stratum[keep]
         t = open_bar.astype("float64")
-        # Stratified over the strata of a bar, jittered from bar to bar and band to band.
-        u = (stratum + np.modf(t * _STEPS[0] + tier * _STEPS[2])[0]) / strata
+        band_step = (np.arange(k_count) * _STEPS[2]).take(tier)
+        if strata == 1:
+            stratum = 0.0
+            u = np.modf(t * _STEPS[0] + band_step)[0]
+        else:
+            stratum = np.tile(np.arange(strata, dtype="float64"), (last - first) * k_count)
+            if keep.size < stratum.size:
+                stratum = stratum[keep]
+            # Stratified over the strata of a bar, jittered from bar to bar and band to band.
+            u = (stratum + np.modf(t * _STEPS[0] + band_step)[0]) / strata
         share = params.cross_share
         cross = u < share
         q = np.where(cross, np.modf(t * _STEPS[1] + stratum * _STEPS[0])[0], 0.0)
@@ -1419,7 +1424,7 @@ def _model_cohorts(
         buffer = np.where(cross, lo_buf + spread, 0.0)
     if path is not None:
         if strata == 1:
-            where = np.modf(open_bar * _STEPS[2] + tier * _STEPS[1])[0]
+            where = np.modf(open_bar * _STEPS[2] + (np.arange(k_count) * _STEPS[1]).take(tier))[0]
         else:
             where = np.modf(stratum * _STEPS[0] + open_bar * _STEPS[2] + 0.5 / strata)[0]
         entry_price, leg = path.entry(open_bar, where)
