@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format bench realism record clean
+.PHONY: run test lint format bench realism realcheck record clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ bench: $(STAMP)
 
 realism: $(STAMP)
 	$(BIN)/python -m liqcore.realism
+
+realcheck: $(STAMP)
+	$(BIN)/python -m liqcore.realcheck --classic
 
 # Record a venue's live liquidations: make record EXCHANGE=bybit SYMBOL=ETH [ARGS="--seconds 60"]
 EXCHANGE ?= binance

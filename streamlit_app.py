@@ -37,7 +37,16 @@ def sidebar() -> None:
                 "optional taker_buy_volume, long_short_ratio, funding_rate, "
                 "realized_long_usd, realized_short_usd. See the README.",
             )
-        if SOURCES[source] not in ("sim", "csv"):
+        if SOURCES[source] == "real":
+            st.selectbox(
+                "Coin",
+                CONTROLS["coin"].options,
+                index=0,
+                key="coin",
+                bind="query-params",
+                help="Real hourly data shipped with the app (offline), with reported liquidations.",
+            )
+        elif SOURCES[source] not in ("sim", "csv"):
             st.selectbox("Symbol", CONTROLS["sym"].options, index=0, key="sym", bind="query-params")
         if SOURCES[source] == "sim":
             with st.expander("Simulation settings", expanded=False):

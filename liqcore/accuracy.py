@@ -10,11 +10,16 @@ positions) that ranks do not care about.
   and the share of the true USD at risk that sits in the estimate's top-decile cells.
 * :func:`reported_scores` -- on any market frame with ``realized_long_usd`` /
   ``realized_short_usd``: the model's estimated realized liquidations against the
-  reported ones per side, next to :func:`naive_baseline`, which knows nothing of
-  positions.
-* :func:`calibrate` -- fits the leverage-tier weights to reported liquidations
-  (non-negative least squares on the per-tier estimated series, normalised to sum to
-  one) on the first part of the history and scores the fit on the rest.
+  reported ones per side, next to two maps that know nothing of positions:
+  :func:`naive_baseline` (wick × traded notional) and :func:`distance_reference`
+  (USD at risk falling off with distance from price). Skill is the model's score
+  less the better of the two.
+* :func:`reference_scores` -- what the distance-only map scores against the simulated
+  truth: the "no skill" line of the truth scores.
+* :func:`calibrate` -- fits the holding time, the cross-margin share (a small grid,
+  chosen by rank correlation) and the leverage-tier weights (non-negative least
+  squares on the per-tier estimated series) on the first part of the history and
+  scores the fit on the rest, which it never saw.
 """
 
 from __future__ import annotations
@@ -48,15 +53,19 @@ __all__ = [
     "calibration_table",
     "correct_params",
     "describe_params",
+    "distance_reference",
+    "distance_reference_book",
     "mix_figure",
     "naive_baseline",
     "nonnegative_least_squares",
     "overfitting_sentence",
     "rank_correlation",
+    "reference_scores",
     "reported_scores",
     "reported_table",
     "scenario_table",
     "score_against_truth",
+    "score_table",
     "sensitivity_sentence",
     "top_decile_capture",
     "truth_on",
@@ -124,9 +133,10 @@ def top_decile_capture(estimated: np.ndarray, true: np.ndarray) -> float:
 
 def naive_baseline(market: pd.DataFrame) -> pd.DataFrame:
     """A baseline that knows nothing of positions: the wick in the liquidation direction times
-    the bar's volume.
+    the bar's traded notional.
 
-    Longs: ``(open − low) / open · volume``; shorts: ``(high − open) / open · volume``.
+    Longs: ``(open − low) / open · volume · close``; shorts: ``(high − open) / open · volume
+    · close``.
 
     Examples
     --------
@@ -134,10 +144,10 @@ def naive_baseline(market: pd.DataFrame) -> pd.DataFrame:
     >>> m = pd.DataFrame({"open": [100.0, 100], "high": [110.0, 101], "low": [90.0, 99],
     ...                   "close": [100.0, 100], "volume": [10.0, 20]}, index=idx)
     >>> naive_baseline(m).round(3).to_dict("list")
-    {'long_usd': [1.0, 0.2], 'short_usd': [1.0, 0.2]}
+    {'long_usd': [100.0, 20.0], 'short_usd': [100.0, 20.0]}
     """
     open_ = market["open"].to_numpy()
-    volume = market["volume"].to_numpy()
+    volume = market["volume"].to_numpy() * market["close"].to_numpy()
     return pd.DataFrame(
         {
             "long_usd": (open_ - market["low"].to_numpy()) / open_ * volume,
@@ -145,6 +155,101 @@ def naive_baseline(market: pd.DataFrame) -> pd.DataFrame:
         },
         index=market.index,
     )
+
+
+#: The distance-only map: USD at risk per unit of relative distance from price falls off as
+#: ``exp(−distance / REFERENCE_SCALE)``, on each side, scaled by open interest. Ranks over
+#: price bins do not depend on the scale; realized ranks depend on it only weakly.
+REFERENCE_SCALE: float = 0.05
+
+
+def distance_reference_book(price_edges: np.ndarray, price: float | np.ndarray) -> np.ndarray:
+    """USD at risk per price bin of a map that knows only where price is (longs + shorts).
+
+    ``price`` may be one price (one book, shape ``(P,)``) or one per time column (``(C, P)``).
+
+    Examples
+    --------
+    >>> distance_reference_book(np.array([90.0, 95, 100, 105, 110]), 100.0).round(3).tolist()
+    [0.223, 0.607, 0.607, 0.223]
+    """
+    centres = 0.5 * (price_edges[:-1] + price_edges[1:])
+    now = np.asarray(price, dtype="float64")[..., None]
+    distance = np.abs(centres - now) / now
+    return np.exp(-distance / REFERENCE_SCALE)
+
+
+def distance_reference(market: pd.DataFrame) -> pd.DataFrame:
+    """Realized liquidations per bar of the distance-only map.
+
+    The map holds open interest ``OI`` spread as ``exp(−d / REFERENCE_SCALE)`` over the
+    relative distance ``d`` from the last close on each side; a bar that trades down
+    to ``low`` liquidates the longs between the previous close and it:
+    ``OI[t−1] · (1 − exp(−(close[t−1] − low[t]) / close[t−1] / REFERENCE_SCALE))``,
+    and likewise shorts up to the bar's high.
+
+    Examples
+    --------
+    >>> idx = pd.date_range("2024-01-01", periods=3, freq="1h", tz="UTC")
+    >>> m = pd.DataFrame({"high": [101.0, 101, 110], "low": [99.0, 95, 100],
+    ...                   "close": [100.0, 100, 105], "open_interest": 1e6}, index=idx)
+    >>> distance_reference(m).round(0).to_dict("list")
+    {'long_usd': [0.0, 632121.0, 0.0], 'short_usd': [0.0, 181269.0, 864665.0]}
+    """
+    close = market["close"].to_numpy()
+    prev = np.concatenate([[market["open"].iloc[0] if "open" in market else close[0]], close[:-1]])
+    oi = market["open_interest"].to_numpy()
+    oi_prev = np.concatenate([[oi[0]], oi[:-1]])
+    down = np.maximum(prev - market["low"].to_numpy(), 0.0) / prev
+    up = np.maximum(market["high"].to_numpy() - prev, 0.0) / prev
+    frame = pd.DataFrame(
+        {
+            "long_usd": oi_prev * -np.expm1(-down / REFERENCE_SCALE),
+            "short_usd": oi_prev * -np.expm1(-up / REFERENCE_SCALE),
+        },
+        index=market.index,
+    )
+    frame.iloc[0] = 0.0  # no close before the first bar: nothing known to cross
+    return frame
+
+
+def score_table(
+    model: pd.DataFrame,
+    reported: pd.DataFrame,
+    baseline: pd.DataFrame,
+    reference: pd.DataFrame,
+) -> pd.DataFrame:
+    """Rank correlations with the reported liquidations of the model and the two references.
+
+    All four frames hold ``long_usd`` / ``short_usd`` on the same index (bars or days).
+
+    Returns
+    -------
+    DataFrame
+        Rows ``long``, ``short``; columns ``model``, ``baseline`` (naive), ``reference``
+        (distance-only), ``skill`` (model less the better reference) and
+        ``model_beats_baseline`` (the model beats the better of the two).
+
+    Examples
+    --------
+    >>> idx = pd.RangeIndex(5)
+    >>> up = pd.DataFrame({"long_usd": [1.0, 2, 3, 4, 5], "short_usd": [5.0, 4, 3, 2, 1]}, idx)
+    >>> score_table(up, up, up[::-1].set_axis(idx), up)["skill"].tolist()
+    [0.0, 0.0]
+    """
+    rows = {}
+    for side in ("long", "short"):
+        truth = reported[f"{side}_usd"]
+        scores = {
+            name: rank_correlation(frame[f"{side}_usd"], truth)
+            for name, frame in (("model", model), ("baseline", baseline), ("reference", reference))
+        }
+        best = np.nanmax([scores["baseline"], scores["reference"], -np.inf])
+        rows[side] = scores | {
+            "skill": float(scores["model"] - best) if np.isfinite(best) else float("nan"),
+            "model_beats_baseline": bool(scores["model"] > best),
+        }
+    return pd.DataFrame(rows).T
 
 
 @dataclass(frozen=True)
@@ -219,6 +324,39 @@ def score_against_truth(est: Estimate, truth: Truth) -> dict[str, float]:
     }
 
 
+def reference_scores(truth: Truth, market: pd.DataFrame) -> dict[str, float]:
+    """Scores of the distance-only map against a truth: what knowing only the price earns.
+
+    The map is :func:`distance_reference_book` around the close of every grid column
+    (and of the last bar), scaled by open interest; its realized liquidations are
+    :func:`distance_reference`. This is the "no skill" line of :func:`scenario_table`.
+
+    Examples
+    --------
+    >>> from liqcore.simulate import simulate
+    >>> sim = simulate(days=3, interval="15min", seed=2)
+    >>> est = estimate(sim.market, ModelParams(time_bins=30, price_bins=40))
+    >>> ref = reference_scores(truth_on(sim, est.heatmap.grid), sim.market)
+    >>> sorted(ref) == sorted(SCORES), -1 <= ref["book_now"] <= 1
+    (True, True)
+    """
+    grid = truth.heatmap.grid
+    close = market["close"].to_numpy()
+    oi = market["open_interest"].to_numpy()
+    over_time = distance_reference_book(grid.price_edges, close[grid.column_end])
+    over_time *= oi[grid.column_end][:, None]
+    book_now = distance_reference_book(grid.price_edges, float(close[-1]))
+    book_true = truth.levels["long_usd"].to_numpy() + truth.levels["short_usd"].to_numpy()
+    realized = distance_reference(market).loc[truth.realized.index]
+    return {
+        "book_now": rank_correlation(book_now, book_true),
+        "book_over_time": rank_correlation(over_time, truth.heatmap.total),
+        "realized_long": rank_correlation(realized["long_usd"], truth.realized["long_usd"]),
+        "realized_short": rank_correlation(realized["short_usd"], truth.realized["short_usd"]),
+        "top_decile_capture": top_decile_capture(over_time, truth.heatmap.total),
+    }
+
+
 def truth_scores(est: Estimate, sim: SimulatedMarket) -> dict[str, float]:
     """Scores of an estimate against the simulated truth on the estimate's own grid.
 
@@ -255,25 +393,24 @@ def reported_scores(
     Returns
     -------
     DataFrame
-        Rows ``long`` and ``short``; columns ``model``, ``baseline``, ``model_beats_baseline``.
+        As :func:`score_table`: rows ``long`` and ``short``; columns ``model``,
+        ``baseline``, ``reference``, ``skill``, ``model_beats_baseline`` (beats the better
+        of the naive baseline and the distance-only map).
     """
     for column in ("realized_long_usd", "realized_short_usd"):
         if column not in market.columns:
             msg = f"the market frame has no {column!r}: no reported liquidations to score against"
             raise ValueError(msg)
     bars = realized.index if index is None else index
-    baseline = naive_baseline(market).loc[bars]
-    rows = {}
-    for side in ("long", "short"):
-        reported = market.loc[bars, f"realized_{side}_usd"]
-        model = rank_correlation(realized.loc[bars, f"{side}_usd"], reported)
-        base = rank_correlation(baseline[f"{side}_usd"], reported)
-        rows[side] = {
-            "model": model,
-            "baseline": base,
-            "model_beats_baseline": bool(model > base),
-        }
-    return pd.DataFrame(rows).T
+    reported = market.loc[bars, ["realized_long_usd", "realized_short_usd"]].set_axis(
+        ["long_usd", "short_usd"], axis=1
+    )
+    return score_table(
+        realized.loc[bars],
+        reported,
+        naive_baseline(market).loc[bars],
+        distance_reference(market).loc[bars],
+    )
 
 
 def nonnegative_least_squares(design: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -313,21 +450,30 @@ def nonnegative_least_squares(design: np.ndarray, target: np.ndarray) -> np.ndar
 
 @dataclass(frozen=True)
 class Calibration:
-    """Fitted leverage mix and its scores before and after, in and out of sample.
+    """Fitted assumptions and their scores before and after, in and out of sample.
 
     ``scores`` has rows ``fit (first part)`` and ``test (rest)`` and columns
-    ``default mix`` and ``calibrated mix``: rank correlations of the estimated realized
-    liquidations (longs and shorts together) with the reported ones.
+    ``default mix`` (the assumptions given) and ``calibrated mix`` (the fitted ones:
+    leverage mix, and, when fitted, holding time and cross-margin share): rank
+    correlations of the estimated realized liquidations (longs and shorts together)
+    with the reported ones. Both columns are scored by running the model again.
     """
 
     weights: tuple[float, ...]
     tiers: tuple[float, ...]
     split_time: pd.Timestamp
     scores: pd.DataFrame
+    holding_hours: float | None = None
+    cross_share: float | None = None
 
     def params(self, base: ModelParams) -> ModelParams:
-        """``base`` with the calibrated tier weights."""
-        return replace(base, leverage_tiers=self.tiers, tier_weights=self.weights)
+        """``base`` with the calibrated tier weights (and holding time, cross share)."""
+        changes: dict[str, object] = {"leverage_tiers": self.tiers, "tier_weights": self.weights}
+        if self.holding_hours is not None:
+            changes["holding_hours"] = self.holding_hours
+        if self.cross_share is not None:
+            changes["cross_share"] = self.cross_share
+        return replace(base, **changes)
 
 
 def _unit_tier_series(est: Estimate, params: ModelParams) -> np.ndarray:
@@ -344,20 +490,55 @@ def _unit_tier_series(est: Estimate, params: ModelParams) -> np.ndarray:
     return np.column_stack(columns)
 
 
+def _fit_mix(
+    market: pd.DataFrame, params: ModelParams, reported: np.ndarray, cut: int, rounds: int = 3
+) -> tuple[ModelParams, np.ndarray]:
+    """Tier weights by non-negative least squares on the first ``cut`` bars, refined.
+
+    The book depends on its own liquidations (closes are net of them) and on the mix
+    (holding times), so a tier's series is only nearly linear in its weight: the fit is
+    repeated around the last answer. Returns the fitted params and the realized total.
+    """
+    current = replace(params, tier_weights=tuple(1.0 for _ in params.leverage_tiers))
+    for _ in range(rounds):
+        unit = _unit_tier_series(estimate(market, current), current)
+        # Scale columns so the fit is not dominated by the tiers with the largest dollars.
+        scale = unit[:cut].std(axis=0)
+        scale[scale == 0] = 1.0
+        coef = nonnegative_least_squares(unit[:cut] / scale, reported[:cut]) / scale
+        if coef.sum() <= 0:
+            coef = np.ones_like(coef)
+        current = replace(current, tier_weights=tuple(float(w) for w in coef / coef.sum()))
+    est = estimate(market, current)
+    return current, (est.realized["long_usd"] + est.realized["short_usd"]).to_numpy()
+
+
 def calibrate(
-    market: pd.DataFrame, params: ModelParams | None = None, fit_share: float = 0.6
+    market: pd.DataFrame,
+    params: ModelParams | None = None,
+    fit_share: float = 0.6,
+    *,
+    fit_holding: bool = True,
+    fit_cross: bool = True,
 ) -> Calibration:
-    """Fit the leverage-tier weights to reported liquidations, scored out of sample.
+    """Fit the assumptions to reported liquidations, scored on the part it did not see.
+
+    On the first ``fit_share`` of the history: the holding time (half, once or twice the
+    given one), then the cross-margin share (0.25, 0.5, 0.75) -- small grids, so the fit
+    cannot chase noise -- each with the leverage mix fitted by non-negative least
+    squares, keeping the candidate whose estimate ranks the fitted bars best. The rest
+    of the history only scores it.
 
     Parameters
     ----------
     market : DataFrame
         Market frame with ``realized_long_usd`` and ``realized_short_usd``.
     params : ModelParams, optional
-        The other assumptions (tiers, mmr, opening...); every tier gets an equal weight
-        while fitting so each has a series to fit.
+        The other assumptions (tiers, mmr, opening...).
     fit_share : float
         Share of the history (from its start) used to fit; the rest only scores.
+    fit_holding, fit_cross : bool
+        Also fit the holding time and the cross-margin share (when the model has them).
 
     Returns
     -------
@@ -371,33 +552,51 @@ def calibrate(
         msg = f"fit_share must be between 0.2 and 0.9, got {fit_share}"
         raise ValueError(msg)
     params = params or ModelParams()
-    equal = replace(params, tier_weights=tuple(1.0 for _ in params.leverage_tiers))
-    est = estimate(market, equal)
-    unit = _unit_tier_series(est, equal)
     reported = (market["realized_long_usd"] + market["realized_short_usd"]).to_numpy()
     cut = int(len(market) * fit_share)
     if cut < 10 or len(market) - cut < 10:
         msg = f"too little history to fit and test ({len(market)} bars)"
         raise ValueError(msg)
-    # Scale columns so the fit is not dominated by the tiers with the largest dollars.
-    scale = unit[:cut].std(axis=0)
-    scale[scale == 0] = 1.0
-    coef = nonnegative_least_squares(unit[:cut] / scale, reported[:cut]) / scale
-    if coef.sum() <= 0:
-        coef = np.ones_like(coef)
-    weights = coef / coef.sum()
-    default = params.normalized_weights()
+    holdings: list[float | None] = [params.holding_hours]
+    if fit_holding and params.holding_hours is not None:
+        holdings = [params.holding_hours * f for f in (0.5, 1.0, 2.0)]
+    crosses = [params.cross_share]
+    if fit_cross and params.cross_share > 0:
+        crosses = [0.25, 0.5, 0.75]
+    # Fitting samples the leverage distribution coarsely (4 points per bar and band); the
+    # chosen assumptions are scored at the estimate's own resolution.
+    coarse = replace(params, strata=params.strata or 4)
+    tried: dict[tuple[float | None, float], tuple[float, ModelParams]] = {}
+
+    def fit(holding: float | None, cross: float) -> tuple[float, ModelParams]:
+        if (holding, cross) not in tried:
+            candidate = replace(coarse, holding_hours=holding, cross_share=cross)
+            fitted, series = _fit_mix(market, candidate, reported, cut, rounds=2)
+            score = rank_correlation(series[:cut], reported[:cut])
+            tried[holding, cross] = (score if np.isfinite(score) else -np.inf, fitted)
+        return tried[holding, cross]
+
+    # One assumption at a time (holding time, then cross share): five fits, not nine.
+    holding = max(holdings, key=lambda h: fit(h, params.cross_share)[0])
+    cross = max(crosses, key=lambda c: fit(holding, c)[0])
+    fitted = replace(fit(holding, cross)[1], strata=params.strata)
+    given = estimate(market, params)
+    tuned = estimate(market, fitted)
+    calibrated = (tuned.realized["long_usd"] + tuned.realized["short_usd"]).to_numpy()
+    default = (given.realized["long_usd"] + given.realized["short_usd"]).to_numpy()
     rows = {}
     for name, part in (("fit (first part)", slice(0, cut)), ("test (rest)", slice(cut, None))):
         rows[name] = {
-            "default mix": rank_correlation(unit[part] @ default, reported[part]),
-            "calibrated mix": rank_correlation(unit[part] @ weights, reported[part]),
+            "default mix": rank_correlation(default[part], reported[part]),
+            "calibrated mix": rank_correlation(calibrated[part], reported[part]),
         }
     return Calibration(
-        weights=tuple(float(w) for w in weights),
+        weights=tuple(float(w) for w in fitted.normalized_weights()),
         tiers=tuple(params.leverage_tiers),
         split_time=market.index[cut],
         scores=pd.DataFrame(rows).T,
+        holding_hours=fitted.holding_hours if len(holdings) > 1 else None,
+        cross_share=fitted.cross_share if len(crosses) > 1 else None,
     )
 
 
@@ -477,20 +676,27 @@ def _signed(value: float) -> str:
     return "±0.00" if text in ("+0.00", "-0.00") else text
 
 
-def scenario_table(correct: Mapping[str, float], yours: Mapping[str, float]) -> pd.DataFrame:
+def scenario_table(
+    correct: Mapping[str, float],
+    yours: Mapping[str, float],
+    no_skill: Mapping[str, float] | None = None,
+) -> pd.DataFrame:
     """Scenario → scores: the correctly specified model, the user's assumptions, the change.
 
     Parameters
     ----------
     correct, yours : mapping
         Scores as :func:`truth_scores` returns them.
+    no_skill : mapping, optional
+        What a map without skill scores: pass :func:`reference_scores` (the distance-only
+        map); without it, chance (:data:`NO_SKILL`).
 
     Returns
     -------
     DataFrame
         One row per score (named as in :data:`SCORES`); columns ``What it measures``,
         ``Correctly specified``, ``Your assumptions``, ``Change`` (yours − correct) and
-        ``No skill`` (what a map that knows nothing scores).
+        ``No skill`` (what a map that knows only the price, or nothing, scores).
 
     Examples
     --------
@@ -508,7 +714,7 @@ def scenario_table(correct: Mapping[str, float], yours: Mapping[str, float]) -> 
             "Correctly specified": float(correct[key]),
             "Your assumptions": float(yours[key]),
             "Change": _shown_change(float(yours[key]) - float(correct[key])),
-            "No skill": NO_SKILL[key],
+            "No skill": float((no_skill or NO_SKILL)[key]),
         }
         for key, (label, meaning) in SCORES.items()
     }
@@ -753,7 +959,8 @@ def mix_figure(
 
 
 def reported_table(table: pd.DataFrame) -> pd.DataFrame:
-    """:func:`reported_scores` ready to show: sides in words, the margin over the baseline.
+    """:func:`reported_scores` ready to show: sides in words, the margin over the better
+    reference (naive baseline or distance-only map, when the table has it).
 
     Examples
     --------
@@ -764,11 +971,16 @@ def reported_table(table: pd.DataFrame) -> pd.DataFrame:
     """
     model = table["model"].astype("float64")
     baseline = table["baseline"].astype("float64")
+    columns = {"Model (estimate)": model.to_numpy(), "Naive baseline": baseline.to_numpy()}
+    best = baseline
+    if "reference" in table.columns:
+        reference = table["reference"].astype("float64")
+        columns["Distance-only map"] = reference.to_numpy()
+        best = pd.concat([baseline, reference], axis=1).max(axis=1)
     return pd.DataFrame(
-        {
-            "Model (estimate)": model.to_numpy(),
-            "Naive baseline": baseline.to_numpy(),
-            "Margin": _shown_change((model - baseline).to_numpy()),
+        columns
+        | {
+            "Margin": _shown_change((model - best).to_numpy()),
             "Model beats baseline": table["model_beats_baseline"].astype(bool).to_numpy(),
         },
         index=pd.Index(
@@ -803,10 +1015,16 @@ def baseline_verdict(table: pd.DataFrame, against: str) -> tuple[str, str]:
     The model beats the naive baseline on longs (0.80 vs 0.60) but not on shorts
     (0.40 vs 0.50), against the reported liquidations.
     """
-    scored = {
-        side: (float(table.loc[side, "model"]), float(table.loc[side, "baseline"]))
-        for side in ("long", "short")
-    }
+
+    def best(side: str) -> float:
+        base = float(table.loc[side, "baseline"])
+        if "reference" in table.columns:
+            return float(np.nanmax([base, float(table.loc[side, "reference"])]))
+        return base
+
+    scored = {side: (float(table.loc[side, "model"]), best(side)) for side in ("long", "short")}
+    if "reference" in table.columns:
+        against = f"{against} (the better of the naive baseline and the distance-only map)"
     unscored = [side for side, pair in scored.items() if not np.all(np.isfinite(pair))]
     if unscored:
         sides = " and ".join(f"{side}s" for side in unscored)

@@ -41,6 +41,7 @@ __all__ = [
     "bar_interval",
     "fill_gaps",
     "load_market",
+    "plausibility_warnings",
     "validate_market",
 ]
 
@@ -239,6 +240,21 @@ def validate_market(market: pd.DataFrame) -> pd.DataFrame:
             )
             raise ValueError(msg)
 
+    if "taker_buy_volume" in out.columns:
+        # Taker buying is part of the volume; more than all of it is impossible (and would
+        # give a book with no shorts under the taker-flow split).
+        volume = out["volume"].to_numpy()
+        over = out["taker_buy_volume"].to_numpy() > volume * (1 + 1e-6) + 1e-12
+        if over.any():
+            rows = np.flatnonzero(over)
+            shown = ", ".join(_row_label(out, int(p)) for p in rows[:3])
+            more = f" and {rows.size - 3} more" if rows.size > 3 else ""
+            msg = (
+                f"column 'taker_buy_volume' is above 'volume' in {rows.size} rows ({shown}{more}): "
+                "taker buys are part of the bar's volume; check that both are in base units"
+            )
+            raise ValueError(msg)
+
     steps = np.diff(out.index.asi8)
     if (steps == 0).any():
         position = int(np.flatnonzero(steps == 0)[0]) + 1
@@ -260,6 +276,62 @@ def validate_market(market: pd.DataFrame) -> pd.DataFrame:
         )
         raise ValueError(msg)
     return out
+
+
+#: Traded notional per day above this multiple of open interest means the open interest is
+#: not in USD: real markets trade from a fraction of their open interest to ~30x it a day.
+_OI_TURNOVER_LIMIT = 1000.0
+
+
+def plausibility_warnings(market: pd.DataFrame) -> list[str]:
+    """What in a valid market frame looks wrong, each with how to fix it.
+
+    * open interest that looks like base units (coins), not USD: the day's traded
+      notional is more than :data:`_OI_TURNOVER_LIMIT` times it, but would be plausible
+      if it were multiplied by the price;
+    * reported liquidations in a bar above the open interest before it.
+
+    Examples
+    --------
+    >>> idx = pd.date_range("2024-01-01", periods=48, freq="1h", tz="UTC", name="time")
+    >>> m = pd.DataFrame({"open": 60_000.0, "high": 60_100.0, "low": 59_900.0,
+    ...     "close": 60_000.0, "volume": 500.0, "open_interest": 20_000.0}, index=idx)
+    >>> print(plausibility_warnings(m)[0])  # doctest: +ELLIPSIS
+    Open interest looks like base units (coins), not USD: ...
+    >>> m["open_interest"] *= 60_000.0
+    >>> plausibility_warnings(m)
+    []
+    """
+    notes: list[str] = []
+    oi = market["open_interest"].to_numpy()
+    close = market["close"].to_numpy()
+    step = bar_interval(market)
+    bars_per_day = max(pd.Timedelta(days=1) / step, 1.0)
+    daily_notional = float(np.median(market["volume"].to_numpy() * close)) * bars_per_day
+    typical_oi = float(np.median(oi))
+    as_usd = typical_oi * float(np.median(close))
+    if (
+        typical_oi > 0
+        and daily_notional > _OI_TURNOVER_LIMIT * typical_oi
+        and daily_notional <= _OI_TURNOVER_LIMIT * as_usd
+    ):
+        notes.append(
+            "Open interest looks like base units (coins), not USD: a typical day trades "
+            f"{daily_notional / typical_oi:,.0f} times it. The estimate needs open interest "
+            "in USD: multiply the column by the price (open_interest × close) and load it again."
+        )
+    if {"realized_long_usd", "realized_short_usd"} <= set(market.columns):
+        reported = market["realized_long_usd"].to_numpy() + market["realized_short_usd"].to_numpy()
+        before = np.concatenate([[oi[0]], oi[:-1]])
+        over = np.flatnonzero(reported > np.maximum(before, oi))
+        if over.size:
+            notes.append(
+                f"Reported liquidations exceed the open interest in {over.size} bars (first: "
+                f"{_row_label(market, int(over[0]))}): a market cannot liquidate more than is "
+                "open. Check that both are USD (not coins or contracts) and from the same "
+                "market; the scores against them are not trustworthy until then."
+            )
+    return notes
 
 
 def fill_gaps(market: pd.DataFrame, interval: pd.Timedelta | str | None = None) -> pd.DataFrame:

@@ -8,20 +8,34 @@ How the estimate is built
 -------------------------
 1. **Positions open every bar** (``ModelParams.opening``):
 
-   * ``"oi"`` -- new positions are the rise in open interest, ``max(ΔOI, 0)``.
-     Assumes a bar's traded volume only moves positions between hands unless the
-     open interest grows. Misses positions that open while others close.
-   * ``"volume"`` -- a fixed share (``volume_open_share``) of the bar's traded
-     notional (``volume × entry``) opens new positions. Assumes turnover, not only
-     net growth, creates fresh liquidation levels.
+   * ``"oi"`` -- new positions are the rise in open interest, ``max(ΔOI + L, 0)``,
+     where ``L`` is what the model itself liquidated in the bar (a liquidation lowers
+     open interest without anyone choosing to close).
+   * ``"volume"`` -- traded volume opens positions. With ``volume_scale =
+     "open_interest"`` (default) volume says *when*: each bar opens
+     ``OI[t−1] · (notional[t] / its trailing average) / mean lifetime``, the amount a
+     steady book needs to replace what closes (mean lifetime from the holding times
+     and the mix below; the average has a half-life of ``volume_window_hours``). Only
+     volume's ups and downs count, so volume from another venue than the open interest
+     (bigger or smaller) does not change the book's size. With ``"notional"`` a fixed
+     share (``volume_open_share``) of the bar's traded notional opens positions.
    * ``"mix"`` (default) -- ``volume_weight`` of the volume estimate plus the rest
      of the OI estimate.
 
-   Whatever opened, **closes follow from open interest**: over bar *t* the existing
-   book keeps the share ``s[t] = 1 - clip((OI[t-1] + opened[t] - OI[t]) / OI[t-1], 0, 1)``
-   (for ``"oi"`` this is the plain proportional close ``OI[t]/OI[t-1]`` when OI falls).
-   Every position present at the start of bar *t* is scaled by ``s[t]``; the product
-   of those factors is a running multiplicative weight, so it never needs a loop.
+   Open interest is counted in contracts (``OI / close``), so a price move alone
+   neither opens nor closes anything. **Closes follow from open interest, net of the
+   model's own liquidations** (``closes_net_of_liquidations``): the share of a side's
+   book closed in bar *t* is ``c[t] = clip((opened[t] − L[t] − ΔOI[t]) / OI[t−1], 0, 1)``.
+   Because ``L`` depends on the book, the estimate takes one fixed-point step: it
+   estimates the liquidations, then builds the book again with them.
+
+   **Who closes: holding times.** The closes are shared across leverage by a holding
+   half-life per tier, ``holding_hours · (10 / L)**holding_exponent`` (default 48 h at
+   10x: hours at 100x, days at 5x). Tier *k* keeps ``1 − c · r_k / Σ_j m_j r_j`` of its
+   positions, where ``r_k`` is its closing rate and ``m_j`` the tiers' shares of the
+   book (what each opened less what it lost, aged at its rate), so the book as a whole
+   loses ``c``. The product of those factors is a running multiplicative weight per
+   tier, so it never needs a loop over cohorts.
 
 2. **Long/short split** (``split``): ``"even"`` -- every contract has a long and a
    short side, so a new contract adds the same USD to each; ``"taker"`` -- the share
@@ -29,57 +43,81 @@ How the estimate is built
    notional) and the rest to shorts; ``"ratio"`` -- ``f = r / (1 + r)`` from the
    accounts' long/short ratio ``r``.
 
-3. **Leverage tiers** (``leverage_tiers`` with ``tier_weights``): each bar's new
-   notional is spread over the tiers by weight.
+3. **Leverage, a continuous distribution** (``leverage_tiers`` with ``tier_weights``,
+   ``leverage_spread``, ``leverage_range``): each tier stands for a band of leverage
+   (edges at the geometric midpoints between tiers, the outer ones at
+   ``leverage_range``: 1.5-7.1x, 7.1-15.8x, 15.8-35.4x, 35.4-70.7x, 70.7-125x by
+   default), log-uniform inside it; the weights are the bands' shares of new notional.
+   Leaving a tier out of the view drops its band. The distribution is sampled with a
+   few stratified points per bar and band (:func:`strata_per_band`: up to 16 on short
+   histories, 1 on a year of minutes), jittered from bar to bar with low-discrepancy
+   steps, so neighbouring bars fill in each other's gaps and the book is a smooth
+   spread, not five spikes.
 
-4. **Entry price** (``entry``): the bar's typical price ``(high + low + close) / 3``
-   by default.
+4. **Cross margin** (``cross_share``, ``cross_buffer``): that share of new notional
+   sits in cross-margin accounts, whose other funds add a buffer ``b`` of the
+   position's notional, uniform over ``cross_buffer`` (default 5-50 %: real top
+   accounts set 20-40x yet hold little of their USD within 5 % of price, most of it
+   20-50 % away).
 
-5. **Liquidation price** for isolated margin with maintenance margin rate ``mmr``
-   (:func:`liquidation_price`): long ``entry·(1 − 1/L)/(1 − mmr)``, short
-   ``entry·(1 + 1/L)/(1 + mmr)``. This ignores fees, funding paid and added margin;
-   cross-margin positions survive longer than this, so real levels are spread out
-   beyond the ones drawn here.
+5. **Entry price** (``entry``): ``"path"`` (default) -- positions open along the bar's
+   assumed path open → low → high → close for a bar that closes up, open → high → low
+   → close for one that closes down, spread evenly over the distance travelled (where
+   trading happens). Or one price per bar: the typical price ``(high + low + close) / 3``,
+   ``"hl2"``, the open or the close.
 
-6. **Removal**: a long level is gone at the first bar whose low reaches it, a
+6. **Liquidation price** (:func:`liquidation_price`) with maintenance margin rate
+   ``mmr`` and buffer ``b`` (0 for isolated margin): long
+   ``entry·(1 − 1/L − b)/(1 − mmr)``, short ``entry·(1 + 1/L + b)/(1 + mmr)``. This
+   ignores fees, funding paid and margin added later.
+
+7. **Removal**: a long level is gone at the first bar whose low reaches it, a
    short level at the first bar whose high reaches it. With
-   ``liquidate_in_opening_bar`` the opening bar's own wick can liquidate (it may
-   have come after the entry); without it only the opening bar's close can (the
-   close certainly came after the entry). The first crossing of every level is
+   ``liquidate_in_opening_bar`` the opening bar can liquidate too: with path entries,
+   only by the part of its path after the entry (a long bought after the bar's low
+   cannot be liquidated by that low); with one entry price, by the bar's whole wick.
+   Without it only the opening bar's close can. The first crossing of every level is
    found at once with a sparse table of running minima/maxima and a vectorised
    binary descent (:func:`first_crossing`).
 
-7. **Decay** (``half_life_hours``, per tier): optional exponential fading of old
+8. **Decay** (``half_life_hours``, per tier): optional exponential fading of old
    positions on top of the OI-driven closes (traders take profit, move stops).
 
-8. **Grid**: the book is sampled at the close of the last bar of each time column
+9. **Grid**: the book is sampled at the close of the last bar of each time column
    (columns aggregate bars when the history is longer than ``time_bins``) on
    ``price_bins`` price bins. It is built from + entries at opening columns and −
    entries at removal columns, carried forward column by column with the
    multiplicative survival weight (a loop over screen columns, never candles).
 
-What it cannot know: real leverage choices, stops, cross margin, hedges, positions
-opened before the data starts. The result is an **estimate**; the simulated market
-(:mod:`liqcore.simulate`) exists to measure how good it is.
+:meth:`ModelParams.classic` is the model before points 3, 4, the path entries, the
+holding times and the net closes: five leverage spikes, isolated margin, one close
+rate, volume as a share of notional. The slow reference in the tests implements it.
+
+What it cannot know: real leverage choices and account balances, stops, hedges, the
+order of prices inside a bar, positions opened before the data starts. The result is an
+**estimate**; the simulated market (:mod:`liqcore.simulate`) and the real example
+(:mod:`liqcore.real`) exist to measure how good it is.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from liqcore.market import bar_interval, validate_market
+from liqcore.market import bar_interval, plausibility_warnings, validate_market
 
 __all__ = [
+    "ASSUMPTIONS",
     "Cohorts",
     "Estimate",
     "Grid",
     "Heatmap",
     "ModelParams",
+    "assumptions_table",
     "book_at_end",
     "book_over_time",
     "clusters_from_levels",
@@ -89,6 +127,7 @@ __all__ = [
     "liquidation_price",
     "make_grid",
     "realized_by_bar",
+    "strata_per_band",
 ]
 
 DEFAULT_TIERS: tuple[float, ...] = (5.0, 10.0, 25.0, 50.0, 100.0)
@@ -101,12 +140,16 @@ def liquidation_price(
     leverage: float | np.ndarray,
     side: str | np.ndarray = "long",
     mmr: float | np.ndarray = 0.004,
+    buffer: float | np.ndarray = 0.0,
 ) -> np.ndarray:
-    """Liquidation price of an isolated-margin position.
+    """Liquidation price of an isolated-margin (or, with a buffer, cross-margin) position.
 
-    Long: ``entry·(1 − 1/L)/(1 − mmr)``; short: ``entry·(1 + 1/L)/(1 + mmr)``.
-    Derivation: the position is liquidated when equity ``margin ± qty·(p − entry)``
-    falls to the maintenance margin ``mmr·qty·p``, with ``margin = qty·entry/L``.
+    Long: ``entry·(1 − 1/L − b)/(1 − mmr)``; short: ``entry·(1 + 1/L + b)/(1 + mmr)``.
+    Derivation: the position is liquidated when equity ``margin + b·qty·entry ±
+    qty·(p − entry)`` falls to the maintenance margin ``mmr·qty·p``, with ``margin =
+    qty·entry/L``. ``b = 0`` is isolated margin; a cross-margin position also draws on
+    the rest of the account, ``b`` of its notional (a long whose buffer covers the whole
+    fall gets a price of 0: it cannot be liquidated).
 
     Parameters
     ----------
@@ -118,6 +161,9 @@ def liquidation_price(
         Position side; an array may hold the strings or booleans (True = long).
     mmr : float or array
         Maintenance margin rate as a fraction (0.004 = 0.4%).
+    buffer : float or array
+        Extra margin from the rest of a cross-margin account, as a fraction of the
+        position's notional (0 = isolated margin).
 
     Returns
     -------
@@ -130,6 +176,8 @@ def liquidation_price(
     90361.44578313253
     >>> liquidation_price(100.0, [10, 100], "short").round(3)
     array([109.562, 100.598])
+    >>> float(liquidation_price(100.0, 20, "long", mmr=0.0, buffer=0.25).round(6))
+    70.0
     """
     entry_arr = np.asarray(entry, dtype="float64")
     leverage_arr = np.asarray(leverage, dtype="float64")
@@ -141,11 +189,13 @@ def liquidation_price(
         msg = f"mmr must be a fraction in [0, 1), got {mmr}"
         raise ValueError(msg)
     is_long = _side_mask(side)
+    reach = 1.0 / leverage_arr + np.asarray(buffer, dtype="float64")
     if is_long.ndim == 0:  # one side: compute only its formula (hot path of the engine)
         sign = 1.0 if is_long else -1.0
-        return entry_arr * (1.0 - sign / leverage_arr) / (1.0 - sign * mmr_arr)
-    long_price = entry_arr * (1.0 - 1.0 / leverage_arr) / (1.0 - mmr_arr)
-    short_price = entry_arr * (1.0 + 1.0 / leverage_arr) / (1.0 + mmr_arr)
+        price = entry_arr * (1.0 - sign * reach) / (1.0 - sign * mmr_arr)
+        return np.maximum(price, 0.0) if is_long else price
+    long_price = np.maximum(entry_arr * (1.0 - reach) / (1.0 - mmr_arr), 0.0)
+    short_price = entry_arr * (1.0 + reach) / (1.0 + mmr_arr)
     return np.where(is_long, long_price, short_price)
 
 
@@ -184,9 +234,19 @@ class ModelParams:
     leverage_tiers: tuple[float, ...] = DEFAULT_TIERS
     tier_weights: tuple[float, ...] = DEFAULT_WEIGHTS
     mmr: float = 0.004
-    entry: Literal["typical", "close", "open", "hl2"] = "typical"
+    entry: Literal["path", "typical", "close", "open", "hl2"] = "path"
     liquidate_in_opening_bar: bool = True
     half_life_hours: tuple[float | None, ...] | None = None
+    leverage_spread: bool = True
+    leverage_range: tuple[float, float] = (1.5, 125.0)
+    cross_share: float = 0.5
+    cross_buffer: tuple[float, float] = (0.05, 0.5)
+    holding_hours: float | None = 48.0
+    holding_exponent: float = 1.0
+    closes_net_of_liquidations: bool = True
+    volume_scale: Literal["open_interest", "notional"] = "open_interest"
+    volume_window_hours: float = 168.0
+    strata: int | None = None
     time_bins: int = 600
     price_bins: int = 300
     price_range: tuple[float, float] | None = None
@@ -198,8 +258,34 @@ class ModelParams:
         if self.split not in ("even", "taker", "ratio"):
             msg = f"split must be 'even', 'taker' or 'ratio', got {self.split!r}"
             raise ValueError(msg)
-        if self.entry not in ("typical", "close", "open", "hl2"):
-            msg = f"entry must be 'typical', 'close', 'open' or 'hl2', got {self.entry!r}"
+        if self.entry not in ("path", "typical", "close", "open", "hl2"):
+            msg = f"entry must be 'path', 'typical', 'close', 'open' or 'hl2', got {self.entry!r}"
+            raise ValueError(msg)
+        if self.volume_scale not in ("open_interest", "notional"):
+            msg = f"volume_scale must be 'open_interest' or 'notional', got {self.volume_scale!r}"
+            raise ValueError(msg)
+        low_lev, high_lev = self.leverage_range
+        if not 1 < low_lev < high_lev:
+            msg = f"leverage_range must be (low, high), 1 < low < high, got {self.leverage_range}"
+            raise ValueError(msg)
+        if not 0 <= self.cross_share <= 1:
+            msg = f"cross_share must be in [0, 1], got {self.cross_share}"
+            raise ValueError(msg)
+        low_buf, high_buf = self.cross_buffer
+        if not 0 <= low_buf <= high_buf < 1:
+            msg = f"cross_buffer must be (low, high), 0 <= low <= high < 1, got {self.cross_buffer}"
+            raise ValueError(msg)
+        if self.holding_hours is not None and not self.holding_hours > 0:
+            msg = f"holding_hours must be positive hours or None, got {self.holding_hours}"
+            raise ValueError(msg)
+        if not 0 <= self.holding_exponent <= 3:
+            msg = f"holding_exponent must be in [0, 3], got {self.holding_exponent}"
+            raise ValueError(msg)
+        if self.strata is not None and not 1 <= self.strata <= 64:
+            msg = f"strata must be 1-64 cohorts per bar and band, or None, got {self.strata}"
+            raise ValueError(msg)
+        if not self.volume_window_hours > 0:
+            msg = f"volume_window_hours must be positive, got {self.volume_window_hours}"
             raise ValueError(msg)
         if not self.leverage_tiers:
             msg = "choose at least one leverage tier"
@@ -248,6 +334,66 @@ class ModelParams:
             if not 0 < low < high:
                 msg = f"price_range must be (low, high) with 0 < low < high, got {self.price_range}"
                 raise ValueError(msg)
+
+    @classmethod
+    def classic(cls, **changes: object) -> ModelParams:
+        """The model before continuous leverage, cross margin and holding times.
+
+        Discrete tier spikes, isolated margin only, entries at the typical price, every
+        leverage closed at the open-interest rate, volume opening as a share of traded
+        notional. The slow reference of the tests implements exactly this model.
+
+        Examples
+        --------
+        >>> ModelParams.classic().cross_share, ModelParams.classic(mmr=0.01).mmr
+        (0.0, 0.01)
+        """
+        settings: dict[str, object] = {
+            "leverage_spread": False,
+            "cross_share": 0.0,
+            "holding_hours": None,
+            "closes_net_of_liquidations": False,
+            "volume_scale": "notional",
+            "entry": "typical",
+        }
+        return cls(**(settings | changes))
+
+    def leverage_bands(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lowest and highest leverage of each tier's band.
+
+        A tier stands for a band of leverage: the edges are the geometric midpoints
+        between neighbouring tiers of the union of these tiers and the default ones
+        (so leaving a tier out of the view drops its band, it does not widen the others),
+        and ``leverage_range`` closes the outer bands.
+
+        Examples
+        --------
+        >>> low, high = ModelParams().leverage_bands()
+        >>> low.round(1).tolist(), high.round(1).tolist()
+        ([1.5, 7.1, 15.8, 35.4, 70.7], [7.1, 15.8, 35.4, 70.7, 125.0])
+        """
+        tiers = np.asarray(self.leverage_tiers, dtype="float64")
+        every = np.unique(np.concatenate([tiers, DEFAULT_TIERS]))
+        mids = np.sqrt(every[:-1] * every[1:])
+        low_edge = min(self.leverage_range[0], float(every[0]))
+        high_edge = max(self.leverage_range[1], float(every[-1]))
+        position = np.searchsorted(every, tiers)
+        lows = np.concatenate([[low_edge], mids])[position]
+        highs = np.concatenate([mids, [high_edge]])[position]
+        return lows, highs
+
+    def holding_half_life(self) -> np.ndarray | None:
+        """Holding half-life in hours per tier: ``holding_hours · (10 / L)**holding_exponent``.
+
+        Examples
+        --------
+        >>> ModelParams().holding_half_life().round(1).tolist()
+        [96.0, 48.0, 19.2, 9.6, 4.8]
+        """
+        if self.holding_hours is None:
+            return None
+        tiers = np.asarray(self.leverage_tiers, dtype="float64")
+        return self.holding_hours * (10.0 / tiers) ** self.holding_exponent
 
     def normalized_weights(self) -> np.ndarray:
         """Tier weights scaled to sum to one."""
@@ -640,8 +786,24 @@ def _by_side(cohorts: Cohorts) -> list[Cohorts]:
 
 
 def _price_bin(price_edges: np.ndarray, price: np.ndarray) -> np.ndarray:
-    """Bin ``b`` with ``edges[b] <= price < edges[b + 1]``; -1 or P outside."""
-    return np.searchsorted(price_edges, price, side="right") - 1
+    """Bin ``b`` with ``edges[b] <= price < edges[b + 1]``; -1 or P outside.
+
+    Examples
+    --------
+    >>> _price_bin(np.linspace(0.0, 1.0, 11), np.array([-1.0, 0.0, 0.35, 0.999, 1.0])).tolist()
+    [-1, 0, 3, 9, 10]
+    """
+    bins = len(price_edges) - 1
+    step = np.diff(price_edges)
+    if bins < 2 or np.ptp(step) > 1e-9 * step.mean():
+        return np.searchsorted(price_edges, price, side="right") - 1
+    # Evenly spaced edges (the grid's): divide, then settle rounding against the edges
+    # themselves, so the answer is exactly searchsorted's, several times faster.
+    guess = np.floor((price - price_edges[0]) / step.mean())
+    guess = np.clip(np.nan_to_num(guess, nan=-1.0), -1, bins).astype("int64")
+    guess -= (guess >= 0) & (price < price_edges.take(np.clip(guess, 0, bins)))
+    guess += (guess < bins) & (price >= price_edges.take(np.clip(guess + 1, 0, bins)))
+    return guess
 
 
 def _column_of_bar(grid: Grid, n: int) -> np.ndarray:
@@ -838,7 +1000,8 @@ def levels_frame(
     Columns: ``price`` (bin centre), ``price_low``, ``price_high``, ``long_usd``,
     ``short_usd``, ``long_usd_<tier>`` and ``short_usd_<tier>`` per tier,
     ``cum_long_usd`` (longs liquidated if price falls to this bin: summed from the
-    current price downwards) and ``cum_short_usd`` (summed from price upwards).
+    current price downwards) and ``cum_short_usd`` (summed from price upwards). The bin
+    that straddles the price counts on both sides.
 
     Examples
     --------
@@ -846,6 +1009,10 @@ def levels_frame(
     >>> lv = levels_frame(np.array([[1.0, 2, 0, 0]]), np.array([[0.0, 0, 3, 4]]), edges,
     ...                   100.0, ["10x"])
     >>> lv["cum_long_usd"].tolist(), lv["cum_short_usd"].tolist()
+    ([3.0, 2.0, 0.0, 0.0], [0.0, 0.0, 3.0, 7.0])
+    >>> straddling = levels_frame(np.array([[1.0, 2, 0, 0]]), np.array([[0.0, 0, 3, 4]]),
+    ...                           edges, 96.0, ["10x"])
+    >>> straddling["cum_long_usd"].tolist(), straddling["cum_short_usd"].tolist()
     ([3.0, 2.0, 0.0, 0.0], [0.0, 0.0, 3.0, 7.0])
     """
     centres = 0.5 * (price_edges[:-1] + price_edges[1:])
@@ -864,12 +1031,15 @@ def levels_frame(
         frame[f"long_usd_{label}"] = long_by_tier[k]
     for k, label in enumerate(tier_labels):
         frame[f"short_usd_{label}"] = short_by_tier[k]
-    below = centres <= price
+    # A bin belongs to a side if any of its prices does: the bin that straddles the price
+    # holds longs (just below it) and shorts (just above it), and both count.
+    below = price_edges[:-1] < price
+    above = price_edges[1:] > price
     # Longs are liquidated as price falls: sum from the current price down to each bin.
     longs_below = np.where(below, long_usd, 0.0)
     frame["cum_long_usd"] = np.where(below, np.cumsum(longs_below[::-1])[::-1], 0.0)
-    shorts_above = np.where(below, 0.0, short_usd)
-    frame["cum_short_usd"] = np.where(below, 0.0, np.cumsum(shorts_above))
+    shorts_above = np.where(above, short_usd, 0.0)
+    frame["cum_short_usd"] = np.where(above, np.cumsum(shorts_above), 0.0)
     return frame
 
 
@@ -941,7 +1111,7 @@ def clusters_from_levels(
 
 def _entry_price(market: pd.DataFrame, how: str) -> np.ndarray:
     high, low, close = (market[c].to_numpy() for c in ("high", "low", "close"))
-    if how == "typical":
+    if how in ("typical", "path"):
         return (high + low + close) / 3.0
     if how == "hl2":
         return (high + low) / 2.0
@@ -967,80 +1137,349 @@ def _long_fraction(market: pd.DataFrame, split: str, warnings: list[str]) -> np.
     return np.full(n, 0.5)
 
 
-def _opened_and_survival(
-    market: pd.DataFrame, params: ModelParams, entry: np.ndarray, warnings: list[str]
-) -> tuple[np.ndarray, np.ndarray]:
-    """USD notional opened per bar and the share of the old book that survives each bar."""
+def _hazard_per_bar(params: ModelParams, bar_hours: float) -> np.ndarray:
+    """Share of each tier's positions that would close per bar by holding time alone (rate)."""
+    half_life = params.holding_half_life()
+    if half_life is None:  # one closing rate for every leverage (the classic model)
+        half_life = np.full(len(params.leverage_tiers), _FLAT_HOLDING_HOURS)
+    return np.log(2.0) * bar_hours / half_life
+
+
+@dataclass(frozen=True)
+class _Flows:
+    """What a side's book is built from: bar arrays shared by both sides."""
+
+    oi: np.ndarray
+    oi_base: np.ndarray  # the previous bar's contracts valued at this bar's close (USD)
+    oi_change: np.ndarray  # change of open interest to explain by opens, closes, liquidations
+    from_volume: np.ndarray  # USD opened per bar from traded volume (before the side's share)
+
+
+def _flows(
+    market: pd.DataFrame, params: ModelParams, bar_hours: float, warnings: list[str]
+) -> _Flows:
+    """Open interest bookkeeping and the volume-based opening, per bar."""
     oi = market["open_interest"].to_numpy()
-    delta = np.diff(oi, prepend=oi[0])
-    from_oi = np.maximum(delta, 0.0)
-    from_volume = market["volume"].to_numpy() * entry * params.volume_open_share
+    close = market["close"].to_numpy()
+    prev = np.concatenate([[oi[0]], oi[:-1]])
+    no_oi = not np.any(oi > 0)
+    if no_oi:
+        warnings.append(
+            "open interest is zero throughout: closes cannot be inferred, positions only "
+            "leave the book when liquidated, and a share of the traded notional "
+            "(volume_open_share) opens them"
+        )
+    if params.closes_net_of_liquidations:
+        # Count contracts, not dollars: a price move alone neither opens nor closes anything.
+        prev_close = np.concatenate([[close[0]], close[:-1]])
+        base = prev * close / prev_close
+    else:
+        base = prev
+    change = oi - base
+    change[np.abs(change) <= 1e-9 * np.abs(base)] = 0.0  # rounding of the price rescaling
+    entry = _entry_price(market, params.entry)
+    volume = market["volume"].to_numpy()
+    if params.volume_scale == "notional" or no_oi:
+        from_volume = volume * entry * params.volume_open_share
+    else:
+        # Volume says *when* positions open, open interest and holding times say *how much*:
+        # in a steady book what opens per bar replaces what closes, OI / mean lifetime. Volume
+        # and open interest may come from different venues; only volume's ups and downs count.
+        notional = volume * close
+        bars = max(params.volume_window_hours / bar_hours, 1.0)
+        average = pd.Series(notional).ewm(halflife=bars, adjust=True).mean().to_numpy()
+        relative = np.divide(notional, average, out=np.zeros_like(notional), where=average > 0)
+        rate = _hazard_per_bar(params, bar_hours)
+        lifetime_bars = float(np.sum(params.normalized_weights() / rate))
+        from_volume = prev * relative / lifetime_bars
+    return _Flows(oi=oi, oi_base=base, oi_change=change, from_volume=from_volume)
+
+
+def _side_opened(
+    flows: _Flows, params: ModelParams, share: np.ndarray, liquidated: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """USD opened per bar on one side and the share of its book closed in each bar.
+
+    Closes are what open interest implies once this bar's openings and (when
+    ``closes_net_of_liquidations``) the model's own liquidations are accounted for.
+    """
+    if params.closes_net_of_liquidations:
+        from_oi = np.maximum(flows.oi_change + liquidated, 0.0)
+    else:
+        from_oi = np.maximum(flows.oi_change, 0.0)
+        liquidated = np.zeros_like(liquidated)
+    from_oi[0] = 0.0
     if params.opening == "oi":
         opened = from_oi
     elif params.opening == "volume":
-        opened = from_volume
+        opened = flows.from_volume
     else:
-        opened = params.volume_weight * from_volume + (1 - params.volume_weight) * from_oi
-    if not np.any(oi > 0):
-        warnings.append(
-            "open interest is zero throughout: closes cannot be inferred, positions only "
-            "leave the book when liquidated"
-        )
-    prev = np.concatenate([[oi[0]], oi[:-1]])
-    closed = np.divide(prev + opened - oi, prev, out=np.zeros_like(oi), where=prev > 0)
-    # A survival of exactly 0 would make log weights -inf; 1e-12 is "all closed" in USD terms.
-    survival = np.clip(1.0 - closed, 1e-12, 1.0)
-    survival[0] = 1.0
-    return opened, survival
+        opened = params.volume_weight * flows.from_volume + (1 - params.volume_weight) * from_oi
+    # Classic: both sides share one close rate, from everything that opened.
+    basis = opened * share if params.closes_net_of_liquidations else opened
+    opened = opened * share
+    base = flows.oi_base
+    closed = np.divide(
+        basis - liquidated - flows.oi_change, base, out=np.zeros_like(base), where=base > 0
+    )
+    closed = np.clip(closed, 0.0, 1.0)
+    closed[0] = 0.0
+    return opened, closed
 
 
-def _log_weight(survival: np.ndarray, params: ModelParams, bar_hours: float) -> np.ndarray:
-    log_survival = np.cumsum(np.log(survival))
+def _book_mix(
+    params: ModelParams,
+    rate: np.ndarray,
+    opened: np.ndarray,
+    liquidated_by_tier: np.ndarray | None,
+) -> np.ndarray:
+    """Share of each tier in the book at the close of the previous bar, (K, N) or (K, 1).
+
+    Without liquidations: the steady mix, weight / closing rate. With them: what each tier
+    opened less what it lost, aged at its own closing rate (an exponential moving sum).
+    """
+    weights = params.normalized_weights()
+    steady = weights / rate
+    n = len(opened)
+    if liquidated_by_tier is None:  # the same in every bar: (K, 1) broadcasts
+        return (steady / steady.sum())[:, None]
+    mix = np.empty((len(weights), n))
+    for k in range(len(weights)):
+        alpha = 1.0 - np.exp(-rate[k])
+        net = opened * weights[k] - liquidated_by_tier[k]
+        mix[k] = pd.Series(net).ewm(alpha=alpha, adjust=False).mean().to_numpy() / alpha
+    np.maximum(mix, 0.0, out=mix)
+    mix[:, 1:] = mix[:, :-1]  # the mix a bar starts with: the previous close's
+    mix[:, 0] = steady
+    total = mix.sum(axis=0)
+    empty = total <= 0
+    mix /= np.where(empty, 1.0, total)
+    if empty.any():
+        mix[:, empty] = (steady / steady.sum())[:, None]
+    return mix
+
+
+def _log_weight(
+    closed: np.ndarray, mix: np.ndarray, params: ModelParams, rate: np.ndarray, bar_hours: float
+) -> np.ndarray:
+    """Cumulative log share of each tier's positions still open, (K, N).
+
+    The bar's closes are shared across tiers by their closing rate: tier ``k`` keeps
+    ``1 − closed · r_k / Σ_j mix_j r_j`` so that the book as a whole loses ``closed``.
+    """
     tiers = len(params.leverage_tiers)
-    weight = np.repeat(log_survival[None, :], tiers, axis=0)
+    if params.holding_hours is None:
+        weight = np.repeat(closed[None, :], tiers, axis=0)
+    else:
+        mean_rate = rate @ mix  # (N,), or (1,) for a steady mix
+        weight = np.multiply.outer(rate, closed / mean_rate)
+    # The survival 1 - closes, in place: these (K, N) arrays are the engine's largest.
+    np.subtract(1.0, weight, out=weight)
+    # A survival of exactly 0 would make log weights -inf; 1e-12 is "all closed" in USD terms.
+    np.clip(weight, 1e-12, 1.0, out=weight)
+    weight[:, 0] = 1.0
+    np.log(weight, out=weight)
+    np.cumsum(weight, axis=1, out=weight)
     if params.half_life_hours is not None:
-        bars = np.arange(len(survival), dtype="float64")
+        bars = np.arange(len(closed), dtype="float64")
         for k, half_life in enumerate(params.half_life_hours):
             if half_life is not None:
                 weight[k] -= np.log(2.0) * bars * bar_hours / half_life
     return weight
 
 
+#: Half-life of every position when the model has no holding times (only to scale volume).
+_FLAT_HOLDING_HOURS = 48.0
+#: Low-discrepancy steps (golden ratio, silver ratio, plastic number) for the sampled leverage,
+#: margin buffer and entry point: neighbouring bars fill in each other's gaps.
+_STEPS = (0.6180339887498949, 0.41421356237309515, 0.7548776662466927)
+#: Cohorts per side the engine aims at: sets how finely each band is sampled (1 to 16 strata).
+_COHORT_BUDGET = 1 << 19
+_MAX_STRATA = 16
+
+
+def strata_per_band(params: ModelParams, bars: int) -> int:
+    """How many cohorts each bar opens per leverage band and side.
+
+    The continuous leverage, the cross-margin buffer and the entry point along the bar
+    are sampled with this many stratified points per bar, jittered from bar to bar, so
+    that a long history costs no more than :data:`_COHORT_BUDGET` cohorts per side and
+    a short one is sampled finely.
+
+    Examples
+    --------
+    >>> strata_per_band(ModelParams(), 1_000), strata_per_band(ModelParams(), 525_600)
+    (16, 1)
+    >>> strata_per_band(ModelParams.classic(), 1_000), strata_per_band(ModelParams(strata=4), 9)
+    (1, 4)
+    """
+    sampled = params.leverage_spread or params.cross_share > 0 or params.entry == "path"
+    if not sampled:
+        return 1
+    if params.strata is not None:
+        return params.strata
+    per_bar = _COHORT_BUDGET // max(len(params.leverage_tiers) * bars, 1)
+    return int(np.clip(per_bar, 1, _MAX_STRATA))
+
+
+@dataclass(frozen=True)
+class _BarPath:
+    """Each bar's assumed path open → first extreme → second extreme → close."""
+
+    start: np.ndarray  # (4, N): the four vertices
+    length: np.ndarray  # (3, N): leg lengths
+    low_after: np.ndarray  # (3, N): lowest vertex after each leg's start
+    high_after: np.ndarray  # (3, N): highest vertex after each leg's start
+
+    @classmethod
+    def of(cls, market: pd.DataFrame) -> _BarPath:
+        o, h, lo, c = (market[col].to_numpy() for col in ("open", "high", "low", "close"))
+        # A bar that closes up most likely fell first (open → low → high → close); one that
+        # closes down rose first (open → high → low → close).
+        up = c >= o
+        first, second = np.where(up, lo, h), np.where(up, h, lo)
+        vertices = np.stack([o, first, second, c])
+        low_after = np.empty((3, len(o)))
+        high_after = np.empty((3, len(o)))
+        for tail, pick in ((low_after, np.minimum), (high_after, np.maximum)):
+            tail[2] = c
+            pick(second, c, out=tail[1])
+            pick(first, tail[1], out=tail[0])
+        return cls(vertices, np.abs(np.diff(vertices, axis=0)), low_after, high_after)
+
+    def entry(self, bar: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Price at ``where`` (0-1 of the path's length) and the leg (0, 1, 2) it lies on."""
+        n = self.start.shape[1]
+        first, second = self.length[0].take(bar), self.length[1].take(bar)
+        both = first + second
+        travelled = where * (both + self.length[2].take(bar))
+        leg = (travelled >= first).astype("int64") + (travelled >= both)
+        done = np.where(leg == 0, 0.0, np.where(leg == 1, first, both))
+        flat = self.start.ravel()
+        at = leg * n + bar
+        start, end = flat.take(at), flat.take(at + n)
+        span = end - start
+        step = np.minimum(travelled - done, np.abs(span))
+        return start + np.copysign(step, span), leg
+
+    def extreme_after(self, bar: np.ndarray, leg: np.ndarray, is_long: bool) -> np.ndarray:
+        """Lowest (longs) or highest (shorts) price of the bar after a point on ``leg``."""
+        tail = self.low_after if is_long else self.high_after
+        return tail.ravel().take(leg * tail.shape[1] + bar)
+
+
 def _model_cohorts(
     bars: slice,
     params: ModelParams,
     entry: np.ndarray,
-    usd_opened: np.ndarray,
     is_long: bool,
     reach: _Reach,
     close: np.ndarray,
+    path: _BarPath | None,
+    strata: int,
 ) -> Cohorts:
-    """One cohort per bar (in ``bars``) and tier for one side, with its removal bar."""
+    """Cohorts opened in ``bars`` for one side, per tier band and stratum, with removal bars.
+
+    ``usd`` holds each cohort's share of its bar's opened USD (the weight of its band over
+    the strata); the caller scales it by what the bar opened.
+    """
     tiers = np.asarray(params.leverage_tiers, dtype="float64")
     k_count = len(tiers)
     first, last = bars.start, bars.stop
-    usd = (usd_opened[bars, None] * params.normalized_weights()[None, :]).ravel()  # bar-major
-    open_bar = np.repeat(np.arange(first, last, dtype="int64"), k_count)
-    tier = np.tile(np.arange(k_count, dtype="int64"), last - first)
+    per_bar = k_count * strata
+    open_bar = np.repeat(np.arange(first, last, dtype="int64"), per_bar)
+    tier = np.tile(np.repeat(np.arange(k_count, dtype="int64"), strata), last - first)
+    usd = (params.normalized_weights() / strata)[tier]
     keep = np.flatnonzero(usd > 0)
     if keep.size < usd.size:
-        usd, open_bar, tier = usd[keep], open_bar[keep], tier[keep]
-    liq = liquidation_price(
-        entry[open_bar], tiers[tier], "long" if is_long else "short", params.mmr
-    )
-    level = liq if is_long else -liq
-    if params.liquidate_in_opening_bar:
-        removal = reach.first(level, open_bar)
+        open_bar, tier, usd = open_bar[keep], tier[keep], usd[keep]
+    if strata == 1 and not params.leverage_spread and params.cross_share == 0:
+        leverage = tiers[tier]
+        buffer = 0.0
     else:
+        t = open_bar.astype("float64")
+        band_step = (np.arange(k_count) * _STEPS[2]).take(tier)
+        if strata == 1:
+            stratum = 0.0
+            u = np.modf(t * _STEPS[0] + band_step)[0]
+        else:
+            stratum = np.tile(np.arange(strata, dtype="float64"), (last - first) * k_count)
+            if keep.size < stratum.size:
+                stratum = stratum[keep]
+            # Stratified over the strata of a bar, jittered from bar to bar and band to band.
+            u = (stratum + np.modf(t * _STEPS[0] + band_step)[0]) / strata
+        share = params.cross_share
+        cross = u < share
+        q = np.where(cross, np.modf(t * _STEPS[1] + stratum * _STEPS[0])[0], 0.0)
+        if share < 1:
+            q = np.where(cross, q, (u - share) / (1.0 - share))
+        if params.leverage_spread:
+            low, high = params.leverage_bands()
+            log_low, log_span = np.log(low), np.log(high / low)
+            leverage = np.exp(log_low.take(tier) + q * log_span.take(tier))
+        else:
+            leverage = tiers[tier]
+        lo_buf, hi_buf = params.cross_buffer
+        spread = np.divide(u, share if share > 0 else 1.0) * (hi_buf - lo_buf)
+        buffer = np.where(cross, lo_buf + spread, 0.0)
+    if path is not None:
+        if strata == 1:
+            where = np.modf(open_bar * _STEPS[2] + (np.arange(k_count) * _STEPS[1]).take(tier))[0]
+        else:
+            where = np.modf(stratum * _STEPS[0] + open_bar * _STEPS[2] + 0.5 / strata)[0]
+        entry_price, leg = path.entry(open_bar, where)
+    else:
+        entry_price = entry[open_bar]
+    side = "long" if is_long else "short"
+    liq = liquidation_price(entry_price, leverage, side, params.mmr, buffer)
+    level = liq if is_long else -liq
+    if not params.liquidate_in_opening_bar:
         # Only the opening bar's close surely came after the entry.
-        removal = reach.first(level, open_bar + 1)
-        closed_through = close[open_bar] <= liq if is_long else close[open_bar] >= liq
-        removal[closed_through] = open_bar[closed_through]
+        dies = close[open_bar] <= liq if is_long else close[open_bar] >= liq
+    elif path is not None:
+        # Only the part of the bar's path after the entry can liquidate it.
+        after = path.extreme_after(open_bar, leg, is_long)
+        dies = after <= liq if is_long else after >= liq
+    else:
+        removal = reach.first(level, open_bar)
+        return Cohorts(open_bar, tier, np.full(usd.size, is_long), liq, usd, removal)
+    removal = np.array(open_bar)
+    alive = np.flatnonzero(~dies)
+    removal[alive] = reach.first(level[alive], open_bar[alive] + 1)
     return Cohorts(open_bar, tier, np.full(usd.size, is_long), liq, usd, removal)
 
 
 #: Bars per chunk of cohorts: keeps the working set in cache and memory flat for long histories.
 _CHUNK_BARS = 1 << 15
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """Cohorts of one chunk kept between passes, compactly (the share is the tier's)."""
+
+    open_bar: np.ndarray  # int32
+    tier: np.ndarray  # int8
+    liq_price: np.ndarray  # float64
+    removal_bar: np.ndarray  # int32
+    is_long: bool
+
+    @classmethod
+    def of(cls, cohorts: Cohorts, is_long: bool) -> _Stored:
+        return cls(
+            cohorts.open_bar.astype("int32"),
+            cohorts.tier.astype("int8"),
+            cohorts.liq_price,
+            cohorts.removal_bar.astype("int32"),
+            is_long,
+        )
+
+    def valued(self, share: np.ndarray, opened: np.ndarray) -> Cohorts:
+        """Cohorts in USD: the tier's share of the bar (``share[k]``) times what it opened."""
+        open_bar = self.open_bar.astype("int64")
+        tier = self.tier.astype("int64")
+        usd = share.take(tier) * opened.take(open_bar)
+        flags = np.full(open_bar.size, self.is_long)
+        return Cohorts(open_bar, tier, flags, self.liq_price, usd, self.removal_bar.astype("int64"))
 
 
 def estimate(
@@ -1077,16 +1516,21 @@ def estimate(
     """
     params = params or ModelParams()
     market = validate_market(market)
-    warnings: list[str] = []
+    warnings: list[str] = plausibility_warnings(market)
     n = len(market)
     low = market["low"].to_numpy()
     high = market["high"].to_numpy()
     close = market["close"].to_numpy()
     entry = _entry_price(market, params.entry)
-    opened, survival = _opened_and_survival(market, params, entry, warnings)
-    long_fraction = _long_fraction(market, params.split, warnings)
     bar_hours = bar_interval(market).total_seconds() / 3600.0
-    log_weight = _log_weight(survival, params, bar_hours)
+    flows = _flows(market, params, bar_hours, warnings)
+    long_fraction = _long_fraction(market, params.split, warnings)
+    rate = _hazard_per_bar(params, bar_hours)
+    path = _BarPath.of(market) if params.entry == "path" else None
+    strata = strata_per_band(params, n)
+    # With closes net of the model's own liquidations, the book depends on what it
+    # liquidates: one fixed-point step (estimate the liquidations, then the book again).
+    passes = 2 if params.closes_net_of_liquidations or params.holding_hours is not None else 1
 
     start_bar = 0
     if start is not None:
@@ -1109,19 +1553,47 @@ def estimate(
 
     def one_side(side_long: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         share = 2.0 * long_fraction if side_long else 2.0 * (1.0 - long_fraction)
-        usd_opened = opened * share
         reach = _Reach(low if side_long else -high)
-        delta = np.zeros((tiers, len(grid.column_end), bins))
-        at_end = np.zeros((tiers, bins))
-        realized = np.zeros((tiers, n))
-        for first in range(0, n, _CHUNK_BARS):
-            bars = slice(first, min(first + _CHUNK_BARS, n))
-            cohorts = _model_cohorts(bars, params, entry, usd_opened, side_long, reach, close)
-            valuer = _Valuer(cohorts, log_weight)
-            price_bin = _price_bin(grid.price_edges, cohorts.liq_price)
-            delta += _side_deltas(cohorts, log_weight, grid, valuer, price_bin, column_of)
-            at_end += _side_at_end(cohorts, log_weight, bins, valuer, price_bin)
-            realized[:, first:] += _side_realized(cohorts, log_weight, valuer, first)
+        chunks = [
+            _Stored.of(
+                _model_cohorts(
+                    slice(first, min(first + _CHUNK_BARS, n)),
+                    params,
+                    entry,
+                    side_long,
+                    reach,
+                    close,
+                    path,
+                    strata,
+                ),
+                side_long,
+            )
+            for first in range(0, n, _CHUNK_BARS)
+        ]
+        del reach  # its sparse tables are the largest arrays; the passes do not need them
+        tier_share = params.normalized_weights() / strata
+        realized = None
+        for step in range(passes):
+            liquidated = np.zeros(n) if realized is None else realized.sum(axis=0)
+            opened, closed = _side_opened(flows, params, share, liquidated)
+            mix = _book_mix(params, rate, opened, realized)
+            log_weight = _log_weight(closed, mix, params, rate, bar_hours)
+            del mix
+            last = step == passes - 1
+            realized = np.zeros((tiers, n))
+            if last:
+                delta = np.zeros((tiers, len(grid.column_end), bins))
+                at_end = np.zeros((tiers, bins))
+            for chunk in chunks:
+                cohorts = chunk.valued(tier_share, opened)
+                first = int(chunk.open_bar[0]) if chunk.open_bar.size else n
+                valuer = _Valuer(cohorts, log_weight)
+                if cohorts.open_bar.size:
+                    realized[:, first:] += _side_realized(cohorts, log_weight, valuer, first)
+                if last:
+                    price_bin = _price_bin(grid.price_edges, cohorts.liq_price)
+                    delta += _side_deltas(cohorts, log_weight, grid, valuer, price_bin, column_of)
+                    at_end += _side_at_end(cohorts, log_weight, bins, valuer, price_bin)
         return _carry(delta, log_weight, grid), at_end, realized
 
     # Longs and shorts are independent; numpy releases the GIL, so both cores work.
@@ -1147,6 +1619,58 @@ def estimate(
         params=params,
         warnings=warnings,
     )
+
+
+#: What each field of :class:`ModelParams` assumes, in words (the "Model assumptions" table).
+ASSUMPTIONS: dict[str, str] = {
+    "opening": "where new positions come from: rising open interest, traded volume, or a mix",
+    "volume_weight": "share of the volume estimate in the mix (the rest from rising OI)",
+    "volume_open_share": "share of traded notional that opens positions (volume_scale notional)",
+    "split": "how new notional splits into longs and shorts",
+    "leverage_tiers": "leverage tiers; each stands for a band of leverage around it",
+    "tier_weights": "share of new notional in each tier's band",
+    "mmr": "maintenance margin rate",
+    "entry": "entry price: along the bar's path (open, extremes, close) or one price per bar",
+    "liquidate_in_opening_bar": "the opening bar may liquidate (after the entry, on its path)",
+    "half_life_hours": "extra fading per tier, on top of the closes open interest implies",
+    "leverage_spread": "leverage spread continuously (log-uniform) over each tier's band",
+    "leverage_range": "lowest and highest leverage traders use (outer band edges)",
+    "cross_share": "share of new notional in cross-margin accounts",
+    "cross_buffer": "a cross-margin position's extra margin, uniform in this range of notional",
+    "holding_hours": "holding half-life at 10x, hours (None: one close rate for all leverage)",
+    "holding_exponent": "half-life scales as (10 / leverage) to this power",
+    "closes_net_of_liquidations": "closes = what OI implies after the model's own liquidations",
+    "volume_scale": "volume says when; open interest and holding times (or notional) how much",
+    "volume_window_hours": "half-life of the volume average that volume is compared with",
+    "strata": "sampled points per bar and band (None: as many as the history allows, 1-16)",
+    "time_bins": "heatmap time columns (at most)",
+    "price_bins": "heatmap price bins",
+    "price_range": "price axis (None: the candles plus a margin)",
+}
+
+
+def assumptions_table(params: ModelParams) -> pd.DataFrame:
+    """Every assumption of an estimate with its value and meaning, one row per field.
+
+    Examples
+    --------
+    >>> table = assumptions_table(ModelParams())
+    >>> table.loc["cross_share", "value"], table.loc["holding_hours", "value"]
+    ('0.5', '48')
+    >>> len(table) == len(ASSUMPTIONS)
+    True
+    """
+    rows = {}
+    for item in fields(params):
+        value = getattr(params, item.name)
+        if isinstance(value, tuple):
+            shown = ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+        elif isinstance(value, float):
+            shown = f"{value:g}"
+        else:
+            shown = str(value)
+        rows[item.name] = {"value": shown, "meaning": ASSUMPTIONS.get(item.name, "")}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("assumption")
 
 
 def with_params(params: ModelParams, **changes: object) -> ModelParams:

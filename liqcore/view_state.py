@@ -20,6 +20,7 @@ from liqcore.sources.base import title
 __all__ = [
     "CONTROLS",
     "LEVERAGE_LABELS",
+    "REAL_COINS",
     "SOURCES",
     "TIMEFRAMES",
     "Control",
@@ -46,7 +47,10 @@ SOURCES: dict[str, str] = {
     **{venue.title: venue.name for venue in EXCHANGES},
     title(ALL): ALL,
     "CSV upload": "csv",
+    "Real example": "real",
 }
+#: Coins of the offline real example (as in :data:`liqcore.real.REAL_COINS`).
+REAL_COINS: tuple[str, ...] = ("BTC", "ETH", "SOL")
 LEVERAGE_LABELS: tuple[str, ...] = ("5x", "10x", "25x", "50x", "100x")
 
 
@@ -118,6 +122,7 @@ _CONTROLS: list[Control] = [
     # Sidebar: data choice and the simulation's settings.
     Control("src", "choice", "Simulated market", tuple(SOURCES)),
     Control("sym", "choice", "BTC", ("BTC", "ETH", "SOL", "XRP")),
+    Control("coin", "choice", "BTC", REAL_COINS),
     Control("seed", "int", 7, low=0, high=9999),
     Control("days", "choice", "365", ("30", "90", "180", "365")),
     Control("vol", "float", 0.5, low=0.2, high=1.5),

@@ -12,6 +12,7 @@ import streamlit as st
 from liqcore import accuracy as acc
 from liqcore.liquidations import realized_source_label
 from liqcore.model import DEFAULT_TIERS, DEFAULT_WEIGHTS, Estimate, ModelParams, estimate
+from liqcore.real import PROVENANCE, WARM_UP_DAYS, daily_scores
 from liqcore.simulate import SimulatedMarket, simulate
 from liqcore.view_state import CONTROLS, TIMEFRAMES
 from pages import common
@@ -32,6 +33,11 @@ SCORE_FORMAT = st.column_config.NumberColumn(format="%.2f")
 CHANGE_FORMAT = st.column_config.NumberColumn(format="%+.2f")
 
 SimKey = tuple[int, int, float, str, float, str]
+REFERENCES = (
+    "Two references know nothing of positions: the naive baseline (the wick in the "
+    "liquidation direction times the bar's traded notional) and the distance-only map (USD "
+    "at risk falling off with distance from price); the margin is over the better of the two."
+)
 
 st.title("Accuracy", anchor=False)
 st.caption(
@@ -198,8 +204,9 @@ def truth_section(choice: common.DataChoice) -> None:
     yours_est = sim_estimate(key, yours)
     yours_scores = acc.score_against_truth(yours_est, truth)
 
+    no_skill = acc.reference_scores(truth, sim.market)
     st.dataframe(
-        acc.scenario_table(correct_scores, yours_scores),
+        acc.scenario_table(correct_scores, yours_scores, no_skill),
         width="stretch",
         column_config={
             "Correctly specified": SCORE_FORMAT,
@@ -212,6 +219,10 @@ def truth_section(choice: common.DataChoice) -> None:
     st.caption(
         f"Correctly specified: {acc.describe_params(correct)}.  \n"
         f"Your assumptions: {acc.describe_params(yours)}."
+    )
+    st.caption(
+        "No skill: what a map that knows only where the price is scores (USD at risk falling "
+        "off with distance from price, scaled by open interest). Skill is the margin over it."
     )
     if yours == correct:
         st.info(
@@ -242,9 +253,7 @@ def baseline_section(
     st.header("Model vs a naive baseline", anchor=False, divider="orange")
     st.caption(
         f"Rank correlation, bar by bar, of the liquidations the model **estimates** (with the "
-        f"Heatmap page's assumptions) with {against}, over {len(bars):,} bars. The naive "
-        "baseline knows nothing of positions: the wick in the liquidation direction times the "
-        "bar's volume."
+        f"Heatmap page's assumptions) with {against}, over {len(bars):,} bars. {REFERENCES}"
     )
     table = acc.reported_scores(realized, market, bars)
     sentence, verdict = acc.baseline_verdict(table, against)
@@ -308,6 +317,38 @@ def calibration_section(
         )
 
 
+def real_section(choice: common.DataChoice) -> None:
+    """The real example: the model and both references against Hyperliquid's daily totals."""
+    market, _ = common.market_for(choice, "3m")
+    st.header("Model vs baselines on real reported liquidations", anchor=False, divider="orange")
+    st.caption(f":material/public: {PROVENANCE}")
+    params = heatmap_params()
+    est = common.cached_estimate(choice, params, "3m", market)
+    reported = common.real_example_reported(choice.symbol)
+    table = daily_scores(est.realized, market, reported)
+    against = f"Hyperliquid's reported daily liquidations of {choice.symbol}"
+    sentence, verdict = acc.baseline_verdict(table, against)
+    show = {"beats": st.success, "loses": st.error}.get(verdict, st.warning)
+    show(sentence, icon=":material/verified:" if verdict == "beats" else ":material/info:")
+    st.dataframe(
+        acc.reported_table(table),
+        column_config={
+            "Model (estimate)": SCORE_FORMAT,
+            "Naive baseline": SCORE_FORMAT,
+            "Distance-only map": SCORE_FORMAT,
+            "Margin": CHANGE_FORMAT,
+        },
+        key="acc_real",
+    )
+    st.caption(
+        f"Rank correlation over {len(reported) - WARM_UP_DAYS} days (the first "
+        f"{WARM_UP_DAYS} warm the book up) of the liquidations the model **estimates** from "
+        f"hourly bars, summed per UTC day, with the reported ones. {REFERENCES} Days are "
+        "forgiving: they hide the timing within the day that a map is read for, and there is "
+        "no intraday truth in this set."
+    )
+
+
 # --------------------------------------------------------------------------- the page
 
 choice = common.data_choice()
@@ -327,6 +368,8 @@ if choice.source == "sim":
     bars = est.realized.index[est.heatmap.grid.start_bar :]
     baseline_section(est.realized, sim.market, bars, "the true simulated liquidations")
     calibration_section(sim.market, params, sim.leverage_mix)
+elif choice.source == "real":
+    real_section(choice)
 else:
     timeframes = list(TIMEFRAMES)
     initial = st.session_state.get("tf", default("tf"))

@@ -23,6 +23,7 @@ from liqcore.accuracy import Calibration, calibrate
 from liqcore.liquidations import attach_reported
 from liqcore.market import bar_interval, load_market
 from liqcore.model import Estimate, ModelParams, estimate
+from liqcore.real import real_market, reported_daily
 from liqcore.simulate import simulate
 from liqcore.sources import SourceUnavailable, fetch_liquidations, fetch_market
 from liqcore.view_state import CONTROLS, LEVERAGE_LABELS, SOURCES, TIMEFRAMES, clean_query
@@ -96,6 +97,8 @@ class DataChoice:
             return (
                 f"Simulated market (seed {self.seed}, {self.days} days, {self.crowd} crowd{regime})"
             )
+        if self.source == "real":
+            return f"Real example {self.symbol}"
         name = next(k for k, v in SOURCES.items() if v == self.source)
         return f"{name} {self.symbol}" if self.source != "csv" else "Your CSV"
 
@@ -103,9 +106,12 @@ class DataChoice:
 def data_choice() -> DataChoice:
     """Read the sidebar's current values (set by :func:`sidebar`)."""
     state = st.session_state
+    source = SOURCES.get(state.get("src", default("src")), "sim")
     return DataChoice(
-        source=SOURCES.get(state.get("src", default("src")), "sim"),
-        symbol=state.get("sym", default("sym")),
+        source=source,
+        symbol=state.get("coin", default("coin"))
+        if source == "real"
+        else state.get("sym", default("sym")),
         seed=int(state.get("seed", default("seed"))),
         days=int(state.get("days", default("days"))),
         volatility=float(state.get("vol", default("vol"))),
@@ -173,6 +179,18 @@ def uploaded_market(data: bytes, name: str) -> pd.DataFrame:
     return frame
 
 
+@st.cache_data(max_entries=3, show_spinner="Reading the real example…")
+def real_example_market(coin: str) -> pd.DataFrame:
+    """The offline real example's hourly frame for one coin (shipped with the package)."""
+    return real_market(coin)
+
+
+@st.cache_data(max_entries=3, show_spinner=False)
+def real_example_reported(coin: str) -> pd.DataFrame:
+    """Hyperliquid's reported daily liquidations of the real example's coin."""
+    return reported_daily(coin)
+
+
 def _simulated(choice: DataChoice) -> pd.DataFrame:
     return simulated_market(
         choice.seed, choice.days, choice.volatility, choice.crowd, choice.bias, choice.regime
@@ -198,6 +216,12 @@ def load_for(choice: DataChoice, timeframe: str = "1w") -> LoadedMarket:
     """
     if choice.source == "sim":
         return LoadedMarket(_simulated(choice), "Simulated market · 15m bars · offline")
+    if choice.source == "real":
+        return LoadedMarket(
+            real_example_market(choice.symbol),
+            f"Real example {choice.symbol} · 1h bars · offline · prices and volume from "
+            "Binance, open interest and daily liquidations from Hyperliquid",
+        )
     if choice.source == "csv":
         upload = st.session_state.get("upload")
         if upload is None:

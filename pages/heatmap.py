@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from liqcore.model import ModelParams
+from liqcore.model import ModelParams, assumptions_table
 from liqcore.view_state import CONTROLS, LEVERAGE_LABELS, TIMEFRAMES
 from liqcore.views import book_summary, format_usd, magnet_table
 from pages import common
@@ -125,6 +125,11 @@ def controls() -> tuple[str, str, float, bool, float]:
             "score the fit on the rest. Needs realized_long_usd / realized_short_usd.",
         )
         calibration_box = st.container()
+        with st.popover("Every assumption", icon=":material/list:"):
+            try:
+                st.dataframe(assumptions_table(common.model_params_from_state()))
+            except ValueError as exc:
+                st.caption(f"The assumptions above cannot be used: {exc}")
     return timeframe, side, cap, scale == "Log", min_cluster * 1e6, calibration_box
 
 

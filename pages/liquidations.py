@@ -6,10 +6,14 @@ import streamlit as st
 from liqcore import liquidations as liq
 from liqcore.market import bar_interval
 from liqcore.model import ModelParams
+from liqcore.real import PROVENANCE
 from liqcore.view_state import CONTROLS, TIMEFRAMES
 from liqcore.views import format_usd
 from pages import common, recorded
 from pages.common import default
+
+#: Source label of the real example's liquidations.
+REAL_LABEL = "Reported by Hyperliquid (daily)"
 
 common.ensure_app_frame()
 st.title("Liquidations", anchor=False)
@@ -58,6 +62,12 @@ def source_frames(
     """Realized frames to show, by source label: the data's own (if any) first, then the model's."""
     frames = {}
     own = liq.realized_from_market(market)
+    if chosen == "real" and market.attrs.get("source") == "real":
+        # The real example's liquidations are Hyperliquid's daily totals, beside the bars.
+        coin = common.data_choice().symbol
+        daily = common.real_example_reported(coin).loc[market.index[0] :]
+        frames[REAL_LABEL] = daily
+        st.caption(f":material/public: {PROVENANCE}")
     covered = market.attrs.get("covered_from")
     if own is not None and covered is not None:
         # Exchange lists are short (OKX: its latest orders): show only what they cover.
@@ -71,7 +81,7 @@ def source_frames(
             own = None
     if own is not None:
         frames[liq.realized_source_label(market, chosen)] = own
-    else:
+    elif not frames:
         st.info(
             "This data has no realized liquidations of its own, so only the model's estimate is "
             "shown.",
@@ -153,6 +163,14 @@ def liquidations_view() -> None:
     drawn, period_note = liq.choose_period(
         period, interval, shown.index[-1] - shown.index[0] + interval
     )
+    if choice.source == "real" and market.attrs.get("source") == "real":
+        drawn, period_note = (
+            "1d",
+            (
+                "Hyperliquid reports liquidations as daily totals, so the bars are days (UTC) and "
+                "the estimate is summed per day beside them."
+            ),
+        )
     if period_note:
         st.info(period_note, icon=":material/bar_chart:")
     # Live exchanges: what the recorder caught from the exchange's feed (pages/recorded.py).

@@ -190,7 +190,9 @@ def model_params(
         low = reference_price * draw(st.floats(0.3, 0.999))
         high = reference_price * draw(st.floats(1.001, 3.0))
         price_range = (low, high)
-    return ModelParams(
+    # The classic model (discrete tiers, isolated margin, one close rate): what the slow
+    # reference implements. The newer mechanisms have their own tests in test_model.py.
+    return ModelParams.classic(
         opening=draw(st.sampled_from(["oi", "volume", "mix"])),
         volume_weight=draw(st.one_of(st.sampled_from([0.0, 1.0]), _unit)),
         volume_open_share=draw(_zero_or(1e-3, 1.0)),

@@ -13,10 +13,12 @@ from hypothesis import strategies as st
 from liqcore.accuracy import (
     calibrate,
     correct_params,
+    distance_reference,
     naive_baseline,
     nonnegative_least_squares,
     rank_correlation,
     reported_scores,
+    score_table,
     top_decile_capture,
     truth_scores,
 )
@@ -66,12 +68,49 @@ def test_baseline_is_exactly_the_documented_formula() -> None:
     low = open_ - rng.uniform(0, 5, n)
     volume = rng.uniform(1, 100, n)
     idx = pd.date_range("2024-01-01", periods=n, freq="5min", tz="UTC")
+    close = np.clip(open_ + rng.normal(0, 2, n), low, high)
     market = pd.DataFrame(
-        {"open": open_, "high": high, "low": low, "close": open_, "volume": volume}, index=idx
+        {"open": open_, "high": high, "low": low, "close": close, "volume": volume}, index=idx
     )
     baseline = naive_baseline(market)
-    np.testing.assert_allclose(baseline["long_usd"], (open_ - low) / open_ * volume)
-    np.testing.assert_allclose(baseline["short_usd"], (high - open_) / open_ * volume)
+    # Wick times traded notional (volume in base units times the close).
+    np.testing.assert_allclose(baseline["long_usd"], (open_ - low) / open_ * volume * close)
+    np.testing.assert_allclose(baseline["short_usd"], (high - open_) / open_ * volume * close)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0.0, 0.2), min_size=3, max_size=40), st.floats(0.001, 0.2))
+def test_distance_reference_grows_with_the_move_from_the_last_close(
+    moves: list[float], extra: float
+) -> None:
+    # A bar that trades further below the previous close liquidates more of the distance-only
+    # map's longs, never more than the open interest.
+    n = len(moves)
+    idx = pd.date_range("2024-01-01", periods=n, freq="1h", tz="UTC")
+    close = np.full(n, 100.0)
+    low = close * (1 - np.asarray(moves))
+    market = pd.DataFrame(
+        {"open": close, "high": close, "low": low, "close": close, "open_interest": 5e6},
+        index=idx,
+    )
+    deeper = market.assign(low=low * (1 - extra))
+    base, more = distance_reference(market), distance_reference(deeper)
+    assert (more["long_usd"].iloc[1:] > base["long_usd"].iloc[1:] - 1e-9).all()
+    assert (more["long_usd"] <= 5e6).all()
+    assert (base["short_usd"] == 0).all()
+
+
+def test_skill_is_against_the_better_reference() -> None:
+    idx = pd.RangeIndex(6)
+    truth = pd.DataFrame({"long_usd": [1.0, 2, 3, 4, 5, 6], "short_usd": [6.0, 5, 4, 3, 2, 1]})
+    noisy = truth.assign(long_usd=[2.0, 1, 3, 4, 6, 5], short_usd=[6.0, 4, 5, 3, 2, 1])
+    worse = truth.assign(long_usd=[3.0, 1, 2, 6, 4, 5], short_usd=[1.0, 2, 3, 4, 5, 6])
+    table = score_table(noisy.set_axis(idx), truth, worse, truth)  # reference is perfect
+    assert (table["reference"] == 1.0).all()
+    assert (table["skill"] < 0).all()
+    assert not table["model_beats_baseline"].any()
+    table = score_table(truth, truth, worse, noisy)
+    assert (table["skill"] > 0).all() and table["model_beats_baseline"].all()
 
 
 def test_nnls_matches_a_known_nonnegative_solution() -> None:
@@ -117,10 +156,11 @@ def test_reported_scores_compare_model_and_baseline(sim) -> None:
     est = estimate(market)
     table = reported_scores(est.realized, market)
     assert list(table.index) == ["long", "short"]
-    assert set(table.columns) == {"model", "baseline", "model_beats_baseline"}
+    assert set(table.columns) == {"model", "baseline", "reference", "skill", "model_beats_baseline"}
     for side in ("long", "short"):
         assert table.loc[side, "model_beats_baseline"] == (
-            table.loc[side, "model"] > table.loc[side, "baseline"]
+            table.loc[side, "model"]
+            > max(table.loc[side, "baseline"], table.loc[side, "reference"])
         )
     with pytest.raises(ValueError, match="realized_long_usd"):
         reported_scores(est.realized, market.drop(columns=["realized_long_usd"]))
@@ -143,16 +183,43 @@ def test_calibration_fits_on_the_first_part_and_scores_the_rest(sim) -> None:
 def test_calibration_recovers_a_planted_mix_on_its_own_model() -> None:
     """Reported liquidations made by the model itself with a known mix: calibration finds it.
 
-    At 150 % volatility ten days move price far enough to liquidate every tier, so each
+    At 150 % volatility twenty days move price far enough to liquidate every tier, so each
     tier's weight is identifiable (at BTC-like volatility the 5x levels are never reached
-    in ten days, and no method could recover their weight)."""
-    market = simulate(days=10, interval="15min", seed=8, volatility=1.5).market
+    in ten days, and no method could recover their weight). The fit samples leverage more
+    coarsely than the planted estimate (``strata=4``), hence a tolerance of 0.04."""
+    market = simulate(days=20, interval="15min", seed=8, volatility=1.5).market
     planted = (0.1, 0.1, 0.2, 0.3, 0.3)
     made = estimate(market, replace(ModelParams(), tier_weights=planted)).realized
     market = market.assign(
         realized_long_usd=made["long_usd"].to_numpy(),
         realized_short_usd=made["short_usd"].to_numpy(),
     )
-    result = calibrate(market, fit_share=0.6)
-    np.testing.assert_allclose(result.weights, planted, atol=0.02)
+    result = calibrate(market, fit_share=0.6, fit_holding=False, fit_cross=False)
+    np.testing.assert_allclose(result.weights, planted, atol=0.04)
     assert result.scores.loc["test (rest)", "calibrated mix"] > 0.99
+    assert result.holding_hours is None and result.cross_share is None
+
+
+def test_calibration_of_holding_time_and_cross_share_is_scored_on_unseen_bars() -> None:
+    # Planted with a shorter holding time and fewer cross-margin accounts than the defaults.
+    market = simulate(days=10, interval="15min", seed=8).market
+    truth = ModelParams(holding_hours=24.0, cross_share=0.25)
+    made = estimate(market, truth).realized
+    market = market.assign(
+        realized_long_usd=made["long_usd"].to_numpy(),
+        realized_short_usd=made["short_usd"].to_numpy(),
+    )
+    result = calibrate(market, fit_share=0.6)
+    assert result.holding_hours in (24.0, 48.0, 96.0)
+    assert result.cross_share in (0.25, 0.5, 0.75)
+    fitted = result.params(ModelParams())
+    assert (fitted.holding_hours, fitted.cross_share) == (result.holding_hours, result.cross_share)
+    # The score on the part the fit never saw comes from running the model again.
+    rerun = estimate(market, fitted).realized
+    cut = int(len(market) * 0.6)
+    reported = made["long_usd"] + made["short_usd"]
+    expected = rank_correlation(
+        (rerun["long_usd"] + rerun["short_usd"]).iloc[cut:], reported.iloc[cut:]
+    )
+    assert result.scores.loc["test (rest)", "calibrated mix"] == pytest.approx(expected)
+    assert expected > 0.95

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from strategies import market_frames
 
 from liqcore import market as market_module
@@ -18,6 +19,7 @@ from liqcore.market import (
     bar_interval,
     fill_gaps,
     load_market,
+    plausibility_warnings,
     validate_market,
 )
 
@@ -71,7 +73,7 @@ def _csv(times: list[object], sep: str = ",", header: str = HEADER) -> str:
 
 
 def test_valid_frame_passes_with_canonical_dtypes() -> None:
-    frame = _frame(volume=np.arange(5), taker_buy_volume=1.0, symbol="BTCUSDT")
+    frame = _frame(volume=np.arange(1, 6), taker_buy_volume=1.0, symbol="BTCUSDT")
     out = validate_market(frame)
     assert list(out.columns) == [*REQUIRED_COLUMNS, "taker_buy_volume"]  # unknown columns dropped
     assert (out.dtypes == "float64").all()
@@ -463,3 +465,45 @@ def test_bar_interval_needs_two_bars() -> None:
 
 def test_optional_columns_are_known() -> None:
     assert set(OPTIONAL_COLUMNS) >= {"taker_buy_volume", "long_short_ratio", "funding_rate"}
+
+
+# ---------------------------------------------------------------------------
+# Data that parses but cannot be right
+# ---------------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 19), min_size=1, max_size=6, unique=True), st.floats(1.01, 5.0))
+def test_taker_buys_above_volume_are_refused_naming_the_rows(
+    rows: list[int], factor: float
+) -> None:
+    frame = _frame(20, taker_buy_volume=5.0)
+    frame.iloc[rows, frame.columns.get_loc("taker_buy_volume")] = 10.0 * factor
+    text = io.StringIO(frame.reset_index().to_csv(index=False))
+    with pytest.raises(ValueError, match=f"above 'volume' in {len(rows)} rows") as info:
+        load_market(text)
+    first = sorted(rows)[0]
+    assert f"row {first} " in str(info.value)
+    assert "base units" in str(info.value)
+
+
+def test_taker_buys_equal_to_volume_are_fine() -> None:
+    assert len(validate_market(_frame(taker_buy_volume=10.0))) == 5
+
+
+def test_open_interest_in_coins_gets_a_warning_that_says_how_to_fix_it() -> None:
+    frame = _frame(48, volume=400.0).assign(open_interest=1.5e4)
+    frame[["open", "high", "low", "close"]] *= 600.0  # a 60,000 USD coin
+    notes = plausibility_warnings(frame)
+    assert len(notes) == 1 and "base units" in notes[0] and "open_interest × close" in notes[0]
+    usd = frame.assign(open_interest=frame["open_interest"] * frame["close"])
+    assert plausibility_warnings(usd) == []
+
+
+def test_liquidations_above_open_interest_get_a_warning() -> None:
+    frame = _frame(10, realized_long_usd=1e3, realized_short_usd=0.0)
+    assert plausibility_warnings(frame) == []
+    frame.iloc[4, frame.columns.get_loc("realized_long_usd")] = 3e6
+    notes = plausibility_warnings(frame)
+    assert len(notes) == 1 and "exceed the open interest in 1 bars" in notes[0]
+    assert "row 4" in notes[0]

@@ -91,13 +91,13 @@ def test_estimate_matches_slow_reference(
 def test_reference_matches_on_a_long_default_run() -> None:
     # Defaults (600 x 300 grid, five tiers, mix opening) on 300 bars: columns are single bars.
     market = random_walk_market(300, seed=3)
-    params = ModelParams(half_life_hours=(None, 48.0, None, 12.0, 6.0))
+    params = ModelParams.classic(half_life_hours=(None, 48.0, None, 12.0, 6.0))
     _assert_matches_reference(estimate(market, params), reference_estimate(market, params), params)
 
 
 def test_reference_matches_with_columns_that_aggregate_bars() -> None:
     market = random_walk_market(500, seed=4, volatility=0.02)
-    params = ModelParams(time_bins=37, price_bins=50, liquidate_in_opening_bar=False)
+    params = ModelParams.classic(time_bins=37, price_bins=50, liquidate_in_opening_bar=False)
     _assert_matches_reference(estimate(market, params), reference_estimate(market, params), params)
 
 
@@ -117,7 +117,7 @@ def test_a_level_exactly_at_the_price_is_reached(in_opening_bar: bool) -> None:
         },
         index=index,
     )
-    params = ModelParams(
+    params = ModelParams.classic(
         opening="volume",
         volume_open_share=1.0,
         leverage_tiers=(2.0,),
@@ -322,7 +322,7 @@ def test_first_crossing_on_a_long_history() -> None:
     [
         ({"opening": "turnover"}, "opening must be 'oi', 'volume' or 'mix', got 'turnover'"),
         ({"split": "coin"}, "split must be 'even', 'taker' or 'ratio', got 'coin'"),
-        ({"entry": "vwap"}, "entry must be 'typical', 'close', 'open' or 'hl2', got 'vwap'"),
+        ({"entry": "vwap"}, "entry must be 'path', 'typical', 'close', 'open' or 'hl2', got 'vw"),
         ({"leverage_tiers": (), "tier_weights": ()}, "choose at least one leverage tier"),
         ({"leverage_tiers": (10.0, 20.0), "tier_weights": (1.0,)}, "2 leverage tiers but 1"),
         ({"leverage_tiers": (1.0, 10.0), "tier_weights": (1, 1)}, "must be above 1x"),
@@ -406,15 +406,17 @@ def test_levels_cumulate_away_from_price(market_params: tuple[pd.DataFrame, Mode
     market, params = market_params
     est = estimate(market, params)
     levels, price = est.levels, est.price
-    below = levels["price"].to_numpy() <= price
+    # A bin is on a side if any of its prices is (the straddling bin is on both).
+    below = levels["price_low"].to_numpy() < price
+    above = levels["price_high"].to_numpy() > price
     long_usd, short_usd = levels["long_usd"].to_numpy(), levels["short_usd"].to_numpy()
-    # cum_long: longs liquidated if price falls to the bin = sum from the price down to it.
-    expected_long = np.where(below, np.cumsum(np.where(below, long_usd, 0)[::-1])[::-1], 0)
-    expected_short = np.where(below, 0, np.cumsum(np.where(below, 0, short_usd)))
-    np.testing.assert_allclose(levels["cum_long_usd"], expected_long, rtol=1e-12)
-    np.testing.assert_allclose(levels["cum_short_usd"], expected_short, rtol=1e-12)
+    # Every long still open lies below the price, every short above: the curves reach them all.
+    assert levels["cum_long_usd"].max() == pytest.approx(long_usd.sum(), rel=1e-9, abs=1e-9)
+    assert levels["cum_short_usd"].max() == pytest.approx(short_usd.sum(), rel=1e-9, abs=1e-9)
+    assert (levels["cum_long_usd"].to_numpy()[~below] == 0).all()
+    assert (levels["cum_short_usd"].to_numpy()[~above] == 0).all()
     assert (np.diff(levels["cum_long_usd"].to_numpy()[below]) <= 1e-9 * long_usd.sum()).all()
-    assert (np.diff(levels["cum_short_usd"].to_numpy()[~below]) >= 0).all()
+    assert (np.diff(levels["cum_short_usd"].to_numpy()[above]) >= -1e-9 * short_usd.sum()).all()
     for column in ("long_usd", "short_usd", "cum_long_usd", "cum_short_usd"):
         assert levels[column].dtype == np.float64
 
@@ -508,9 +510,17 @@ def test_more_open_interest_means_more_usd_at_risk(walk: pd.DataFrame) -> None:
     assert usd[1] > usd[0]
 
 
-def test_flat_open_interest_opens_nothing_with_oi_opening(walk: pd.DataFrame) -> None:
-    flat = walk.assign(open_interest=1e9)
-    est = estimate(flat, ModelParams(opening="oi", time_bins=50, price_bins=40))
+@pytest.mark.parametrize("classic", [False, True])
+def test_flat_open_interest_opens_nothing_with_oi_opening(
+    walk: pd.DataFrame, classic: bool
+) -> None:
+    # Open interest counts contracts (a price move alone opens nothing); the classic model
+    # counts its USD.
+    flat = walk.assign(open_interest=1e9 if classic else 2e4 * walk["close"])
+    params = (ModelParams.classic if classic else ModelParams)(
+        opening="oi", time_bins=50, price_bins=40
+    )
+    est = estimate(flat, params)
     assert not est.heatmap.total.any()
     assert not est.levels[["long_usd", "short_usd", "cum_long_usd", "cum_short_usd"]].any().any()
     assert not est.realized.any().any()

@@ -1,0 +1,64 @@
+"""The real example: shipped data, daily scores, and the model against the naive baseline."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from liqcore.market import load_market
+from liqcore.model import estimate
+from liqcore.real import (
+    REAL_COINS,
+    daily_scores,
+    pooled,
+    real_market,
+    realcheck,
+    reported_daily,
+    resample_market,
+)
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return realcheck(bars=("1h",))
+
+
+@pytest.mark.parametrize("coin", REAL_COINS)
+def test_the_shipped_files_are_the_shared_real_set(coin: str) -> None:
+    shared = load_market(f"../shared/real/hyperliquid-2025-12/{coin}_1h.csv")
+    shipped = real_market(coin)
+    pd.testing.assert_frame_equal(shipped, shared.loc[: shipped.index[-1]], check_freq=False)
+    daily = pd.read_csv(f"../shared/real/hyperliquid-2025-12/{coin}_liquidations_1d.csv")
+    assert reported_daily(coin)["long_usd"].tolist() == daily["long_usd"].tolist()
+    # The frame ends with the reported days: every scored day has its truth.
+    assert shipped.index[-1].normalize() == reported_daily(coin).index[-1]
+
+
+def test_unknown_coin_is_refused_in_words() -> None:
+    with pytest.raises(ValueError, match="BTC, ETH, SOL, not 'XRP'"):
+        real_market("XRP")
+
+
+def test_default_model_is_not_below_the_naive_baseline_pooled(table: pd.DataFrame) -> None:
+    means = pooled(table)
+    assert means["model"] >= means["baseline"], table
+
+
+def test_resampled_bars_keep_the_hourly_totals() -> None:
+    hourly = real_market("BTC")
+    four = resample_market(hourly, "4h")
+    assert four["volume"].sum() == pytest.approx(hourly["volume"].sum())
+    assert four["high"].max() == hourly["high"].max()
+    assert four["low"].min() == hourly["low"].min()
+
+
+def test_daily_scores_reward_the_truth_itself() -> None:
+    market = real_market("ETH")
+    reported = reported_daily("ETH")
+    # A "model" that liquidates exactly the reported USD, all in each day's first bar.
+    perfect = reported.reindex(market.index, fill_value=0.0)
+    table = daily_scores(perfect, market, reported)
+    assert (table["model"] == 1.0).all()
+    assert table["model_beats_baseline"].all()
+    est = estimate(market)
+    assert (daily_scores(est.realized, market, reported)["model"] < 1.0).all()
