@@ -33,6 +33,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from liqcore.model import Estimate, Grid, Heatmap, ModelParams, estimate
+from liqcore.simulate import LIQUIDATED as _LIQUIDATED
 from liqcore.simulate import SimulatedMarket
 from liqcore.views import (
     DARK_TEMPLATE,
@@ -49,6 +50,7 @@ __all__ = [
     "Truth",
     "baseline_verdict",
     "book_comparison_figure",
+    "book_ceiling",
     "calibrate",
     "calibration_table",
     "correct_params",
@@ -322,6 +324,52 @@ def score_against_truth(est: Estimate, truth: Truth) -> dict[str, float]:
         "realized_short": rank_correlation(est_realized["short_usd"], truth.realized["short_usd"]),
         "top_decile_capture": top_decile_capture(est.heatmap.total, truth.heatmap.total),
     }
+
+
+def book_ceiling(sim: SimulatedMarket, grid: Grid, splits: int = 4) -> dict[str, float]:
+    """The best book scores any estimate can expect against this one simulated book.
+
+    The true book is a finite sample of position groups: on a fine grid most price bins
+    hold a handful of them, so much of its bin-to-bin rank order is luck that no map
+    built from public data can know. This measures it: the liquidable positions are
+    split at random into two halves, the halves' books are rank-correlated (``r``),
+    the Spearman-Brown formula gives the reliability of the whole book
+    ``R = 2r / (1 + r)``, and the ceiling is ``sqrt(R)``: the rank correlation with
+    this book of an estimate that knew the crowd's every rule and only missed the luck
+    of the draw (the split-half "noise ceiling"; mean of ``splits`` random splits).
+
+    Returns
+    -------
+    dict
+        ``book_now`` and ``book_over_time`` ceilings (0 where the halves do not agree at all).
+
+    Examples
+    --------
+    >>> from liqcore.simulate import simulate
+    >>> sim = simulate(days=3, interval="15min", seed=2)
+    >>> grid = estimate(sim.market, ModelParams(time_bins=20, price_bins=30)).heatmap.grid
+    >>> ceiling = book_ceiling(sim, grid, splits=2)
+    >>> sorted(ceiling), all(0 <= v <= 1 for v in ceiling.values())
+    (['book_now', 'book_over_time'], True)
+    """
+    p = sim.positions
+    rng = np.random.default_rng(0)
+    now, over_time = [], []
+    for _ in range(splits):
+        half = rng.random(p.usd.size) < 0.5
+        books = []
+        for pick in (half, ~half):
+            part = replace(sim, positions=replace(p, has_stop=p.has_stop | ~pick))
+            levels = part.true_levels(grid.price_edges)
+            books.append((levels["long_usd"] + levels["short_usd"], part.true_heatmap(grid).total))
+        now.append(rank_correlation(books[0][0], books[1][0]))
+        over_time.append(rank_correlation(books[0][1], books[1][1]))
+
+    def ceiling(values: list[float]) -> float:
+        r = float(np.nanmean(values)) if np.isfinite(values).any() else 0.0
+        return float(np.sqrt(max(2 * r / (1 + r), 0.0))) if r > 0 else 0.0
+
+    return {"book_now": ceiling(now), "book_over_time": ceiling(over_time)}
 
 
 def reference_scores(truth: Truth, market: pd.DataFrame) -> dict[str, float]:
@@ -611,24 +659,91 @@ _MIX_COLOURS = ("#9aa0a6", "#f58518", "#54a24b", "#4c78a8", "#e45756")
 def correct_params(sim: SimulatedMarket, base: ModelParams | None = None) -> ModelParams:
     """The model told the truth wherever it has an assumption with a true value.
 
-    That is the true liquidation book's leverage distribution binned into the model's
-    tiers (:meth:`~liqcore.simulate.SimulatedMarket.tier_mix`, by effective leverage,
-    so cross margin's wider distance counts), and the simulation's own maintenance
-    margin. Everything else (how positions open, the long/short split, the grid, how
-    long positions are held) stays as in ``base``: the simulated crowd does not follow
-    any of the model's rules for those, so they have no single true value.
+    Every field of ``base`` with a counterpart in the simulated crowd is set to it,
+    measured on the positions that can be liquidated (those without a stop-loss):
+
+    * ``tier_weights`` -- the leverage distribution binned into the model's tiers. When
+      the model applies its own cross-margin buffer (``cross_share > 0``) the binning is
+      by the **nominal** leverage setting (:meth:`~SimulatedMarket.tier_mix`,
+      ``nominal=True``); binning by effective leverage there would widen cross
+      positions twice. An isolated-only model gets the effective-leverage mix.
+    * ``cross_share`` -- the share of that notional on cross margin (kept at 0 if
+      ``base`` models isolated margin only); ``cross_buffer`` -- the 10th-90th percentile
+      of the true spare equity of cross positions (the model's buffer is uniform over
+      its range, the simulator's log-normal).
+    * ``holding_hours`` / ``holding_exponent`` -- a power law fitted (least squares in
+      logs, by notional) to the median life of the positions that closed without being
+      liquidated (time, stop-loss and take-profit closes), i.e. their half-life at 10x
+      and its slope in leverage; left alone if ``base`` has no holding times.
+    * ``mmr`` -- the simulation's maintenance margin rate.
+
+    Everything else (how positions open, the long/short split, the grid) stays as in
+    ``base``: the simulated crowd follows none of the model's rules for those, so they
+    have no single true value. What the model cannot be told at all (stop-losses, the
+    makers' side) is measured by :func:`book_ceiling`.
 
     Examples
     --------
     >>> from liqcore.simulate import simulate
     >>> sim = simulate(days=1, interval="15min", seed=1, mmr=0.005)
     >>> params = correct_params(sim, ModelParams(mmr=0.02, price_bins=50))
-    >>> params.tier_weights == sim.tier_mix(params.leverage_tiers), params.mmr, params.price_bins
-    (True, 0.005, 50)
+    >>> params.tier_weights == sim.tier_mix(params.leverage_tiers, nominal=True)
+    True
+    >>> params.mmr, params.price_bins, round(params.cross_share, 1)
+    (0.005, 50, 0.3)
+    >>> isolated = correct_params(sim, ModelParams.classic())
+    >>> isolated.tier_weights == sim.tier_mix(isolated.leverage_tiers), isolated.cross_share
+    (True, 0.0)
     """
     base = base or ModelParams()
     tiers = tuple(sim.leverage_tiers)
-    return replace(base, leverage_tiers=tiers, tier_weights=sim.tier_mix(tiers), mmr=sim.mmr)
+    p = sim.positions
+    book = p.in_book
+    changes: dict[str, object] = {"leverage_tiers": tiers, "mmr": sim.mmr}
+    if base.cross_share > 0:
+        cross = book & (p.buffer > 0)
+        low, high = np.quantile(p.buffer[cross], [0.1, 0.9]) if cross.any() else (0.0, 0.0)
+        changes |= {
+            "tier_weights": sim.tier_mix(tiers, nominal=True),
+            "cross_share": float(p.usd[cross].sum() / max(p.usd[book].sum(), 1e-300)),
+            "cross_buffer": (float(low), float(high)),
+        }
+    else:
+        changes["tier_weights"] = sim.tier_mix(tiers)
+    if base.holding_hours is not None:
+        changes |= _true_holding(sim)
+    return replace(base, **changes)
+
+
+def _true_holding(sim: SimulatedMarket) -> dict[str, float]:
+    """``holding_hours`` (half-life at 10x) and ``holding_exponent`` of the simulated crowd.
+
+    The median life of positions closed by time, stop-loss or take-profit, per whole-number
+    leverage, fitted as ``h10 · (10 / L)**k`` by notional-weighted least squares in logs
+    (the median of an exponential life is its half-life).
+    """
+    p = sim.positions
+    n = len(sim.market)
+    bar_hours = (sim.market.index[1] - sim.market.index[0]) / pd.Timedelta(hours=1)
+    closed = (p.exit_bar < n) & (p.exit_reason >= 0) & (p.exit_reason != _LIQUIDATED)
+    lev = p.leverage[closed]
+    life = (p.exit_bar[closed] - p.open_bar[closed]).astype("float64") * bar_hours
+    usd = p.usd[closed]
+    levels = np.unique(lev)
+    medians, weights, x = [], [], []
+    for value in levels:
+        pick = lev == value
+        if pick.sum() >= 20:
+            medians.append(max(float(np.median(life[pick])), bar_hours / 2))
+            weights.append(float(usd[pick].sum()))
+            x.append(np.log(10.0 / value))
+    if len(x) < 2:
+        return {}
+    slope, intercept = np.polyfit(x, np.log(medians), 1, w=np.sqrt(weights))
+    return {
+        "holding_hours": float(np.exp(intercept)),
+        "holding_exponent": float(np.clip(slope, 0.0, 3.0)),
+    }
 
 
 def describe_params(params: ModelParams) -> str:
