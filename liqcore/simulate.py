@@ -338,7 +338,7 @@ class SimulatedMarket:
         >>> len(mix), round(sum(mix), 9)
         (5, 1.0)
         >>> sim = simulate(days=2, interval="15m", seed=1)
-        >>> sim.tier_mix(nominal=True)[0] < sim.tier_mix()[0]  # cross margin looks like low leverage
+        >>> sim.tier_mix(nominal=True)[0] < sim.tier_mix()[0]  # cross looks like low leverage
         True
         """
         tiers = tuple(tiers or self.leverage_tiers)
