@@ -707,10 +707,9 @@ def correct_params(sim: SimulatedMarket, base: ModelParams | None = None) -> Mod
       ``base`` models isolated margin only); ``cross_buffer`` -- the 10th-90th percentile
       of the true spare equity of cross positions (the model's buffer is uniform over
       its range, the simulator's log-normal).
-    * ``holding_hours`` / ``holding_exponent`` -- a power law fitted (least squares in
-      logs, by notional) to the median life of the positions that closed without being
-      liquidated (time, stop-loss and take-profit closes), i.e. their half-life at 10x
-      and its slope in leverage; left alone if ``base`` has no holding times.
+    * ``holding_hours`` / ``holding_exponent`` -- the half-life at 10x and its slope in
+      leverage of the closes by time, stop-loss and take-profit (a power law fitted to
+      each leverage's closing rate); left alone if ``base`` has no holding times.
     * ``mmr`` -- the simulation's maintenance margin rate.
 
     Everything else (how positions open, the long/short split, the grid) stays as in
@@ -754,28 +753,28 @@ def correct_params(sim: SimulatedMarket, base: ModelParams | None = None) -> Mod
 def _true_holding(sim: SimulatedMarket) -> dict[str, float]:
     """``holding_hours`` (half-life at 10x) and ``holding_exponent`` of the simulated crowd.
 
-    The median life of positions closed by time, stop-loss or take-profit, per whole-number
-    leverage, fitted as ``h10 · (10 / L)**k`` by notional-weighted least squares in logs
-    (the median of an exponential life is its half-life).
+    Per whole-number leverage, the closing rate of the exponential life that explains
+    the closes by time, stop-loss or take-profit: closes divided by the hours positions
+    were watched open (positions still open at the end, or liquidated, count their hours
+    and no close, so a short history does not bias it to short lives); the half-life is
+    ``ln 2 / rate``, fitted as ``h10 · (10 / L)**k`` by least squares in logs weighted
+    by the number of closes.
     """
     p = sim.positions
     n = len(sim.market)
     bar_hours = (sim.market.index[1] - sim.market.index[0]) / pd.Timedelta(hours=1)
+    watched = (np.minimum(p.exit_bar, n - 1) - p.open_bar + 0.5).clip(min=0.5) * bar_hours
     closed = (p.exit_bar < n) & (p.exit_reason >= 0) & (p.exit_reason != _LIQUIDATED)
-    lev = p.leverage[closed]
-    life = (p.exit_bar[closed] - p.open_bar[closed]).astype("float64") * bar_hours
-    usd = p.usd[closed]
-    levels = np.unique(lev)
-    medians, weights, x = [], [], []
-    for value in levels:
-        pick = lev == value
-        if pick.sum() >= 20:
-            medians.append(max(float(np.median(life[pick])), bar_hours / 2))
-            weights.append(float(usd[pick].sum()))
-            x.append(np.log(10.0 / value))
-    if len(x) < 2:
+    setting = p.leverage.astype("int64")
+    hours = np.bincount(setting, watched)
+    closes = np.bincount(setting, closed.astype("float64"))
+    used = np.flatnonzero(closes >= 20)
+    if used.size < 2:
         return {}
-    slope, intercept = np.polyfit(x, np.log(medians), 1, w=np.sqrt(weights))
+    half_life = np.log(2.0) * hours[used] / closes[used]
+    slope, intercept = np.polyfit(
+        np.log(10.0 / used), np.log(half_life), 1, w=np.sqrt(closes[used])
+    )
     return {
         "holding_hours": float(np.exp(intercept)),
         "holding_exponent": float(np.clip(slope, 0.0, 3.0)),
