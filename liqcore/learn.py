@@ -625,6 +625,17 @@ def annotated_heatmap_figure(
     lo, hi = float(history["low"].min()), float(history["high"].max())
     pad = max(0.35 * (hi - lo), 0.02 * est.price)
     lo, hi = lo - pad, hi + pad
+    zones = est.clusters(n=20)
+    # Widen the view to each side's largest nearby cluster (within 15 % of price) when the
+    # candles' range misses it: the lesson is about where the clusters are.
+    for side_name in ("long", "short"):
+        side = zones[zones["side"] == side_name]
+        if side.empty or side["price"].between(lo, hi).any():
+            continue
+        near = side[side["distance_pct"].abs() <= 15.0]
+        if not near.empty:
+            y = float(near["price"].iloc[0])
+            lo, hi = min(lo, y - 0.01 * est.price), max(hi, y + 0.01 * est.price)
     times = est.heatmap.grid.times
     late_x = times[int(0.85 * (len(times) - 1))]  # the clusters of the current book live here
     white = "#ffffff"
@@ -693,7 +704,6 @@ def annotated_heatmap_figure(
                 ay=-50,
             )
         )
-    zones = est.clusters(n=20)
     for side_name, text, colour, shift in (
         ("long", "Long cluster: longs are liquidated<br>if price falls here", LONG_COLOR, -40),
         ("short", "Short cluster: shorts are liquidated<br>if price rises here", SHORT_COLOR, 40),
