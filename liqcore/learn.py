@@ -8,9 +8,10 @@ draws it (plotly; no streamlit here):
 2. **Where positions cluster** -- :func:`opening_levels`: the positions the simulated
    traders opened over a few bars, and :func:`opening_figure` to replay them bar by bar.
 3. **Reading the heatmap** -- :func:`lesson_estimate` and :func:`annotated_heatmap_figure`.
-4. **Magnet zones and cascades** -- :func:`sweep` (USD liquidated by a move of X%),
-   :func:`cascade` (an illustration of liquidations pushing price into the next
-   cluster) and :func:`cascade_figure`.
+4. **Magnet zones and cascades** -- :func:`liqcore.orderbook.sweep` (USD liquidated by a
+   move of X%), :func:`liqcore.orderbook.cascade` (an illustration of liquidations pushing
+   price into the next cluster, on the square-root impact model the simulated market uses)
+   and :func:`cascade_figure` (also drawn on the Heatmap page).
 5. **Liquidation charts** -- :func:`recent_liquidations`, drawn with
    :func:`liqcore.liquidations.liquidations_figure` (one liquidation chart in the app).
 6. **Using it wisely** -- :func:`leverage_risk`: how often a position at each leverage
@@ -50,7 +51,6 @@ __all__ = [
     "annotated_heatmap_figure",
     "calculator",
     "calculator_figure",
-    "cascade",
     "cascade_figure",
     "lesson_estimate",
     "leverage_risk",
@@ -713,94 +713,6 @@ def annotated_heatmap_figure(
 # ---------------------------------------------------------------------------
 
 
-def cascade(
-    levels: pd.DataFrame,
-    price: float,
-    move_pct: float,
-    impact: float = 0.5,
-    rounds: int = 12,
-) -> pd.DataFrame:
-    """An illustration of a liquidation cascade started by a move of ``move_pct`` percent.
-
-    Liquidations are forced market orders: liquidated longs sell, liquidated shorts buy,
-    so they push price further in the direction of the move. Here each round's forced
-    orders push price by ``impact`` percent per 1% of the book liquidated in that round
-    (the book is ``(Σ long_usd + Σ short_usd) / 2``, a stand-in for open interest, as in
-    :func:`liqcore.simulate.simulate`). If the push reaches the next cluster, that
-    cluster's liquidations push again. The rounds telescope to
-
-        ``move_{r+1} = move_pct + sign · impact · 100 · swept(move_r) / book``
-
-    so the final move and the USD liquidated never shrink when ``|move_pct|`` grows.
-    It stops when a round liquidates nothing new or after ``rounds`` rounds.
-
-    This is a teaching illustration, not a forecast: real books absorb forced orders
-    unevenly, and the levels are themselves estimates.
-
-    Parameters
-    ----------
-    levels : DataFrame
-        A levels frame (``Estimate.levels``).
-    price : float
-        The price it was built at (``Estimate.price``).
-    move_pct : float
-        The starting move in percent (negative = fall).
-    impact : float
-        Percent of further move per 1% of the book liquidated (0 = no cascade).
-    rounds : int
-        Most rounds after the first move.
-
-    Returns
-    -------
-    DataFrame
-        One row per round (round 0 is the starting move): ``round``, ``price_from``,
-        ``price_to``, ``move_pct`` (from the starting price to ``price_to``), ``usd``
-        (liquidated in this round) and ``cum_usd``.
-
-    Examples
-    --------
-    >>> from liqcore.model import levels_frame
-    >>> edges = np.linspace(80.0, 120.0, 41)  # 1-dollar bins
-    >>> longs = np.zeros(40); longs[[17, 14]] = [10.0, 30.0]  # longs at 97.5 and 94.5
-    >>> shorts = np.zeros(40); shorts[35] = 160.0  # the book: (40 + 160) / 2 = 100
-    >>> lv = levels_frame(longs[None], shorts[None], edges, 100.0, ["10x"])
-    >>> cascade(lv, 100.0, -3.0, impact=0.3)[["round", "move_pct", "usd", "cum_usd"]]
-       round  move_pct   usd  cum_usd
-    0      0      -3.0  10.0     10.0
-    1      1      -6.0  30.0     40.0
-    2      2     -15.0   0.0     40.0
-    >>> len(cascade(lv, 100.0, -3.0, impact=0.0))  # no impact: the move alone
-    1
-    """
-    if impact < 0 or not np.isfinite(impact):
-        msg = f"impact must be a non-negative number, got {impact}"
-        raise ValueError(msg)
-    book = 0.5 * float(levels["long_usd"].sum() + levels["short_usd"].sum())
-    sign = float(np.sign(move_pct))
-    rows = []
-    move, done, price_from = float(move_pct), 0.0, float(price)
-    for r in range(rounds + 1):
-        swept = float(sweep(levels, price, move)["usd"])
-        price_to = price * (1 + move / 100.0)
-        rows.append(
-            {
-                "round": r,
-                "price_from": price_from,
-                "price_to": price_to,
-                "move_pct": move,
-                "usd": swept - done,
-                "cum_usd": swept,
-            }
-        )
-        push = sign * impact * 100.0 * swept / book if book > 0 else 0.0
-        # Floor at -99%: a price never reaches zero.
-        next_move = max(move_pct + push, -99.0)
-        if next_move == move:  # nothing new was liquidated: the cascade has stopped
-            break
-        move, done, price_from = next_move, swept, price_to
-    return pd.DataFrame(rows)
-
-
 def cascade_figure(
     levels: pd.DataFrame, price: float, rounds: pd.DataFrame, view_pct: float = 20.0
 ) -> go.Figure:
@@ -813,15 +725,18 @@ def cascade_figure(
     price : float
         ``Estimate.price``.
     rounds : DataFrame
-        Output of :func:`cascade`.
+        Output of :func:`liqcore.orderbook.cascade`.
     view_pct : float
         Price range shown, ± percent around price.
 
     Examples
     --------
+    >>> from liqcore.orderbook import cascade, market_liquidity
     >>> from liqcore.simulate import simulate
-    >>> est = lesson_estimate(simulate(days=3, interval="15m", seed=2).market, days_shown=1)
-    >>> fig = cascade_figure(est.levels, est.price, cascade(est.levels, est.price, -5))
+    >>> market = simulate(days=3, interval="15m", seed=2).market
+    >>> est = lesson_estimate(market, days_shown=1)
+    >>> rounds = cascade(est.levels, est.price, -5, market_liquidity(market))
+    >>> fig = cascade_figure(est.levels, est.price, rounds)
     >>> [t.name for t in fig.data]
     ['longs (estimate)', 'shorts (estimate)']
     """
