@@ -9,18 +9,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from liqcore.view_state import INDICATOR_NAMES
+
 __all__ = ["INDICATORS", "RSI_PERIOD", "available_indicators", "indicator_values", "rsi"]
 
 #: Wilder's period for the relative strength index.
 RSI_PERIOD = 14
 
 #: Indicator name (as the page and the URL spell it) -> market column it needs.
-INDICATORS: dict[str, str] = {
-    "RSI": "close",
-    "Funding": "funding_rate",
-    "Open interest": "open_interest",
-    "Long/short": "long_short_ratio",
-}
+INDICATORS: dict[str, str] = dict(
+    zip(
+        INDICATOR_NAMES,
+        ("close", "funding_rate", "open_interest", "long_short_ratio"),
+        strict=True,
+    )
+)
 
 
 def rsi(close: np.ndarray, period: int = RSI_PERIOD) -> np.ndarray:

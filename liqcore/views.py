@@ -10,13 +10,14 @@ per heatmap column so the payload stays near the plot's pixel size.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from liqcore.confluence import confluence
 from liqcore.indicators import RSI_PERIOD, available_indicators, indicator_values
 from liqcore.model import Estimate, Grid
 
@@ -139,13 +140,29 @@ def book_summary(estimate: Estimate) -> dict[str, float | None]:
     return out
 
 
-def magnet_table(estimate: Estimate, n: int = 5, min_usd: float = 0.0) -> pd.DataFrame:
+def magnet_table(
+    estimate: Estimate,
+    n: int = 5,
+    min_usd: float = 0.0,
+    others: Mapping[str, pd.DataFrame] | None = None,
+) -> pd.DataFrame:
     """The largest clusters ("magnet zones") above and below price, ready to show.
 
-    Columns: ``Side``, ``From``, ``To``, ``Centre``, ``USD at risk (est.)``, ``Distance %``.
+    Columns: ``Side``, ``From``, ``To``, ``Centre``, ``USD at risk (est.)``, ``Distance %``
+    and, when ``others`` (timeframe -> that timeframe's clusters) is given, ``Timeframes``:
+    the timeframes whose books have the zone too (:func:`liqcore.confluence.confluence`).
+
+    Examples
+    --------
+    >>> from liqcore.simulate import simulate
+    >>> from liqcore.model import estimate as run
+    >>> est = run(simulate(days=3, interval="15m", seed=2).market)
+    >>> table = magnet_table(est, n=2, others={"now": est.clusters(n=2)})
+    >>> list(table.columns)[-1], set(table["Timeframes"])
+    ('Timeframes', {'now'})
     """
     zones = estimate.clusters(n=n, min_usd=min_usd)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "Side": np.where(zones["side"] == "long", "Longs (below)", "Shorts (above)"),
             "From": zones["price_low"].round(2),
@@ -155,6 +172,9 @@ def magnet_table(estimate: Estimate, n: int = 5, min_usd: float = 0.0) -> pd.Dat
             "Distance %": zones["distance_pct"].round(2),
         }
     )
+    if others is not None:
+        table["Timeframes"] = confluence(zones, others, estimate.price)["timeframes"].to_numpy()
+    return table
 
 
 def _colour_ticks(zmax: float, log_scale: bool) -> tuple[list[float], list[str]]:

@@ -20,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from liqcore.accuracy import Calibration, calibrate
+from liqcore.confluence import CONFLUENCE_TIMEFRAMES, confluence
 from liqcore.liquidations import attach_reported
 from liqcore.market import bar_interval, load_market
 from liqcore.model import Estimate, ModelParams, estimate
@@ -407,6 +408,40 @@ def _estimate_of(
 ) -> Estimate:
     # ``_history`` is left out of the cache key: ``fingerprint`` stands for it, cheaply.
     return estimate(_history, params, start=start)
+
+
+@dataclass(frozen=True)
+class TimeframeClusters:
+    """Clusters of several timeframes' books; the viewed book's marked with their timeframes."""
+
+    clusters: dict[str, pd.DataFrame]
+    confluence: pd.DataFrame
+
+
+def clusters_by_timeframe(
+    choice: DataChoice,
+    params: ModelParams,
+    market: pd.DataFrame,
+    timeframe: str,
+    min_usd: float = 0.0,
+    n: int = 5,
+) -> TimeframeClusters:
+    """Clusters of the 12h, 24h and 1w books (and the viewed one) of the same data (cached).
+
+    A timeframe longer than the data is left out rather than estimated on less history.
+    """
+    span = market.index[-1] - market.index[0] + bar_interval(market)
+    wanted = {*CONFLUENCE_TIMEFRAMES, timeframe}
+    books: dict[str, pd.DataFrame] = {}
+    viewed = cached_estimate(choice, params, timeframe, market)
+    for label in (tf for tf in TIMEFRAMES if tf in wanted):
+        if label != timeframe and pd.Timedelta(hours=TIMEFRAMES[label]) > span:
+            continue
+        est = viewed if label == timeframe else cached_estimate(choice, params, label, market)
+        books[label] = est.clusters(n=n, min_usd=min_usd)
+    return TimeframeClusters(
+        books, confluence(viewed.clusters(n=n, min_usd=min_usd), books, viewed.price)
+    )
 
 
 def show_url_notices() -> None:

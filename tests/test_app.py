@@ -29,8 +29,8 @@ def trace(spec: dict[str, Any], kind: str) -> dict[str, Any]:
 
 
 def x_span_hours(spec: dict[str, Any]) -> float:
-    """Hours the heatmap's time axis shows (the OI panel's axis holds the shared range)."""
-    low, high = pd.to_datetime(spec["layout"]["xaxis3"]["range"])
+    """Hours the heatmap's time axis shows (the indicator panels share it)."""
+    low, high = pd.to_datetime(spec["layout"]["xaxis"]["range"])
     return (high - low).total_seconds() / 3600
 
 
@@ -92,8 +92,8 @@ def test_heatmap_draws_heat_under_candles_with_a_status_line(
 
 
 def bar_names(spec: dict[str, Any]) -> list[str]:
-    """Tiers drawn in the liquidation map beside the heatmap (one bar trace per tier)."""
-    return [t["name"] for t in spec["data"] if t["type"] == "bar"]
+    """Tiers drawn in the liquidation map beside the heatmap (one stacked area per tier)."""
+    return [t["name"] for t in spec["data"] if t.get("legendgroup") == "tiers"]
 
 
 def test_leverage_tiers_change_the_heatmap(
