@@ -78,7 +78,7 @@ def what_if(
     >>> from liqcore.model import estimate as run
     >>> market = simulate(days=10, interval="15m", seed=3).market
     >>> result = what_if(run(market), market, -5.0)
-    >>> result.fall_usd == result.rounds["usd"].iloc[0], result.rise_usd >= 0
+    >>> result.fall_usd == float(result.rounds["usd"].iloc[0]), result.rise_usd >= 0
     (True, True)
     >>> what_if(run(market), market, -5.0, strength=0.0).cascade_usd
     0.0
