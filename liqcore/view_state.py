@@ -142,6 +142,8 @@ _CONTROLS: list[Control] = [
         Control(f"w{label[:-1]}", "float", w, low=0.0, high=1.0)
         for label, w in (("5x", 0.30), ("10x", 0.30), ("25x", 0.20), ("50x", 0.12), ("100x", 0.08))
     ),
+    # Accuracy page: the magnet test's horizon in hours.
+    Control("mh", "choice", "24", ("8", "24", "72")),
     # Liquidations page.
     Control("period", "choice", "1h", ("15m", "1h", "4h", "1d")),
     Control("bars", "choice", "Mirrored", ("Mirrored", "Side by side")),

@@ -311,7 +311,7 @@ def heatmap_figure(
     prices = heat.prices
     dy = float(prices[1] - prices[0]) if len(prices) > 1 else 1.0
     candles = column_candles(market, grid)
-    panels = [name for name in indicators if name in available_indicators(market)]
+    panels = [name for name in available_indicators(market) if name in indicators]
     height = HEAT_HEIGHT + PANEL_HEIGHT * len(panels)
     # Vertical layout (paper fractions): indicator panels at the bottom, heat above them.
     panel_share = PANEL_HEIGHT / height

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 
 import numpy as np
 import pandas as pd
@@ -131,3 +132,69 @@ def test_what_if_liquidates_more_the_further_price_moves() -> None:
     assert small.fall_usd <= big.fall_usd and small.rise_usd <= big.rise_usd
     assert small.rounds["move_pct"].iloc[0] == -2.0
     assert what_if(est, market, 0.0).fall_usd == 0.0
+
+
+# --------------------------------------------------------------------------- the pages
+
+HEATMAP = "pages/heatmap.py"
+
+
+def panel_names(spec: dict) -> list[str]:
+    """Indicator panels under the candles (their traces sit on y3, y4, ...)."""
+    main = {"y", "y2"}
+    return [t["name"] for t in spec["data"] if t.get("yaxis") not in main and "yaxis" in t]
+
+
+def test_indicator_pills_choose_the_panels_and_the_url_keeps_them(open_app, heatmap_spec) -> None:
+    at = open_app(HEATMAP)
+    assert not at.exception
+    assert panel_names(heatmap_spec(at)) == ["RSI", "Open interest"]
+    at.pills(key="ind").set_value(["Funding", "RSI"]).run()
+    assert not at.exception
+    # Panels keep one order (RSI, funding, OI, long/short), whatever the click order.
+    assert panel_names(heatmap_spec(at)) == ["RSI", "Funding"]
+    # A shared link reopens the same panels and move.
+    at = open_app(HEATMAP, ind=["Funding"], move="10")
+    assert panel_names(heatmap_spec(at)) == ["Funding"]
+    assert at.slider(key="move").value == 10.0
+
+
+def test_an_indicator_the_data_lacks_is_said_not_drawn(open_app, heatmap_spec) -> None:
+    at = open_app(HEATMAP, src="CSV upload", ind=["Long/short", "RSI"])
+    market = simulate(days=5, interval="1h", seed=3).market.drop(columns="long_short_ratio")
+    csv = market.reset_index().to_csv(index=False).encode()
+    at.sidebar.file_uploader[0].set_value(("no_ratio.csv", csv, "text/csv")).run()
+    assert not at.exception
+    assert panel_names(heatmap_spec(at)) == ["RSI"]
+    assert any("This data has no Long/short" in c.value for c in at.caption)
+
+
+def test_magnet_table_lists_the_timeframes_a_zone_appears_in(open_app) -> None:
+    at = open_app(HEATMAP)
+    table = at.dataframe[0].value
+    assert "Timeframes" in table.columns
+    # Every zone of the viewed 1w book is in the 1w book at least.
+    assert table["Timeframes"].str.contains("1w").all()
+
+
+def test_what_if_slider_shows_each_side_and_the_cascade(open_app) -> None:
+    at = open_app(HEATMAP)
+    labels = [m.label for m in at.metric]
+    assert "A 5% fall liquidates (est.)" in labels and "A 5% rise liquidates (est.)" in labels
+    at.slider(key="move").set_value(12.0).run()
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert "A 12% fall liquidates (est.)" in labels
+    assert any("strength 0.7" in c.value and "daily volume" in c.value for c in at.caption)
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert any("What a +12.0% move" in c["layout"]["title"]["text"] for c in charts)
+
+
+def test_the_accuracy_page_answers_whether_magnets_pull_price(open_app) -> None:
+    at = open_app("pages/accuracy.py")
+    assert not at.exception
+    verdicts = [m.value for m in at.markdown if "clusters" in m.value and "within 24 h" in m.value]
+    assert len(verdicts) == 1
+    at.segmented_control(key="mh").set_value("8").run()
+    assert not at.exception
+    assert any("within 8 h" in m.value for m in at.markdown)
