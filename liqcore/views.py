@@ -23,6 +23,7 @@ from liqcore.model import Estimate, Grid
 
 __all__ = [
     "HEAT_COLORSCALE",
+    "HEAT_COLUMNS",
     "TIER_COLORS",
     "FrozenFigure",
     "book_summary",
@@ -197,6 +198,9 @@ def _axis(**extra: object) -> dict[str, object]:
     return {"gridcolor": _GRID, "zerolinecolor": _GRID, "linecolor": _GRID, **extra}
 
 
+#: Time columns of the Heatmap page's heat: the payload stays under 0.3 MB (float32 cells)
+#: and a column is still narrower than 6 px on a 1,440 px page.
+HEAT_COLUMNS = 200
 #: Heights (px) of the chart's parts: the heat under the candles, one indicator panel.
 HEAT_HEIGHT = 560
 PANEL_HEIGHT = 110
@@ -306,8 +310,8 @@ def heatmap_figure(
     span = grid.time_edges[-1] - t_start
     columns = len(grid.times)
     dx_ms = span.total_seconds() * 1000.0 / columns
-    x0 = t_start + pd.Timedelta(milliseconds=dx_ms / 2)
-    centres = grid.times + (grid.time_edges[1:] - grid.time_edges[:-1]) / 2
+    x0 = _utc_text(pd.DatetimeIndex([t_start + pd.Timedelta(milliseconds=dx_ms / 2)]))[0]
+    centres = _utc_text(grid.times + (grid.time_edges[1:] - grid.time_edges[:-1]) / 2)
     prices = heat.prices
     dy = float(prices[1] - prices[0]) if len(prices) > 1 else 1.0
     candles = column_candles(market, grid)
@@ -368,7 +372,7 @@ def heatmap_figure(
         *_confluence_traces(confluence),
     ]
     low_edge, high_edge = float(grid.price_edges[0]), float(grid.price_edges[-1])
-    x_range = [grid.time_edges[0], grid.time_edges[-1]]
+    x_range = _utc_text(grid.time_edges[[0, -1]]).tolist()
     bottom_axis = "xaxis" if not panels else f"xaxis{2 + len(panels)}"
     layout: dict[str, object] = {
         "title": {
@@ -480,7 +484,8 @@ def heatmap_figure(
         traces.append(
             {
                 "type": "scatter",
-                "x": centres,
+                "x0": x0,
+                "dx": dx_ms,  # the heat's even grid: no array of times to send again
                 "y": values.astype("float32"),
                 "mode": "lines",
                 "line": {"color": colour, "width": 1.3},
@@ -543,6 +548,14 @@ def heatmap_figure(
     return go.Figure(data=traces, layout=layout, _validate=False)
 
 
+def _utc_text(times: pd.DatetimeIndex) -> np.ndarray:
+    """Times as short UTC text for plotly (``2026-01-01 13:45:00``): 40 % fewer bytes than
+    ISO with an offset, and plotly reads and shows them as they are."""
+    if times.tz is not None:
+        times = times.tz_convert("UTC").tz_localize(None)
+    return np.asarray(times.strftime("%Y-%m-%d %H:%M:%S"), dtype=object)
+
+
 def _distance_ticks(price: float, low: float, high: float) -> dict[str, object]:
     """Ticks at round distances from price (about six over the visible range)."""
     spread = max(price - low, high - price) / price * 100
@@ -566,29 +579,30 @@ def _profile_traces(estimate: Estimate, side: str) -> list[dict[str, object]]:
     prices = levels["price"].to_numpy("float32")
     distance = ((prices - price) / price * 100).astype("float32")
     traces: list[dict[str, object]] = []
-    stacked = np.zeros(len(levels))
-    for number, label in enumerate(estimate.params.tier_labels()):
+    step = float(prices[1] - prices[0]) if len(prices) > 1 else 1.0
+    for label in estimate.params.tier_labels():
         values = np.zeros(len(levels))
         if side in ("Both", "Longs"):
             values += levels[f"long_usd_{label}"].to_numpy()
         if side in ("Both", "Shorts"):
             values += levels[f"short_usd_{label}"].to_numpy()
-        stacked = stacked + values
         colour = TIER_COLORS.get(label, "#999999")
         traces.append(
             {
                 "type": "scatter",
-                "x": stacked.astype("float32"),
-                "y": prices,
+                "x": values.astype("float32"),
+                "y0": float(prices[0]),  # even price bins: no array of prices to send
+                "dy": step,
+                "orientation": "h",
+                "stackgroup": "tiers",  # plotly stacks the tiers and fills between them
                 "mode": "lines",
                 "line": {"color": colour, "width": 0.5, "shape": "vh"},
-                "fill": "tozerox" if number == 0 else "tonextx",
                 "fillcolor": colour,
                 "name": label,
-                "customdata": np.stack([values, distance], axis=-1).astype("float32"),
+                "customdata": distance,
                 "hovertemplate": (
-                    f"{label}: %{{customdata[0]:$,.0f}} at %{{y:,.2f}}<br>"
-                    "distance %{customdata[1]:+.2f}%<extra>liquidation map (est.)</extra>"
+                    f"{label}: %{{x:$,.0f}} at %{{y:,.2f}}<br>"
+                    "distance %{customdata:+.2f}%<extra>liquidation map (est.)</extra>"
                 ),
                 "legendgroup": "tiers",
                 "xaxis": "x2",

@@ -7,7 +7,7 @@ from liqcore.indicators import RSI_PERIOD, available_indicators
 from liqcore.learn import cascade_figure
 from liqcore.model import Estimate, ModelParams
 from liqcore.view_state import CONTROLS, INDICATOR_NAMES, LEVERAGE_LABELS, TIMEFRAMES
-from liqcore.views import book_summary, format_usd, magnet_table
+from liqcore.views import HEAT_COLUMNS, book_summary, format_usd, magnet_table
 from liqcore.whatif import what_if
 from pages import common
 from pages.common import default
@@ -173,11 +173,6 @@ def apply_calibration(market, params: ModelParams, box) -> ModelParams:
         "row, it is overfitting."
     )
     return result.params(params)
-
-
-#: The heat's time columns: the payload stays under 0.3 MB (float32 cells) and a column
-#: is still narrower than 6 px on a 1,440 px page.
-HEAT_COLUMNS = 200
 
 
 @st.fragment
