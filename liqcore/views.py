@@ -30,6 +30,7 @@ __all__ = [
     "column_candles",
     "format_usd",
     "heatmap_figure",
+    "magnet_markdown",
     "magnet_table",
 ]
 
@@ -176,6 +177,48 @@ def magnet_table(
     if others is not None:
         table["Timeframes"] = confluence(zones, others, estimate.price)["timeframes"].to_numpy()
     return table
+
+
+def magnet_markdown(table: pd.DataFrame) -> str:
+    """The magnet-zone table (:func:`magnet_table`) as a markdown table, numbers formatted.
+
+    Markdown rather than an interactive grid: ten rows need no grid, and the browser then
+    has ~1.3 MB less code to load while it draws the heatmap.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"Side": ["Longs (below)"], "From": [95.0], "To": [96.0],
+    ...     "Centre": [95.5], "USD at risk (est.)": [1.2e6], "Distance %": [-4.5],
+    ...     "Timeframes": ["24h · 1w"]})
+    >>> print(magnet_markdown(t))
+    | Side | From | To | Centre | USD at risk (est.) | Distance % | Timeframes |
+    | --- | ---: | ---: | ---: | ---: | ---: | --- |
+    | Longs (below) | 95.00 | 96.00 | 95.50 | $1.2M | -4.50% | 24h · 1w |
+    """
+    numeric = {
+        "From": "{:,.2f}",
+        "To": "{:,.2f}",
+        "Centre": "{:,.2f}",
+        "Distance %": "{:+.2f}%",
+    }
+    columns = list(table.columns)
+    lines = [
+        "| " + " | ".join(columns) + " |",
+        "| "
+        + " | ".join("---:" if c in numeric or c.startswith("USD") else "---" for c in columns)
+        + " |",
+    ]
+    for row in table.itertuples(index=False):
+        cells = []
+        for column, cell in zip(columns, row, strict=True):
+            if column.startswith("USD"):
+                cells.append(format_usd(float(cell)))
+            elif column in numeric:
+                cells.append(numeric[column].format(float(cell)))
+            else:
+                cells.append(str(cell))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def _colour_ticks(zmax: float, log_scale: bool) -> tuple[list[float], list[str]]:

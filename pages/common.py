@@ -75,6 +75,23 @@ def default(key: str) -> object:
     return CONTROLS[key].default
 
 
+def state_value(key: str) -> object:
+    """A URL-bound control's value before its widget is drawn: what the widget will show.
+
+    The session's value once the widget exists, else the link's value when valid (the
+    widget reads the same ``?key=`` and the same rules), else the default.
+    """
+    if key in st.session_state:
+        return st.session_state[key]
+    control = CONTROLS[key]
+    if key in st.query_params:
+        try:
+            return control.parse(st.query_params.get_all(key))
+        except ValueError:
+            pass  # the widget ignores it too; show_url_notices says so
+    return control.default
+
+
 @dataclass(frozen=True)
 class DataChoice:
     """The sidebar's data choice, as small hashable scalars."""
@@ -276,11 +293,8 @@ def market_for(choice: DataChoice, timeframe: str = "1w") -> tuple[pd.DataFrame,
 
 def model_params_from_state(time_bins: int = 300, price_bins: int = 240) -> ModelParams:
     """ModelParams from the Heatmap page's controls (tiers, weights, mmr, split, opening)."""
-    state = st.session_state
-    tiers = tuple(state.get("tiers", default("tiers"))) or LEVERAGE_LABELS
-    weights = tuple(
-        float(state.get(f"w{label[:-1]}", default(f"w{label[:-1]}"))) for label in tiers
-    )
+    tiers = tuple(state_value("tiers")) or LEVERAGE_LABELS
+    weights = tuple(float(state_value(f"w{label[:-1]}")) for label in tiers)
     if sum(weights) <= 0:
         weights = tuple(1.0 for _ in tiers)
     split = {"50/50": "even", "Taker flow": "taker", "Long/short ratio": "ratio"}
@@ -288,9 +302,9 @@ def model_params_from_state(time_bins: int = 300, price_bins: int = 240) -> Mode
     return ModelParams(
         leverage_tiers=tuple(float(label[:-1]) for label in tiers),
         tier_weights=weights,
-        mmr=float(state.get("mmr", default("mmr"))) / 100.0,
-        split=split[state.get("split", default("split"))],
-        opening=opening[state.get("opening", default("opening"))],
+        mmr=float(state_value("mmr")) / 100.0,
+        split=split[state_value("split")],
+        opening=opening[state_value("opening")],
         time_bins=time_bins,
         price_bins=price_bins,
     )

@@ -7,12 +7,21 @@ from liqcore.indicators import RSI_PERIOD, available_indicators
 from liqcore.learn import cascade_figure
 from liqcore.model import Estimate, ModelParams
 from liqcore.view_state import CONTROLS, INDICATOR_NAMES, LEVERAGE_LABELS, TIMEFRAMES
-from liqcore.views import HEAT_COLUMNS, book_summary, format_usd, magnet_table
+from liqcore.views import (
+    HEAT_COLUMNS,
+    book_summary,
+    format_usd,
+    magnet_markdown,
+    magnet_table,
+)
 from liqcore.whatif import what_if
 from pages import common
 from pages.common import default
 
 common.ensure_app_frame()
+# The chart as wide as the page: the data choice folds into the sidebar's toggle (a phone
+# does this anyway). Only a first visit's sidebar state follows this.
+st.set_page_config(initial_sidebar_state="collapsed")
 st.title("Liquidation heatmap", anchor=False)
 st.caption(
     "Where leveraged positions would be force-closed, **estimated** from price, volume and open "
@@ -20,13 +29,14 @@ st.caption(
 )
 
 
-def controls() -> tuple[str, str, float, bool, float, st.delta_generator.DeltaGenerator]:
-    """The view's controls (all bound to the URL), drawn under the chart so it comes first.
+def controls(assumptions: st.delta_generator.DeltaGenerator) -> None:
+    """The view's controls (all bound to the URL), drawn after the chart so it comes first.
 
-    Returns timeframe, side, cap, log, min size and the box for the calibration result.
+    The page reads their values before they are drawn (:func:`pages.common.state_value`:
+    the session's value, else the link's, else the default), which is what they show.
     """
     top = st.columns([3, 3, 2], vertical_alignment="bottom")
-    timeframe = top[0].select_slider(
+    top[0].select_slider(
         "Timeframe", list(TIMEFRAMES), value=default("tf"), key="tf", bind="query-params"
     )
     tiers = top[1].pills(
@@ -38,7 +48,7 @@ def controls() -> tuple[str, str, float, bool, float, st.delta_generator.DeltaGe
         bind="query-params",
         help="Positions at these leverages are drawn. Weights are under Model assumptions.",
     )
-    side = top[2].segmented_control(
+    top[2].segmented_control(
         "Side",
         CONTROLS["side"].options,
         default=default("side"),
@@ -59,7 +69,7 @@ def controls() -> tuple[str, str, float, bool, float, st.delta_generator.DeltaGe
         "open interest (USD) and the long/short account ratio, each when the data has it.",
     )
     row = st.columns([2, 2, 2, 2], vertical_alignment="bottom")
-    cap = row[0].slider(
+    row[0].slider(
         "Colour cap (percentile)",
         80.0,
         100.0,
@@ -69,7 +79,7 @@ def controls() -> tuple[str, str, float, bool, float, st.delta_generator.DeltaGe
         bind="query-params",
         help="Colours saturate at this percentile, so one huge cluster does not hide the rest.",
     )
-    scale = row[1].segmented_control(
+    row[1].segmented_control(
         "Colour scale",
         CONTROLS["scale"].options,
         default=default("scale"),
@@ -77,7 +87,7 @@ def controls() -> tuple[str, str, float, bool, float, st.delta_generator.DeltaGe
         bind="query-params",
         required=True,
     )
-    min_cluster = row[2].number_input(
+    row[2].number_input(
         "Min cluster size ($M)",
         min_value=0.0,
         max_value=10_000.0,
@@ -89,7 +99,7 @@ def controls() -> tuple[str, str, float, bool, float, st.delta_generator.DeltaGe
     )
     with row[3]:
         common.share_view()
-    with st.expander("Model assumptions", icon=":material/tune:"):
+    with assumptions:
         st.caption(
             "Every assumption of the estimate. The model's full description is in "
             "`liqcore/model.py`; the Learn page explains the ideas."
@@ -141,13 +151,11 @@ def controls() -> tuple[str, str, float, bool, float, st.delta_generator.DeltaGe
             "simulated market: the true ones), on the first 60% of the last 30 days, and "
             "score the fit on the rest. Needs realized_long_usd / realized_short_usd.",
         )
-        calibration_box = st.container()
-    return timeframe, side, cap, scale == "Log", min_cluster * 1e6, calibration_box
 
 
 def apply_calibration(market, params: ModelParams, box) -> ModelParams:
     """The calibrated leverage mix, shown with its fit and test scores, when asked for."""
-    if not st.session_state.get("calib"):
+    if not common.state_value("calib"):
         return params
     if not common.has_reported_liquidations(market):
         box.info(
@@ -177,9 +185,18 @@ def apply_calibration(market, params: ModelParams, box) -> ModelParams:
 
 @st.fragment
 def heatmap_view() -> None:
-    """Chart, controls and tables rerun together, without rerunning the rest of the page."""
-    chart_box = st.container()  # filled after the controls are read: the chart comes first
-    timeframe, side, cap, log_scale, min_usd, calibration_box = controls()
+    """Chart, controls and tables rerun together, without rerunning the rest of the page.
+
+    The chart is drawn before the controls: the browser starts on it (and on plotly.js)
+    while the controls' code is still on its way.
+    """
+    value = common.state_value
+    chart_box = st.container()
+    controls_box = st.container()
+    assumptions = st.expander("Model assumptions", icon=":material/tune:")
+    assumptions_box, calibration_box = assumptions.container(), assumptions.container()
+    timeframe, side, cap = value("tf"), value("side"), float(value("cap"))
+    log_scale, min_usd = value("scale") == "Log", float(value("minc")) * 1e6
     choice = common.data_choice()
     with chart_box:
         market, notes = common.market_for(choice, timeframe)
@@ -198,7 +215,7 @@ def heatmap_view() -> None:
     for warning in est.warnings:
         chart_box.warning(warning)
     others = common.clusters_by_timeframe(choice, params, market, timeframe, min_usd)
-    wanted = list(st.session_state.get("ind", default("ind")))
+    wanted = list(value("ind"))
     missing = [name for name in wanted if name not in available_indicators(history)]
     if missing:
         chart_box.caption(
@@ -218,6 +235,8 @@ def heatmap_view() -> None:
         confluence=others.confluence,
     )
     chart_box.plotly_chart(fig, key="heatmap_chart", config={"displaylogo": False})
+    with controls_box:
+        controls(assumptions_box)
 
     summary = book_summary(est)
     cols = st.columns(5)
@@ -265,15 +284,7 @@ def heatmap_view() -> None:
     if table.empty:
         st.info("No cluster is larger than the minimum cluster size.")
     else:
-        st.dataframe(
-            table,
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "USD at risk (est.)": st.column_config.NumberColumn(format="compact"),
-                "Distance %": st.column_config.NumberColumn(format="%+.2f%%"),
-            },
-        )
+        st.markdown(magnet_markdown(table))
     st.download_button(
         "Download the levels (CSV)",
         lambda: est.levels.to_csv(index=False).encode(),  # built only when clicked
