@@ -199,7 +199,7 @@ def profile(repeat: int) -> None:
     z = np.random.default_rng(0).random((240, 300))
     variants = {
         "our figure": spec,
-        "without candles": without(lambda t: t["type"] != "candlestick"),
+        "without candles": without(lambda t: t["type"] != "ohlc"),
         "without liquidation map": without(lambda t: t.get("xaxis") not in ("x2", "x5")),
         "without indicator panels": without(lambda t: t.get("yaxis") in ("y", "y2")),
         "heatmap trace only": without(lambda t: t["type"] == "heatmap"),

@@ -195,7 +195,7 @@ def test_a_shared_heatmap_link_draws_heat_under_candles_and_follows_the_controls
     assert_no_exception(page)
     assert page.get_by_text("Market data").first.is_visible(), "no sidebar: not in the router"
     figure = next(chart for chart in charts(page) if "heatmap" in chart["types"])
-    assert {"heatmap", "candlestick"} <= set(figure["types"])
+    assert {"heatmap", "ohlc"} <= set(figure["types"])
     screenshot(page, "heatmap")
 
     # A click on a leverage tier redraws the heat and the liquidation map, and the URL keeps it.
