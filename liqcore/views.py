@@ -417,6 +417,20 @@ def heatmap_figure(
         },
         *_profile_traces(estimate, side),
         *_confluence_traces(confluence),
+        # Plotly draws an axis only for a trace on it: one invisible point carries the
+        # distance-from-price axis.
+        {
+            "type": "scatter",
+            "x": [centres[-1]],
+            "y": [price],
+            "mode": "markers",
+            "marker": {"opacity": 0},
+            "hoverinfo": "skip",
+            "showlegend": False,
+            "name": "distance from price",
+            "xaxis": "x",
+            "yaxis": "y7",
+        },
     ]
     low_edge, high_edge = float(grid.price_edges[0]), float(grid.price_edges[-1])
     x_range = _utc_text(grid.time_edges[[0, -1]]).tolist()
@@ -429,18 +443,19 @@ def heatmap_figure(
             "font": {"size": 14},
         },
         "height": height,
-        "margin": {"l": 56, "r": 8, "t": 56, "b": 80},
+        "margin": {"l": 56, "r": 8, "t": 56, "b": 130},
         "barmode": "stack",
         "hovermode": "closest",
         "uirevision": uirevision,
         "font": {"color": "#e6e6e6", "size": 12},
         "paper_bgcolor": "#0e1117",
         "plot_bgcolor": "#0e1117",
+        # Under the colour bar (left to right, wrapping on a phone), never over it.
         "legend": {
             "orientation": "h",
-            "x": 1,
-            "xanchor": "right",
-            "y": -0.03,
+            "x": 0,
+            "xanchor": "left",
+            "y": -0.03 - 64 / (height - 56 - 130),  # paper units: the plot area's height
             "yanchor": "top",
             "font": {"size": 10},
         },
@@ -509,6 +524,7 @@ def heatmap_figure(
                 "text": f"price {price:,.2f}",
                 "showarrow": False,
                 "font": {"color": "#f5c518", "size": 11},
+                "bgcolor": "rgba(14,17,23,0.75)",
             },
             {
                 "xref": "paper",
@@ -565,12 +581,14 @@ def heatmap_figure(
         )
         layout["annotations"].append(
             {
+                # Inside the panel's top-left corner: beside it sat the map's axis labels.
                 "xref": "paper",
-                "x": _HEAT_RIGHT + 0.005,
+                "x": 0.005,
                 "xanchor": "left",
                 "yref": "paper",
                 "y": top,
                 "yanchor": "top",
+                "bgcolor": "rgba(14,17,23,0.75)",
                 "text": name if name != "RSI" else f"RSI({RSI_PERIOD})",
                 "showarrow": False,
                 "font": {"size": 10, "color": colour},
@@ -651,7 +669,6 @@ def _profile_traces(estimate: Estimate, side: str) -> list[dict[str, object]]:
                     f"{label}: %{{x:$,.0f}} at %{{y:,.2f}}<br>"
                     "distance %{customdata:+.2f}%<extra>liquidation map (est.)</extra>"
                 ),
-                "legendgroup": "tiers",
                 "xaxis": "x2",
                 "yaxis": "y2",
             }
@@ -695,11 +712,16 @@ def _confluence_traces(confluence: pd.DataFrame | None) -> list[dict[str, object
             "type": "scatter",
             "x": np.zeros(len(shared), dtype="float32"),
             "y": shared["price"].to_numpy("float32"),
-            "mode": "markers+text",
-            "marker": {"symbol": "diamond", "size": 9, "color": "#ffffff"},
+            # Markers only: text labels overlapped the map on a phone; the hover, the legend
+            # and the magnet-zone table say which timeframes.
+            "mode": "markers",
+            "marker": {
+                "symbol": "diamond",
+                "size": 9,
+                "color": "#ffffff",
+                "line": {"color": "#0e1117", "width": 1},
+            },
             "text": shared["timeframes"].tolist(),
-            "textposition": "middle right",
-            "textfont": {"size": 9, "color": "#ffffff"},
             "name": "on several timeframes",
             "customdata": shared["usd"].to_numpy("float32"),
             "hovertemplate": (

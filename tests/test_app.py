@@ -93,7 +93,7 @@ def test_heatmap_draws_heat_under_candles_with_a_status_line(
 
 def bar_names(spec: dict[str, Any]) -> list[str]:
     """Tiers drawn in the liquidation map beside the heatmap (one stacked area per tier)."""
-    return [t["name"] for t in spec["data"] if t.get("legendgroup") == "tiers"]
+    return [t["name"] for t in spec["data"] if t.get("stackgroup") == "tiers"]
 
 
 def test_leverage_tiers_change_the_heatmap(

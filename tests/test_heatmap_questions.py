@@ -141,7 +141,7 @@ HEATMAP = "pages/heatmap.py"
 
 def panel_names(spec: dict) -> list[str]:
     """Indicator panels under the candles (their traces sit on y3, y4, ...)."""
-    main = {"y", "y2"}
+    main = {"y", "y2", "y7"}
     return [t["name"] for t in spec["data"] if t.get("yaxis") not in main and "yaxis" in t]
 
 
