@@ -91,13 +91,14 @@ def magnet_section() -> None:
         delta_arrow="off",
     )
     cols[3].metric(
-        f"Move over {horizon} h after a touch",
-        f"{result.move_after_cluster:+.2f}% vs {result.move_after_mirror:+.2f}%",
-        f"cluster ({result.cluster_touches:,}) vs empty level ({result.mirror_touches:,})",
+        f"Move over {horizon} h after touching a cluster",
+        f"{result.move_after_cluster:+.2f}%",
+        f"empty level: {result.move_after_mirror:+.2f}%",
         delta_color="off",
         delta_arrow="off",
         help="Percent move after price touched the level, in the direction it was going: "
-        "positive = it carried on (a cascade), negative = it turned back.",
+        "positive = it carried on (a cascade), negative = it turned back. Touches: "
+        f"{result.cluster_touches:,} clusters, {result.mirror_touches:,} empty levels.",
     )
     st.caption(
         "The clusters are estimates, and the windows overlap, so the cases are not "
