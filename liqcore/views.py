@@ -248,6 +248,10 @@ HEAT_COLUMNS = 180
 HEAT_HEIGHT = 560
 PANEL_HEIGHT = 110
 _PANEL_GAP = 0.025
+#: Axis numbers: 1 heat and price, 2 liquidation map, 5 its cumulative curves, 7 distance
+#: from price; the indicator panels take 8, 9, ... (a panel numbered 5 took over the
+#: cumulative curves' axis and broke the chart).
+_FIRST_PANEL_AXIS = 8
 #: Where the heat ends and the liquidation map begins (fractions of the chart's width).
 _HEAT_RIGHT = 0.8
 _MAP_LEFT = 0.81
@@ -322,7 +326,7 @@ def heatmap_figure(
     >>> fig = heatmap_figure(run(sim.market), sim.market, indicators=["RSI"])
     >>> sorted({t.type for t in fig.data})
     ['heatmap', 'ohlc', 'scatter']
-    >>> [t.name for t in fig.data if t.yaxis == "y3"]
+    >>> [t.name for t in fig.data if t.yaxis == f"y{_FIRST_PANEL_AXIS}"]
     ['RSI']
     """
     heat = estimate.heatmap
@@ -434,7 +438,8 @@ def heatmap_figure(
     ]
     low_edge, high_edge = float(grid.price_edges[0]), float(grid.price_edges[-1])
     x_range = _utc_text(grid.time_edges[[0, -1]]).tolist()
-    bottom_axis = "xaxis" if not panels else f"xaxis{2 + len(panels)}"
+    last_panel = _FIRST_PANEL_AXIS + len(panels) - 1
+    bottom_axis = "xaxis" if not panels else f"xaxis{last_panel}"
     layout: dict[str, object] = {
         "title": {
             "text": f"{title}<br><sup>{ESTIMATE_NOTE}</sup>",
@@ -540,8 +545,8 @@ def heatmap_figure(
         ],
     }
     layout[bottom_axis] = {**layout.get(bottom_axis, {}), "showticklabels": True}
-    for number, name in enumerate(panels, start=3):
-        top = heat_bottom - _PANEL_GAP - panel_share * (number - 3)
+    for number, name in enumerate(panels, start=_FIRST_PANEL_AXIS):
+        top = heat_bottom - _PANEL_GAP - panel_share * (number - _FIRST_PANEL_AXIS)
         colour, hover, suffix = _INDICATOR_STYLE[name]
         values = indicator_values(market, name)[grid.column_end]
         traces.append(
@@ -569,7 +574,7 @@ def heatmap_figure(
             anchor=f"y{number}",
             matches="x",
             range=x_range,
-            showticklabels=number == 2 + len(panels),
+            showticklabels=number == last_panel,
         )
         layout[f"yaxis{number}"] = _axis(
             domain=[max(top - panel_share + _PANEL_GAP, 0.0), top],

@@ -16,6 +16,7 @@ from liqcore.indicators import available_indicators, indicator_values, rsi
 from liqcore.magnets import magnet_test
 from liqcore.model import estimate
 from liqcore.simulate import simulate
+from liqcore.view_state import INDICATOR_NAMES
 from liqcore.whatif import what_if
 
 
@@ -199,3 +200,17 @@ def test_the_accuracy_page_answers_whether_magnets_pull_price(open_app) -> None:
     at.segmented_control(key="mh").set_value("8").run()
     assert not at.exception
     assert any("within 8 h" in m.value for m in at.markdown)
+
+
+def test_every_indicator_panel_gets_its_own_axes() -> None:
+    from liqcore.views import heatmap_figure
+
+    market = simulate(days=5, interval="1h", seed=3).market
+    spec = heatmap_figure(estimate(market), market, indicators=INDICATOR_NAMES).to_dict()
+    panels = [t for t in spec["data"] if t["name"] in INDICATOR_NAMES]
+    assert [t["name"] for t in panels] == list(INDICATOR_NAMES)
+    others = {(t.get("xaxis"), t.get("yaxis")) for t in spec["data"] if t not in panels}
+    axes = [(t["xaxis"], t["yaxis"]) for t in panels]
+    assert len(set(axes)) == 4 and not set(axes) & others
+    # The cumulative curves keep their axis over the liquidation map.
+    assert spec["layout"]["xaxis5"]["overlaying"] == "x2"
