@@ -737,8 +737,8 @@ def cascade_figure(
     >>> est = lesson_estimate(market, days_shown=1)
     >>> rounds = cascade(est.levels, est.price, -5, market_liquidity(market))
     >>> fig = cascade_figure(est.levels, est.price, rounds)
-    >>> [t.name for t in fig.data]
-    ['longs (estimate)', 'shorts (estimate)']
+    >>> [t.name for t in fig.data][:3]
+    ['longs (estimate)', 'shorts (estimate)', 'reached by the move and cascade']
     """
     centres = levels["price"].to_numpy()
     first, last = rounds.iloc[0], rounds.iloc[-1]
@@ -749,24 +749,33 @@ def cascade_figure(
     in_cascade = (centres >= lo_all) & (centres <= hi_all) & ~in_move
     below = centres <= price
     distance = (centres - price) / price * 100.0
+    step = float(centres[1] - centres[0]) if len(centres) > 1 else 1.0
+    reached = in_move | in_cascade
     traces = []
-    for name, column, mask, colour in (
-        ("longs (estimate)", "long_usd", below, LONG_COLOR),
-        ("shorts (estimate)", "short_usd", ~below, SHORT_COLOR),
+    # Filled step areas, not one bar per price bin: 4 paths instead of ~500 rectangles for
+    # the browser to draw (the Heatmap page draws this figure under its heatmap). The
+    # levels the move and the cascade reach are drawn again, bright, over the dim book.
+    for name, column, mask, colour, fill in (
+        ("longs (estimate)", "long_usd", below, LONG_COLOR, "rgba(239,83,80,0.35)"),
+        ("shorts (estimate)", "short_usd", ~below, SHORT_COLOR, "rgba(38,166,154,0.35)"),
+        ("reached by the move and cascade", "long_usd", below & reached, LONG_COLOR, LONG_COLOR),
+        ("reached (shorts)", "short_usd", ~below & reached, SHORT_COLOR, SHORT_COLOR),
     ):
+        values = np.where(mask, levels[column].to_numpy(), 0.0)
+        if name.startswith("reached") and not values.any():
+            continue
         traces.append(
             {
-                "type": "bar",
-                "x": np.where(mask, levels[column].to_numpy(), 0.0),
-                "y": centres,
-                "orientation": "h",
+                "type": "scatter",
+                "x": values,
+                "y0": float(centres[0]),
+                "dy": step,
+                "mode": "lines",
+                "line": {"color": colour, "width": 0.6, "shape": "vh"},
+                "fill": "tozerox",
+                "fillcolor": fill,
                 "name": name,
-                # Swept bars bright, the cascade's extra bars mid, the rest dim.
-                "marker": {
-                    "color": colour,
-                    "opacity": np.where(in_move, 1.0, np.where(in_cascade, 0.75, 0.3)),
-                    "line": {"width": 0},
-                },
+                "showlegend": not name.startswith("reached ("),
                 "customdata": distance,
                 "hovertemplate": (
                     f"{name}: %{{x:$,.0f}} at %{{y:,.0f}} (%{{customdata:+.1f}}%)<extra></extra>"
@@ -782,7 +791,9 @@ def cascade_figure(
                 target,
                 f"your move: {format_usd(float(first['usd']))} liquidated (est.)",
                 "#f5c518",
-                right=True,
+                # Left and on the near side of its line; the cascade's label right and on
+                # the far side of its own: the two never overlap, even on a phone.
+                below=target < final,
             )
         )
     if abs(final - target) > 1e-9 * price:
@@ -795,6 +806,7 @@ def cascade_figure(
                 f"cascade (illustration): +{format_usd(extra)} in {len(rounds) - 1} round(s)",
                 "#ff8c1a",
                 right=True,
+                below=final < target,
             )
         )
     span = max(view_pct, abs(float(last["move_pct"])) + 2.0)
@@ -832,15 +844,17 @@ def _band(y0: float, y1: float, colour: str) -> dict[str, object]:
     }
 
 
-def _side_label(y: float, text: str, colour: str, *, right: bool = False) -> dict[str, object]:
-    """A label at price ``y`` against the left (or right) edge of the plot."""
+def _side_label(
+    y: float, text: str, colour: str, *, right: bool = False, below: bool = False
+) -> dict[str, object]:
+    """A label at price ``y`` against the left (or right) edge of the plot, above (or below) it."""
     return {
         "xref": "paper",
         "yref": "y",
         "x": 1 if right else 0,
         "xanchor": "right" if right else "left",
         "y": y,
-        "yanchor": "bottom",
+        "yanchor": "top" if below else "bottom",
         "text": text,
         "showarrow": False,
         "font": {"color": colour},
