@@ -443,15 +443,31 @@ def clusters_by_timeframe(
     """Clusters of the 12h, 24h and 1w books (and the viewed one) of the same data (cached).
 
     A timeframe longer than the data is left out rather than estimated on less history.
+    Cached as a whole (keyed on a hash of the data): it sits before the chart on every rerun.
     """
+    return _clusters_of(data_fingerprint(market), params, timeframe, min_usd, n, choice, market)
+
+
+@st.cache_data(max_entries=16, ttl=600, show_spinner=False)
+def _clusters_of(
+    fingerprint: str,
+    params: ModelParams,
+    timeframe: str,
+    min_usd: float,
+    n: int,
+    _choice: DataChoice,
+    _market: pd.DataFrame,
+) -> TimeframeClusters:
+    # ``fingerprint`` stands for ``_market`` (and so for the estimates made from it).
+    market = _market
     span = market.index[-1] - market.index[0] + bar_interval(market)
     wanted = {*CONFLUENCE_TIMEFRAMES, timeframe}
     books: dict[str, pd.DataFrame] = {}
-    viewed = cached_estimate(choice, params, timeframe, market)
+    viewed = cached_estimate(_choice, params, timeframe, market)
     for label in (tf for tf in TIMEFRAMES if tf in wanted):
         if label != timeframe and pd.Timedelta(hours=TIMEFRAMES[label]) > span:
             continue
-        est = viewed if label == timeframe else cached_estimate(choice, params, label, market)
+        est = viewed if label == timeframe else cached_estimate(_choice, params, label, market)
         books[label] = est.clusters(n=n, min_usd=min_usd)
     return TimeframeClusters(
         books, confluence(viewed.clusters(n=n, min_usd=min_usd), books, viewed.price)
