@@ -22,10 +22,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(timeout_s: float = 60.0) -> Iterator[tuple[str, subprocess.Popen]]:
+def running_app(
+    timeout_s: float = 60.0, script: Path = ROOT / "streamlit_app.py"
+) -> Iterator[tuple[str, subprocess.Popen]]:
     """Yield the app's URL and its process once ``/_stcore/health`` answers; stop it after."""
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+    command = [sys.executable, "-m", "streamlit", "run", str(script),
                "--server.port", str(port), "--server.address", "127.0.0.1",
                "--server.headless", "true"]  # fmt: skip
     server = subprocess.Popen(

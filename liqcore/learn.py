@@ -8,9 +8,10 @@ draws it (plotly; no streamlit here):
 2. **Where positions cluster** -- :func:`opening_levels`: the positions the simulated
    traders opened over a few bars, and :func:`opening_figure` to replay them bar by bar.
 3. **Reading the heatmap** -- :func:`lesson_estimate` and :func:`annotated_heatmap_figure`.
-4. **Magnet zones and cascades** -- :func:`sweep` (USD liquidated by a move of X%),
-   :func:`cascade` (an illustration of liquidations pushing price into the next
-   cluster) and :func:`cascade_figure`.
+4. **Magnet zones and cascades** -- :func:`liqcore.orderbook.sweep` (USD liquidated by a
+   move of X%), :func:`liqcore.orderbook.cascade` (an illustration of liquidations pushing
+   price into the next cluster, on the square-root impact model the simulated market uses)
+   and :func:`cascade_figure` (also drawn on the Heatmap page).
 5. **Liquidation charts** -- :func:`recent_liquidations`, drawn with
    :func:`liqcore.liquidations.liquidations_figure` (one liquidation chart in the app).
 6. **Using it wisely** -- :func:`leverage_risk`: how often a position at each leverage
@@ -50,7 +51,6 @@ __all__ = [
     "annotated_heatmap_figure",
     "calculator",
     "calculator_figure",
-    "cascade",
     "cascade_figure",
     "lesson_estimate",
     "leverage_risk",
@@ -625,6 +625,17 @@ def annotated_heatmap_figure(
     lo, hi = float(history["low"].min()), float(history["high"].max())
     pad = max(0.35 * (hi - lo), 0.02 * est.price)
     lo, hi = lo - pad, hi + pad
+    zones = est.clusters(n=20)
+    # Widen the view to each side's largest nearby cluster (within 15 % of price) when the
+    # candles' range misses it: the lesson is about where the clusters are.
+    for side_name in ("long", "short"):
+        side = zones[zones["side"] == side_name]
+        if side.empty or side["price"].between(lo, hi).any():
+            continue
+        near = side[side["distance_pct"].abs() <= 15.0]
+        if not near.empty:
+            y = float(near["price"].iloc[0])
+            lo, hi = min(lo, y - 0.01 * est.price), max(hi, y + 0.01 * est.price)
     times = est.heatmap.grid.times
     late_x = times[int(0.85 * (len(times) - 1))]  # the clusters of the current book live here
     white = "#ffffff"
@@ -693,7 +704,6 @@ def annotated_heatmap_figure(
                 ay=-50,
             )
         )
-    zones = est.clusters(n=20)
     for side_name, text, colour, shift in (
         ("long", "Long cluster: longs are liquidated<br>if price falls here", LONG_COLOR, -40),
         ("short", "Short cluster: shorts are liquidated<br>if price rises here", SHORT_COLOR, 40),
@@ -716,94 +726,6 @@ def annotated_heatmap_figure(
 # ---------------------------------------------------------------------------
 
 
-def cascade(
-    levels: pd.DataFrame,
-    price: float,
-    move_pct: float,
-    impact: float = 0.5,
-    rounds: int = 12,
-) -> pd.DataFrame:
-    """An illustration of a liquidation cascade started by a move of ``move_pct`` percent.
-
-    Liquidations are forced market orders: liquidated longs sell, liquidated shorts buy,
-    so they push price further in the direction of the move. Here each round's forced
-    orders push price by ``impact`` percent per 1% of the book liquidated in that round
-    (the book is ``(Σ long_usd + Σ short_usd) / 2``, a stand-in for open interest, as in
-    :func:`liqcore.simulate.simulate`). If the push reaches the next cluster, that
-    cluster's liquidations push again. The rounds telescope to
-
-        ``move_{r+1} = move_pct + sign · impact · 100 · swept(move_r) / book``
-
-    so the final move and the USD liquidated never shrink when ``|move_pct|`` grows.
-    It stops when a round liquidates nothing new or after ``rounds`` rounds.
-
-    This is a teaching illustration, not a forecast: real books absorb forced orders
-    unevenly, and the levels are themselves estimates.
-
-    Parameters
-    ----------
-    levels : DataFrame
-        A levels frame (``Estimate.levels``).
-    price : float
-        The price it was built at (``Estimate.price``).
-    move_pct : float
-        The starting move in percent (negative = fall).
-    impact : float
-        Percent of further move per 1% of the book liquidated (0 = no cascade).
-    rounds : int
-        Most rounds after the first move.
-
-    Returns
-    -------
-    DataFrame
-        One row per round (round 0 is the starting move): ``round``, ``price_from``,
-        ``price_to``, ``move_pct`` (from the starting price to ``price_to``), ``usd``
-        (liquidated in this round) and ``cum_usd``.
-
-    Examples
-    --------
-    >>> from liqcore.model import levels_frame
-    >>> edges = np.linspace(80.0, 120.0, 41)  # 1-dollar bins
-    >>> longs = np.zeros(40); longs[[17, 14]] = [10.0, 30.0]  # longs at 97.5 and 94.5
-    >>> shorts = np.zeros(40); shorts[35] = 160.0  # the book: (40 + 160) / 2 = 100
-    >>> lv = levels_frame(longs[None], shorts[None], edges, 100.0, ["10x"])
-    >>> cascade(lv, 100.0, -3.0, impact=0.3)[["round", "move_pct", "usd", "cum_usd"]]
-       round  move_pct   usd  cum_usd
-    0      0      -3.0  10.0     10.0
-    1      1      -6.0  30.0     40.0
-    2      2     -15.0   0.0     40.0
-    >>> len(cascade(lv, 100.0, -3.0, impact=0.0))  # no impact: the move alone
-    1
-    """
-    if impact < 0 or not np.isfinite(impact):
-        msg = f"impact must be a non-negative number, got {impact}"
-        raise ValueError(msg)
-    book = 0.5 * float(levels["long_usd"].sum() + levels["short_usd"].sum())
-    sign = float(np.sign(move_pct))
-    rows = []
-    move, done, price_from = float(move_pct), 0.0, float(price)
-    for r in range(rounds + 1):
-        swept = float(sweep(levels, price, move)["usd"])
-        price_to = price * (1 + move / 100.0)
-        rows.append(
-            {
-                "round": r,
-                "price_from": price_from,
-                "price_to": price_to,
-                "move_pct": move,
-                "usd": swept - done,
-                "cum_usd": swept,
-            }
-        )
-        push = sign * impact * 100.0 * swept / book if book > 0 else 0.0
-        # Floor at -99%: a price never reaches zero.
-        next_move = max(move_pct + push, -99.0)
-        if next_move == move:  # nothing new was liquidated: the cascade has stopped
-            break
-        move, done, price_from = next_move, swept, price_to
-    return pd.DataFrame(rows)
-
-
 def cascade_figure(
     levels: pd.DataFrame, price: float, rounds: pd.DataFrame, view_pct: float = 20.0
 ) -> go.Figure:
@@ -816,17 +738,20 @@ def cascade_figure(
     price : float
         ``Estimate.price``.
     rounds : DataFrame
-        Output of :func:`cascade`.
+        Output of :func:`liqcore.orderbook.cascade`.
     view_pct : float
         Price range shown, ± percent around price.
 
     Examples
     --------
+    >>> from liqcore.orderbook import cascade, market_liquidity
     >>> from liqcore.simulate import simulate
-    >>> est = lesson_estimate(simulate(days=3, interval="15m", seed=2).market, days_shown=1)
-    >>> fig = cascade_figure(est.levels, est.price, cascade(est.levels, est.price, -5))
-    >>> [t.name for t in fig.data]
-    ['longs (estimate)', 'shorts (estimate)']
+    >>> market = simulate(days=3, interval="15m", seed=2).market
+    >>> est = lesson_estimate(market, days_shown=1)
+    >>> rounds = cascade(est.levels, est.price, -5, market_liquidity(market))
+    >>> fig = cascade_figure(est.levels, est.price, rounds)
+    >>> [t.name for t in fig.data][:3]
+    ['longs (estimate)', 'shorts (estimate)', 'reached by the move and cascade']
     """
     centres = levels["price"].to_numpy()
     first, last = rounds.iloc[0], rounds.iloc[-1]
@@ -837,24 +762,33 @@ def cascade_figure(
     in_cascade = (centres >= lo_all) & (centres <= hi_all) & ~in_move
     below = centres <= price
     distance = (centres - price) / price * 100.0
+    step = float(centres[1] - centres[0]) if len(centres) > 1 else 1.0
+    reached = in_move | in_cascade
     traces = []
-    for name, column, mask, colour in (
-        ("longs (estimate)", "long_usd", below, LONG_COLOR),
-        ("shorts (estimate)", "short_usd", ~below, SHORT_COLOR),
+    # Filled step areas, not one bar per price bin: 4 paths instead of ~500 rectangles for
+    # the browser to draw (the Heatmap page draws this figure under its heatmap). The
+    # levels the move and the cascade reach are drawn again, bright, over the dim book.
+    for name, column, mask, colour, fill in (
+        ("longs (estimate)", "long_usd", below, LONG_COLOR, "rgba(239,83,80,0.35)"),
+        ("shorts (estimate)", "short_usd", ~below, SHORT_COLOR, "rgba(38,166,154,0.35)"),
+        ("reached by the move and cascade", "long_usd", below & reached, LONG_COLOR, LONG_COLOR),
+        ("reached (shorts)", "short_usd", ~below & reached, SHORT_COLOR, SHORT_COLOR),
     ):
+        values = np.where(mask, levels[column].to_numpy(), 0.0)
+        if name.startswith("reached") and not values.any():
+            continue
         traces.append(
             {
-                "type": "bar",
-                "x": np.where(mask, levels[column].to_numpy(), 0.0),
-                "y": centres,
-                "orientation": "h",
+                "type": "scatter",
+                "x": values,
+                "y0": float(centres[0]),
+                "dy": step,
+                "mode": "lines",
+                "line": {"color": colour, "width": 0.6, "shape": "vh"},
+                "fill": "tozerox",
+                "fillcolor": fill,
                 "name": name,
-                # Swept bars bright, the cascade's extra bars mid, the rest dim.
-                "marker": {
-                    "color": colour,
-                    "opacity": np.where(in_move, 1.0, np.where(in_cascade, 0.75, 0.3)),
-                    "line": {"width": 0},
-                },
+                "showlegend": not name.startswith("reached ("),
                 "customdata": distance,
                 "hovertemplate": (
                     f"{name}: %{{x:$,.0f}} at %{{y:,.0f}} (%{{customdata:+.1f}}%)<extra></extra>"
@@ -870,7 +804,9 @@ def cascade_figure(
                 target,
                 f"your move: {format_usd(float(first['usd']))} liquidated (est.)",
                 "#f5c518",
-                right=True,
+                # Left and on the near side of its line; the cascade's label right and on
+                # the far side of its own: the two never overlap, even on a phone.
+                below=target < final,
             )
         )
     if abs(final - target) > 1e-9 * price:
@@ -883,6 +819,7 @@ def cascade_figure(
                 f"cascade (illustration): +{format_usd(extra)} in {len(rounds) - 1} round(s)",
                 "#ff8c1a",
                 right=True,
+                below=final < target,
             )
         )
     span = max(view_pct, abs(float(last["move_pct"])) + 2.0)
@@ -920,15 +857,17 @@ def _band(y0: float, y1: float, colour: str) -> dict[str, object]:
     }
 
 
-def _side_label(y: float, text: str, colour: str, *, right: bool = False) -> dict[str, object]:
-    """A label at price ``y`` against the left (or right) edge of the plot."""
+def _side_label(
+    y: float, text: str, colour: str, *, right: bool = False, below: bool = False
+) -> dict[str, object]:
+    """A label at price ``y`` against the left (or right) edge of the plot, above (or below) it."""
     return {
         "xref": "paper",
         "yref": "y",
         "x": 1 if right else 0,
         "xanchor": "right" if right else "left",
         "y": y,
-        "yanchor": "bottom",
+        "yanchor": "top" if below else "bottom",
         "text": text,
         "showarrow": False,
         "font": {"color": colour},

@@ -19,6 +19,7 @@ from liqcore.sources.base import title
 
 __all__ = [
     "CONTROLS",
+    "INDICATOR_NAMES",
     "LEVERAGE_LABELS",
     "REAL_COINS",
     "SOURCES",
@@ -52,6 +53,8 @@ SOURCES: dict[str, str] = {
 #: Coins of the offline real example (as in :data:`liqcore.real.REAL_COINS`).
 REAL_COINS: tuple[str, ...] = ("BTC", "ETH", "SOL")
 LEVERAGE_LABELS: tuple[str, ...] = ("5x", "10x", "25x", "50x", "100x")
+#: The indicator panels of the Heatmap page (:data:`liqcore.indicators.INDICATORS`).
+INDICATOR_NAMES: tuple[str, ...] = ("RSI", "Funding", "Open interest", "Long/short")
 
 
 def timeframe_delta(label: str) -> float:
@@ -140,10 +143,14 @@ _CONTROLS: list[Control] = [
     Control("split", "choice", "50/50", ("50/50", "Taker flow", "Long/short ratio")),
     Control("opening", "choice", "OI + volume", ("OI + volume", "Rising OI", "Volume")),
     Control("calib", "bool", False),
+    Control("ind", "multi", ("RSI", "Open interest"), INDICATOR_NAMES),
+    Control("move", "float", -5.0, low=-20.0, high=20.0),
     *(
         Control(f"w{label[:-1]}", "float", w, low=0.0, high=1.0)
         for label, w in (("5x", 0.30), ("10x", 0.30), ("25x", 0.20), ("50x", 0.12), ("100x", 0.08))
     ),
+    # Accuracy page: the magnet test's horizon in hours.
+    Control("mh", "choice", "24", ("8", "24", "72")),
     # Liquidations page.
     Control("period", "choice", "1h", ("15m", "1h", "4h", "1d")),
     Control("bars", "choice", "Mirrored", ("Mirrored", "Side by side")),

@@ -17,6 +17,7 @@ from liqcore.simulate import SimulatedMarket, simulate
 from liqcore.view_state import CONTROLS, TIMEFRAMES
 from pages import common
 from pages.common import default
+from pages.magnet_check import magnet_section
 
 common.ensure_app_frame()
 
@@ -426,3 +427,5 @@ else:
         else:
             baseline_section(est.realized, history, bars, against)
             calibration_section(history, params, None)
+
+magnet_section()

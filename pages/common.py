@@ -20,6 +20,7 @@ import pandas as pd
 import streamlit as st
 
 from liqcore.accuracy import Calibration, calibrate
+from liqcore.confluence import CONFLUENCE_TIMEFRAMES, confluence
 from liqcore.liquidations import attach_reported
 from liqcore.market import bar_interval, load_market
 from liqcore.model import Estimate, ModelParams, estimate
@@ -74,6 +75,23 @@ def ensure_app_frame() -> None:
 def default(key: str) -> object:
     """Default value of a URL-bound control."""
     return CONTROLS[key].default
+
+
+def state_value(key: str) -> object:
+    """A URL-bound control's value before its widget is drawn: what the widget will show.
+
+    The session's value once the widget exists, else the link's value when valid (the
+    widget reads the same ``?key=`` and the same rules), else the default.
+    """
+    if key in st.session_state:
+        return st.session_state[key]
+    control = CONTROLS[key]
+    if key in st.query_params:
+        try:
+            return control.parse(st.query_params.get_all(key))
+        except ValueError:
+            pass  # the widget ignores it too; show_url_notices says so
+    return control.default
 
 
 @dataclass(frozen=True)
@@ -310,11 +328,8 @@ def market_for(choice: DataChoice, timeframe: str = "1w") -> tuple[pd.DataFrame,
 
 def model_params_from_state(time_bins: int = 300, price_bins: int = 240) -> ModelParams:
     """ModelParams from the Heatmap page's controls (tiers, weights, mmr, split, opening)."""
-    state = st.session_state
-    tiers = tuple(state.get("tiers", default("tiers"))) or LEVERAGE_LABELS
-    weights = tuple(
-        float(state.get(f"w{label[:-1]}", default(f"w{label[:-1]}"))) for label in tiers
-    )
+    tiers = tuple(state_value("tiers")) or LEVERAGE_LABELS
+    weights = tuple(float(state_value(f"w{label[:-1]}")) for label in tiers)
     if sum(weights) <= 0:
         weights = tuple(1.0 for _ in tiers)
     split = {"50/50": "even", "Taker flow": "taker", "Long/short ratio": "ratio"}
@@ -322,9 +337,9 @@ def model_params_from_state(time_bins: int = 300, price_bins: int = 240) -> Mode
     return ModelParams(
         leverage_tiers=tuple(float(label[:-1]) for label in tiers),
         tier_weights=weights,
-        mmr=float(state.get("mmr", default("mmr"))) / 100.0,
-        split=split[state.get("split", default("split"))],
-        opening=opening[state.get("opening", default("opening"))],
+        mmr=float(state_value("mmr")) / 100.0,
+        split=split[state_value("split")],
+        opening=opening[state_value("opening")],
         time_bins=time_bins,
         price_bins=price_bins,
     )
@@ -442,6 +457,56 @@ def _estimate_of(
 ) -> Estimate:
     # ``_history`` is left out of the cache key: ``fingerprint`` stands for it, cheaply.
     return estimate(_history, params, start=start)
+
+
+@dataclass(frozen=True)
+class TimeframeClusters:
+    """Clusters of several timeframes' books; the viewed book's marked with their timeframes."""
+
+    clusters: dict[str, pd.DataFrame]
+    confluence: pd.DataFrame
+
+
+def clusters_by_timeframe(
+    choice: DataChoice,
+    params: ModelParams,
+    market: pd.DataFrame,
+    timeframe: str,
+    min_usd: float = 0.0,
+    n: int = 5,
+) -> TimeframeClusters:
+    """Clusters of the 12h, 24h and 1w books (and the viewed one) of the same data (cached).
+
+    A timeframe longer than the data is left out rather than estimated on less history.
+    Cached as a whole (keyed on a hash of the data): it sits before the chart on every rerun.
+    """
+    return _clusters_of(data_fingerprint(market), params, timeframe, min_usd, n, choice, market)
+
+
+@st.cache_data(max_entries=16, ttl=600, show_spinner=False)
+def _clusters_of(
+    fingerprint: str,
+    params: ModelParams,
+    timeframe: str,
+    min_usd: float,
+    n: int,
+    _choice: DataChoice,
+    _market: pd.DataFrame,
+) -> TimeframeClusters:
+    # ``fingerprint`` stands for ``_market`` (and so for the estimates made from it).
+    market = _market
+    span = market.index[-1] - market.index[0] + bar_interval(market)
+    wanted = {*CONFLUENCE_TIMEFRAMES, timeframe}
+    books: dict[str, pd.DataFrame] = {}
+    viewed = cached_estimate(_choice, params, timeframe, market)
+    for label in (tf for tf in TIMEFRAMES if tf in wanted):
+        if label != timeframe and pd.Timedelta(hours=TIMEFRAMES[label]) > span:
+            continue
+        est = viewed if label == timeframe else cached_estimate(_choice, params, label, market)
+        books[label] = est.clusters(n=n, min_usd=min_usd)
+    return TimeframeClusters(
+        books, confluence(viewed.clusters(n=n, min_usd=min_usd), books, viewed.price)
+    )
 
 
 def show_url_notices() -> None:

@@ -1,14 +1,27 @@
 """Heatmap: estimated liquidation levels over time, under candles, with the liquidation map."""
 
+import pandas as pd
 import streamlit as st
 
-from liqcore.model import ModelParams, assumptions_table
-from liqcore.view_state import CONTROLS, LEVERAGE_LABELS, TIMEFRAMES
-from liqcore.views import book_summary, format_usd, magnet_table
+from liqcore.indicators import RSI_PERIOD, available_indicators
+from liqcore.learn import cascade_figure
+from liqcore.model import Estimate, ModelParams, assumptions_table
+from liqcore.view_state import CONTROLS, INDICATOR_NAMES, LEVERAGE_LABELS, TIMEFRAMES
+from liqcore.views import (
+    HEAT_COLUMNS,
+    book_summary,
+    format_usd,
+    magnet_markdown,
+    magnet_table,
+)
+from liqcore.whatif import what_if
 from pages import common
 from pages.common import default
 
 common.ensure_app_frame()
+# The chart as wide as the page: the data choice folds into the sidebar's toggle (a phone
+# does this anyway). Only a first visit's sidebar state follows this.
+st.set_page_config(initial_sidebar_state="collapsed")
 st.title("Liquidation heatmap", anchor=False)
 st.caption(
     "Where leveraged positions would be force-closed, **estimated** from price, volume and open "
@@ -16,10 +29,14 @@ st.caption(
 )
 
 
-def controls() -> tuple[str, str, float, bool, float]:
-    """The view's controls (all bound to the URL). Returns timeframe, side, cap, log, min size."""
+def controls(assumptions: st.delta_generator.DeltaGenerator) -> None:
+    """The view's controls (all bound to the URL), drawn after the chart so it comes first.
+
+    The page reads their values before they are drawn (:func:`pages.common.state_value`:
+    the session's value, else the link's, else the default), which is what they show.
+    """
     top = st.columns([3, 3, 2], vertical_alignment="bottom")
-    timeframe = top[0].select_slider(
+    top[0].select_slider(
         "Timeframe", list(TIMEFRAMES), value=default("tf"), key="tf", bind="query-params"
     )
     tiers = top[1].pills(
@@ -31,7 +48,7 @@ def controls() -> tuple[str, str, float, bool, float]:
         bind="query-params",
         help="Positions at these leverages are drawn. Weights are under Model assumptions.",
     )
-    side = top[2].segmented_control(
+    top[2].segmented_control(
         "Side",
         CONTROLS["side"].options,
         default=default("side"),
@@ -41,8 +58,18 @@ def controls() -> tuple[str, str, float, bool, float]:
     )
     if not tiers:
         st.warning("No leverage tier selected: choose at least one. Showing all tiers meanwhile.")
+    st.pills(
+        "Indicators under the candles",
+        INDICATOR_NAMES,
+        selection_mode="multi",
+        default=list(default("ind")),
+        key="ind",
+        bind="query-params",
+        help=f"RSI({RSI_PERIOD}) of the data's bars, funding (percent per funding period), "
+        "open interest (USD) and the long/short account ratio, each when the data has it.",
+    )
     row = st.columns([2, 2, 2, 2], vertical_alignment="bottom")
-    cap = row[0].slider(
+    row[0].slider(
         "Colour cap (percentile)",
         80.0,
         100.0,
@@ -52,7 +79,7 @@ def controls() -> tuple[str, str, float, bool, float]:
         bind="query-params",
         help="Colours saturate at this percentile, so one huge cluster does not hide the rest.",
     )
-    scale = row[1].segmented_control(
+    row[1].segmented_control(
         "Colour scale",
         CONTROLS["scale"].options,
         default=default("scale"),
@@ -60,7 +87,7 @@ def controls() -> tuple[str, str, float, bool, float]:
         bind="query-params",
         required=True,
     )
-    min_cluster = row[2].number_input(
+    row[2].number_input(
         "Min cluster size ($M)",
         min_value=0.0,
         max_value=10_000.0,
@@ -72,7 +99,7 @@ def controls() -> tuple[str, str, float, bool, float]:
     )
     with row[3]:
         common.share_view()
-    with st.expander("Model assumptions", icon=":material/tune:"):
+    with assumptions:
         st.caption(
             "Every assumption of the estimate. The model's full description is in "
             "`liqcore/model.py`; the Learn page explains the ideas."
@@ -124,18 +151,16 @@ def controls() -> tuple[str, str, float, bool, float]:
             "simulated market: the true ones), on the first 60% of the last 30 days, and "
             "score the fit on the rest. Needs realized_long_usd / realized_short_usd.",
         )
-        calibration_box = st.container()
         with st.popover("Every assumption", icon=":material/list:"):
             try:
                 st.dataframe(assumptions_table(common.model_params_from_state()))
             except ValueError as exc:
                 st.caption(f"The assumptions above cannot be used: {exc}")
-    return timeframe, side, cap, scale == "Log", min_cluster * 1e6, calibration_box
 
 
 def apply_calibration(market, params: ModelParams, box) -> ModelParams:
     """The calibrated leverage mix, shown with its fit and test scores, when asked for."""
-    if not st.session_state.get("calib"):
+    if not common.state_value("calib"):
         return params
     if not common.has_reported_liquidations(market):
         box.info(
@@ -165,24 +190,43 @@ def apply_calibration(market, params: ModelParams, box) -> ModelParams:
 
 @st.fragment
 def heatmap_view() -> None:
-    """Controls and figure rerun together, without rerunning the rest of the page."""
-    timeframe, side, cap, log_scale, min_usd, calibration_box = controls()
+    """Chart, controls and tables rerun together, without rerunning the rest of the page.
+
+    The chart is drawn before the controls: the browser starts on it (and on plotly.js)
+    while the controls' code is still on its way.
+    """
+    value = common.state_value
+    chart_box = st.container()
+    controls_box = st.container()
+    assumptions = st.expander("Model assumptions", icon=":material/tune:")
+    assumptions_box, calibration_box = assumptions.container(), assumptions.container()
+    timeframe, side, cap = value("tf"), value("side"), float(value("cap"))
+    log_scale, min_usd = value("scale") == "Log", float(value("minc")) * 1e6
     choice = common.data_choice()
-    market, notes = common.market_for(choice, timeframe)
-    for note in notes:
-        st.info(note, icon=":material/info:")
+    with chart_box:
+        market, notes = common.market_for(choice, timeframe)
+        for note in notes:
+            st.info(note, icon=":material/info:")
     try:
-        params = common.model_params_from_state()
+        params = common.model_params_from_state(time_bins=HEAT_COLUMNS)
     except ValueError as exc:
-        st.error(f"These model assumptions cannot be used: {exc}. Showing the defaults.")
-        params = ModelParams(time_bins=300, price_bins=240)
+        chart_box.error(f"These model assumptions cannot be used: {exc}. Showing the defaults.")
+        params = ModelParams(time_bins=HEAT_COLUMNS, price_bins=240)
     params = apply_calibration(market, params, calibration_box)
     history, _, coverage = common.window(market, timeframe)
     if coverage:
-        st.info(coverage, icon=":material/history:")
+        chart_box.info(coverage, icon=":material/history:")
     est = common.cached_estimate(choice, params, timeframe, market)
     for warning in est.warnings:
-        st.warning(warning)
+        chart_box.warning(warning)
+    others = common.clusters_by_timeframe(choice, params, market, timeframe, min_usd)
+    wanted = list(value("ind"))
+    missing = [name for name in wanted if name not in available_indicators(history)]
+    if missing:
+        chart_box.caption(
+            f":material/info: This data has no {', '.join(missing)}: "
+            f"{'that panel is' if len(missing) == 1 else 'those panels are'} left out."
+        )
     fig = common.cached_heatmap_figure(
         est,
         history,
@@ -190,11 +234,14 @@ def heatmap_view() -> None:
         side=side,
         cap_percentile=cap,
         log_scale=log_scale,
-        title=f"Estimated liquidation heatmap · {market.attrs.get('label', choice.label)} · "
-        f"{timeframe}",
+        title=f"{market.attrs.get('label', choice.label)} · {timeframe}",
         uirevision=f"{choice}-{timeframe}",
+        indicators=tuple(wanted),
+        confluence=others.confluence,
     )
-    st.plotly_chart(fig, key="heatmap_chart", config={"displaylogo": False})
+    chart_box.plotly_chart(fig, key="heatmap_chart", config={"displaylogo": False})
+    with controls_box:
+        controls(assumptions_box)
 
     summary = book_summary(est)
     cols = st.columns(5)
@@ -233,21 +280,16 @@ def heatmap_view() -> None:
     st.subheader("Magnet zones", anchor=False)
     st.caption(
         "The largest contiguous clusters of estimated liquidation levels on each side of price. "
-        "Price often gets pulled towards big clusters, but nothing here is a prediction."
+        "Price often gets pulled towards big clusters, but nothing here is a prediction "
+        "(the Accuracy page measures whether it happened on this data). **Timeframes** lists "
+        f"the books ({', '.join(others.clusters)}) that have the zone too: traders read a zone "
+        "seen on several timeframes as a stronger magnet."
     )
-    table = magnet_table(est, n=5, min_usd=min_usd)
+    table = magnet_table(est, n=5, min_usd=min_usd, others=others.clusters)
     if table.empty:
         st.info("No cluster is larger than the minimum cluster size.")
     else:
-        st.dataframe(
-            table,
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "USD at risk (est.)": st.column_config.NumberColumn(format="compact"),
-                "Distance %": st.column_config.NumberColumn(format="%+.2f%%"),
-            },
-        )
+        st.markdown(magnet_markdown(table))
     st.download_button(
         "Download the levels (CSV)",
         lambda: est.levels.to_csv(index=False).encode(),  # built only when clicked
@@ -255,6 +297,71 @@ def heatmap_view() -> None:
         mime="text/csv",
         icon=":material/download:",
         on_click="ignore",
+    )
+    what_if_view(est, history)
+
+
+@st.fragment
+def what_if_view(est: Estimate, history: pd.DataFrame) -> None:
+    """ "What if price moves X %?" (its own fragment: the slider reruns only this part)."""
+    st.subheader("What if price moves?", anchor=False)
+    move = st.slider(
+        "Price moves (%)",
+        -20.0,
+        20.0,
+        value=default("move"),
+        step=0.5,
+        format="%+.1f%%",
+        key="move",
+        bind="query-params",
+        help="A fall reaches the longs below price, a rise the shorts above.",
+    )
+    result = what_if(est, history, move)
+    cols = st.columns(4)
+    cols[0].metric(
+        f"A {abs(move):g}% fall liquidates (est.)",
+        format_usd(result.fall_usd),
+        "longs",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    cols[1].metric(
+        f"A {abs(move):g}% rise liquidates (est.)",
+        format_usd(result.rise_usd),
+        "shorts",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    last = result.rounds.iloc[-1]
+    cols[2].metric(
+        "The cascade could add (illustration)",
+        format_usd(result.cascade_usd),
+        f"{len(result.rounds) - 1} round(s)" if len(result.rounds) > 1 else "no further push",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    cols[3].metric(
+        "Price could end at (illustration)",
+        f"{float(last['price_to']):,.2f}",
+        f"{float(last['move_pct']):+.2f}%",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    st.plotly_chart(
+        cascade_figure(est.levels, est.price, result.rounds),
+        key="what_if_chart",
+        config={"displaylogo": False},
+    )
+    liquidity = result.liquidity
+    st.caption(
+        "**An illustration, not a forecast.** The move liquidates the estimated levels it "
+        "crosses; those forced orders push price further by the square-root impact law "
+        "(`liqcore/orderbook.py`, the depth model of the simulated market): push = strength × "
+        "daily volatility × √(USD liquidated / daily volume), round after round until nothing "
+        f"new is reached. Assumed here: strength {result.strength:g}, daily volume "
+        f"{format_usd(liquidity.daily_volume_usd)} and daily volatility "
+        f"{liquidity.daily_volatility:.2%} (both from the last 7 days of this data). A real "
+        "book can be far thinner or thicker than that average."
     )
 
 

@@ -10,6 +10,7 @@ import streamlit as st
 from liqcore import learn
 from liqcore.liquidations import LAYOUTS, TRUE_LABEL, liquidations_figure
 from liqcore.model import Estimate
+from liqcore.orderbook import DEFAULT_STRENGTH, cascade, market_liquidity
 from liqcore.simulate import SimulatedMarket, simulate
 from liqcore.view_state import CONTROLS, LEVERAGE_LABELS
 from liqcore.views import format_usd
@@ -289,7 +290,7 @@ def step_heatmap(sim: SimulatedMarket, est: Estimate) -> None:
 
 
 @st.fragment
-def step_cascade(est: Estimate) -> None:
+def step_cascade(sim: SimulatedMarket, est: Estimate) -> None:
     st.markdown(
         "A liquidation is a **forced market order**: liquidated longs sell, liquidated shorts "
         "buy. So a big cluster near price acts like a **magnet**: if price gets there, the "
@@ -306,17 +307,19 @@ def step_cascade(est: Estimate) -> None:
         format="%+.1f%%",
         key="learn_move",
     )
-    impact = cols[1].slider(
+    strength = cols[1].slider(
         "How hard forced orders push",
         0.0,
-        0.3,
-        value=0.1,
-        step=0.01,
+        1.5,
+        value=DEFAULT_STRENGTH,
+        step=0.05,
         key="learn_impact",
-        help="Percent of extra move per 1% of the book liquidated: at 0.10, liquidating 10% of "
-        "the book pushes price 1% further. 0 = a deep market that absorbs everything.",
+        help="The constant of the square-root impact law: a forced order of 1% of a day's "
+        "traded volume moves price by this times a tenth of a day's volatility. Measured "
+        "values lie between about 0.5 and 1; 0 = a deep market that absorbs everything.",
     )
-    rounds = learn.cascade(est.levels, est.price, move, impact=impact)
+    liquidity = market_liquidity(sim.market)
+    rounds = cascade(est.levels, est.price, move, liquidity, strength)
     first, last = rounds.iloc[0], rounds.iloc[-1]
     out = st.columns(3)
     out[0].metric(
@@ -344,8 +347,11 @@ def step_cascade(est: Estimate) -> None:
         learn.cascade_figure(est.levels, est.price, rounds), key="learn_cascade_chart", config=CHART
     )
     st.caption(
-        "The cascade is an illustration: each round, the USD just liquidated pushes price by an "
-        "amount proportional to it. Real order books absorb forced orders unevenly."
+        "The cascade is an illustration: each round, the USD liquidated so far pushes price by "
+        "the square-root impact law, strength × daily volatility × √(USD / daily volume), "
+        f"with this market's daily volume {format_usd(liquidity.daily_volume_usd)} and daily "
+        f"volatility {liquidity.daily_volatility:.1%} (the same model the simulated market's "
+        "forced orders follow). Real order books absorb forced orders unevenly."
     )
     check_yourself(
         "learn_q4",
@@ -462,7 +468,7 @@ def main() -> None:
         step_liquidation,
         lambda: step_clusters(sim),
         lambda: step_heatmap(sim, est),
-        lambda: step_cascade(est),
+        lambda: step_cascade(sim, est),
         lambda: step_realized(sim),
         lambda: step_wisely(sim),
     )

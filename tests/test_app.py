@@ -24,13 +24,13 @@ FOOTER = "Not financial advice"
 
 
 def trace(spec: dict[str, Any], kind: str) -> dict[str, Any]:
-    """The first trace of a type (``heatmap``, ``candlestick``...) in a figure spec."""
+    """The first trace of a type (``heatmap``, ``ohlc``...) in a figure spec."""
     return next(t for t in spec["data"] if t["type"] == kind)
 
 
 def x_span_hours(spec: dict[str, Any]) -> float:
-    """Hours the heatmap's time axis shows (the OI panel's axis holds the shared range)."""
-    low, high = pd.to_datetime(spec["layout"]["xaxis3"]["range"])
+    """Hours the heatmap's time axis shows (the indicator panels share it)."""
+    low, high = pd.to_datetime(spec["layout"]["xaxis"]["range"])
     return (high - low).total_seconds() / 3600
 
 
@@ -75,7 +75,7 @@ def test_heatmap_draws_heat_under_candles_with_a_status_line(
     assert at.title[0].value == "Liquidation heatmap"
     assert at.sidebar.selectbox(key="src").value == "Simulated market"
     spec = heatmap_spec(at)
-    assert {"heatmap", "candlestick"} <= {t["type"] for t in spec["data"]}
+    assert {"heatmap", "ohlc"} <= {t["type"] for t in spec["data"]}
     assert ":material/database: Simulated market · 15m bars · offline" in captions(at)
     assert (
         "Simulated market (seed 7, 365 days, Retail crowd) · 1w" in spec["layout"]["title"]["text"]
@@ -85,15 +85,15 @@ def test_heatmap_draws_heat_under_candles_with_a_status_line(
         "Nearest long cluster",
         "Nearest short cluster",
     ]
-    assert at.dataframe, "no magnet-zone table"
+    assert any("| Side |" in m.value for m in at.markdown), "no magnet-zone table"
 
 
 # --------------------------------------------------------------------------- controls
 
 
 def bar_names(spec: dict[str, Any]) -> list[str]:
-    """Tiers drawn in the liquidation map beside the heatmap (one bar trace per tier)."""
-    return [t["name"] for t in spec["data"] if t["type"] == "bar"]
+    """Tiers drawn in the liquidation map beside the heatmap (one stacked area per tier)."""
+    return [t["name"] for t in spec["data"] if t.get("stackgroup") == "tiers"]
 
 
 def test_leverage_tiers_change_the_heatmap(
@@ -307,14 +307,14 @@ def test_an_uploaded_csv_is_drawn_and_a_bad_one_is_explained(
     assert "Your CSV" in spec["layout"]["title"]["text"]
     # Less history than the week asked for: said, not hidden.
     assert any("less than the 1w timeframe" in info.value for info in at.info)
-    first = trace(spec, "candlestick")["x"]
+    first = trace(spec, "ohlc")["x"]
 
     # A second file under the same data choice is drawn from its own data.
     at.sidebar.file_uploader[0].set_value(("twenty_days.csv", market_csv(20, seed=4), "text/csv"))
     at.run()
     assert_ran(at)
     assert r"twenty\_days.csv · 480 bars" in status_line(at)
-    assert trace(heatmap_spec(at), "candlestick")["x"] != first
+    assert trace(heatmap_spec(at), "ohlc")["x"] != first
 
     at.sidebar.file_uploader[0].set_value(("bad.csv", b"time,open\n2024-01-01,1\n", "text/csv"))
     at.run()

@@ -148,6 +148,10 @@ def open_page(page: Any, server: str, path: str) -> None:
     if not page.url.startswith(server):
         page.goto(f"{server}{path}")
         return
+    # The Heatmap page folds the sidebar away on a first visit (the chart spans the page).
+    expand = page.locator('[data-testid="stExpandSidebarButton"]')
+    if expand.count() and expand.first.is_visible():
+        expand.first.click()
     page.locator(f'[data-testid="stSidebarNav"] a[href$="{path}"]').click()
     page.wait_for_url(re.compile(rf"^{re.escape(server)}{re.escape(path)}(\?.*)?$"))
 
@@ -195,7 +199,7 @@ def test_a_shared_heatmap_link_draws_heat_under_candles_and_follows_the_controls
     assert_no_exception(page)
     assert page.get_by_text("Market data").first.is_visible(), "no sidebar: not in the router"
     figure = next(chart for chart in charts(page) if "heatmap" in chart["types"])
-    assert {"heatmap", "candlestick"} <= set(figure["types"])
+    assert {"heatmap", "ohlc"} <= set(figure["types"])
     screenshot(page, "heatmap")
 
     # A click on a leverage tier redraws the heat and the liquidation map, and the URL keeps it.
@@ -258,3 +262,49 @@ def test_a_file_above_the_upload_cap_is_refused_politely(
     refusal.first.wait_for()
     assert_no_exception(page)
     screenshot(page, "upload_too_big")
+
+
+def test_the_heatmap_questions_answer_clicks_and_the_phone_sees_the_chart_first(
+    page: Any, server: str
+) -> None:
+    """Indicators, the what-if move and the magnet test follow clicks; at 390 px wide the
+    chart comes before the controls."""
+    open_page(page, server, "/heatmap")
+    page.wait_for_function(HEATMAP_DRAWN_JS)
+    wait_until_idle(page)
+    page.get_by_role("button", name="Funding", exact=True).click()
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('.js-plotly-plot')).some((gd) =>"
+        " (gd.data || []).some((t) => t.name === 'Funding'))"
+    )
+    wait_until_idle(page)
+    assert "ind=Funding" in page.url
+
+    move = page.locator('[data-testid="stSlider"]').filter(has_text="Price moves")
+    move.get_by_role("slider").focus()
+    page.keyboard.press("ArrowRight")
+    page.get_by_text("What a -4.5% move would liquidate").first.wait_for()
+    wait_until_idle(page)
+    assert "move=-4.5" in page.url
+    assert page.get_by_text("A 4.5% fall liquidates (est.)").first.is_visible()
+    assert_no_exception(page)
+    screenshot(page, "heatmap_questions")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(500)
+    chart_top = page.locator(".js-plotly-plot").first.bounding_box()["y"]
+    control_top = page.locator('[data-testid="stSlider"]').first.bounding_box()["y"]
+    assert chart_top < control_top, "on a phone the chart comes before the controls"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "heatmap_phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+    open_page(page, server, "/accuracy")
+    page.get_by_text("Do magnets actually pull price here?").first.wait_for()
+    page.get_by_text(re.compile(r"within 24 h in \d+%")).first.wait_for()
+    page.locator("button", has_text=re.compile(r"^72$")).first.click()
+    page.get_by_text(re.compile(r"within 72 h in \d+%")).first.wait_for()
+    wait_until_idle(page)
+    assert_no_exception(page)
+    assert "mh=72" in page.url
+    screenshot(page, "accuracy_magnets")

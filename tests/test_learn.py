@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from liqcore import learn
 from liqcore.model import levels_frame
+from liqcore.orderbook import Liquidity, cascade, market_liquidity
 from liqcore.simulate import SimulatedMarket, simulate
 
 ROOT = Path(__file__).parents[1]
@@ -181,10 +182,14 @@ def test_sweep_adds_up_the_levels_between_price_and_the_target(
     assert swept["target"] == pytest.approx(target)
 
 
+#: A thin market for the cascade properties: a day's volume of $1B at 5% daily volatility.
+THIN = Liquidity(daily_volume_usd=1e9, daily_volatility=0.05)
+
+
 @PROPERTY
-@given(books(), st.floats(0.0, 30.0), st.floats(0.0, 30.0), st.floats(0.0, 1.0), st.booleans())
+@given(books(), st.floats(0.0, 30.0), st.floats(0.0, 30.0), st.floats(0.0, 1.5), st.booleans())
 def test_a_bigger_move_never_liquidates_less(
-    book: tuple[pd.DataFrame, float], a: float, b: float, impact: float, down: bool
+    book: tuple[pd.DataFrame, float], a: float, b: float, strength: float, down: bool
 ) -> None:
     levels, price = book
     small, big = sorted((a, b))
@@ -193,19 +198,19 @@ def test_a_bigger_move_never_liquidates_less(
         learn.sweep(levels, price, sign * small)["usd"]
         <= learn.sweep(levels, price, sign * big)["usd"]
     )
-    end_small = learn.cascade(levels, price, sign * small, impact).iloc[-1]
-    end_big = learn.cascade(levels, price, sign * big, impact).iloc[-1]
+    end_small = cascade(levels, price, sign * small, THIN, strength).iloc[-1]
+    end_big = cascade(levels, price, sign * big, THIN, strength).iloc[-1]
     assert end_small["cum_usd"] <= end_big["cum_usd"] * (1 + 1e-12)
     assert abs(end_small["move_pct"]) <= abs(end_big["move_pct"]) + 1e-9
 
 
 @PROPERTY
-@given(books(), st.floats(-30.0, 30.0), st.floats(0.0, 1.0))
+@given(books(), st.floats(-30.0, 30.0), st.floats(0.0, 1.5))
 def test_cascade_rounds_add_up_and_only_push_further(
-    book: tuple[pd.DataFrame, float], move: float, impact: float
+    book: tuple[pd.DataFrame, float], move: float, strength: float
 ) -> None:
     levels, price = book
-    rounds = learn.cascade(levels, price, move, impact)
+    rounds = cascade(levels, price, move, THIN, strength)
     assert rounds["usd"].sum() == pytest.approx(rounds["cum_usd"].iloc[-1], rel=1e-9, abs=1e-3)
     assert (rounds["usd"] >= -1e-6).all()
     moves = rounds["move_pct"].abs().to_numpy()
@@ -213,7 +218,7 @@ def test_cascade_rounds_add_up_and_only_push_further(
     first = learn.sweep(levels, price, move)["usd"]
     assert rounds["usd"].iloc[0] == pytest.approx(first)
     # Without impact the cascade is the move alone.
-    assert len(learn.cascade(levels, price, move, 0.0)) == 1
+    assert len(cascade(levels, price, move, THIN, 0.0)) == 1
 
 
 def test_a_cascade_can_reach_the_next_cluster() -> None:
@@ -223,8 +228,10 @@ def test_a_cascade_can_reach_the_next_cluster() -> None:
     shorts = np.zeros(40)
     shorts[35] = 160.0
     levels = levels_frame(longs[None], shorts[None], edges, 100.0, ["10x"])
-    alone = learn.cascade(levels, 100.0, -3.0, impact=0.0)
-    pushed = learn.cascade(levels, 100.0, -3.0, impact=0.3)
+    # 40 USD against a day's volume of 100 at 10% daily volatility: a push of ~6%.
+    thin = Liquidity(daily_volume_usd=100.0, daily_volatility=0.1)
+    alone = cascade(levels, 100.0, -3.0, thin, strength=0.0)
+    pushed = cascade(levels, 100.0, -3.0, thin, strength=1.0)
     assert alone["cum_usd"].iloc[-1] == 10.0
     assert pushed["cum_usd"].iloc[-1] == 40.0
 
@@ -232,7 +239,7 @@ def test_a_cascade_can_reach_the_next_cluster() -> None:
 def test_cascade_figure_marks_the_swept_zone() -> None:
     sim = small_sim()
     est = learn.lesson_estimate(sim.market, days_shown=2)
-    rounds = learn.cascade(est.levels, est.price, -6.0, impact=0.1)
+    rounds = cascade(est.levels, est.price, -6.0, market_liquidity(sim.market))
     fig = learn.cascade_figure(est.levels, est.price, rounds)
     texts = [a.text for a in fig.layout.annotations]
     assert any(t.startswith("your move") and "(est.)" in t for t in texts)

@@ -70,7 +70,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 def fast_http(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Tiny timeouts, one retry, no waiting; a frozen clock; fresh clients and caches."""
     settings = base.Settings(
-        timeout=0.6, retries=1, backoff_factor=0.0, max_retry_after=0.01, rate_limit_scale=0.0
+        timeout=1.5, retries=1, backoff_factor=0.0, max_retry_after=0.01, rate_limit_scale=0.0
     )
     monkeypatch.setattr(base, "SETTINGS", settings)
     monkeypatch.setattr(base, "now_ms", lambda: NOW_MS)

@@ -257,7 +257,7 @@ class FakeExchange:
 
     def send_fault(self, handler: BaseHTTPRequestHandler, kind: str, route: str) -> None:
         if kind == "timeout":
-            time.sleep(1.5)  # beyond the tests' 0.6 s timeout
+            time.sleep(3.5)  # beyond the tests' 1.5 s timeout (which a busy runner needs)
             self.send(handler, 200, "[]")
         elif kind == "429":
             body = '{"code":-1003,"msg":"Too many requests; current limit is 2400 per minute."}'

@@ -1,0 +1,106 @@
+"""The Accuracy page's "Do magnets actually pull price here?" section (not a page itself).
+
+Kept apart from ``pages/accuracy.py`` so that page's scoring sections and this one change
+independently; the page calls :func:`magnet_section` once.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from liqcore.magnets import MAX_DISTANCE_PCT, MIN_DISTANCE_PCT, MagnetTest, magnet_study
+from liqcore.model import ModelParams
+from pages import common
+from pages.common import default
+
+#: How far back the test looks, and one book per this many hours in it.
+LOOK_BACK = "3m"
+COLUMN_HOURS = 2
+
+
+@st.cache_data(max_entries=8, ttl=600, show_spinner="Testing the magnets…")
+def _magnet_test(
+    fingerprint: str,
+    params: ModelParams,
+    horizon_hours: float,
+    _choice: common.DataChoice,
+    _market: pd.DataFrame,
+) -> MagnetTest:
+    # ``fingerprint`` stands for the market (left out of the key with the underscores).
+    est = common.cached_estimate(_choice, params, LOOK_BACK, _market)
+    return magnet_study(est, _market, horizon_hours)
+
+
+@st.fragment
+def magnet_section() -> None:
+    """How often price reached the largest cluster vs the base rate, on the data in view."""
+    st.header("Do magnets actually pull price here?", anchor=False)
+    st.caption(
+        "Traders say price is drawn to big liquidation clusters. Tested on the data chosen in "
+        f"the sidebar, over its last {LOOK_BACK}: every {COLUMN_HOURS} hours, take the largest "
+        f"estimated cluster on each side of price ({MIN_DISTANCE_PCT:g}% to "
+        f"{MAX_DISTANCE_PCT:g}% away) and ask whether price reached it within the horizon; "
+        "the base rate is how often price reached the level **as far away on the other "
+        "side**. Days are resampled whole for the 95% interval. Published work finds the "
+        "effect small and often within noise: here are the numbers, whichever way they fall."
+    )
+    horizon = st.segmented_control(
+        "Horizon (hours)",
+        ["8", "24", "72"],
+        default=default("mh"),
+        key="mh",
+        bind="query-params",
+        required=True,
+    )
+    choice = common.data_choice()
+    loaded = common.load_for(choice, LOOK_BACK)
+    if loaded.error:
+        st.warning(f"Could not load {choice.label}: {loaded.error}. Testing the simulated market.")
+    history, start, _ = common.window(loaded.frame, LOOK_BACK)
+    hours = (history.index[-1] - start).total_seconds() / 3600
+    params = common.model_params_from_state(
+        time_bins=max(int(hours // COLUMN_HOURS), 10), price_bins=240
+    )
+    result = _magnet_test(
+        common.data_fingerprint(history), params, float(horizon), choice, loaded.frame
+    )
+    st.markdown(result.verdict)
+    if result.events == 0:
+        return
+    cols = st.columns(4)
+    cols[0].metric(
+        f"Reached the largest cluster within {horizon} h",
+        f"{result.cluster_rate:.0%}",
+        f"{result.events:,} cases over {result.days} days",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    cols[1].metric(
+        "Reached the mirror level (base rate)",
+        f"{result.mirror_rate:.0%}",
+        "as far away, other side",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    cols[2].metric(
+        "Difference (95% interval)",
+        f"{100 * result.difference:+.1f} pts",
+        f"{100 * result.difference_low:+.1f} to {100 * result.difference_high:+.1f}",
+        delta_color="off",
+        delta_arrow="off",
+    )
+    cols[3].metric(
+        f"Move over {horizon} h after touching a cluster",
+        f"{result.move_after_cluster:+.2f}%",
+        f"empty level: {result.move_after_mirror:+.2f}%",
+        delta_color="off",
+        delta_arrow="off",
+        help="Percent move after price touched the level, in the direction it was going: "
+        "positive = it carried on (a cascade), negative = it turned back. Touches: "
+        f"{result.cluster_touches:,} clusters, {result.mirror_touches:,} empty levels.",
+    )
+    st.caption(
+        "The clusters are estimates, and the windows overlap, so the cases are not "
+        "independent beyond what resampling whole days allows for. Code: `liqcore/magnets.py`."
+    )
