@@ -376,7 +376,8 @@ if choice.source == "sim":
     est = sim_estimate(key, params)
     bars = est.realized.index[est.heatmap.grid.start_bar :]
     baseline_section(est.realized, sim.market, bars, "the true simulated liquidations")
-    calibration_section(sim.market, params, sim.leverage_mix)
+    # The true mix as this model would be told it (by the leverage setting if it adds cross margin).
+    calibration_section(sim.market, params, acc.correct_params(sim, params).tier_weights)
 elif choice.source == "real":
     real_section(choice)
 else:
