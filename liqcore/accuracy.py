@@ -5,8 +5,8 @@ Every score here is a **rank** correlation (Spearman): a liquidation map is read
 the model's dollar scale depends on assumptions (how much of the volume opens
 positions) that ranks do not care about.
 
-* :func:`truth_scores` -- on the simulated market: the current book over price bins,
-  the book over time (every cell of the heatmap grid), realized liquidations per bar,
+* :func:`truth_scores` -- on the simulated market: the current book over price levels
+  of about 1 %, the book over time (every cell of the heatmap grid), realized liquidations per bar,
   and the share of the true USD at risk that sits in the estimate's top-decile cells.
 * :func:`reported_scores` -- on any market frame with ``realized_long_usd`` /
   ``realized_short_usd``: the model's estimated realized liquidations against the
@@ -33,6 +33,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from liqcore.model import Estimate, Grid, Heatmap, ModelParams, estimate
+from liqcore.simulate import LIQUIDATED as _LIQUIDATED
 from liqcore.simulate import SimulatedMarket
 from liqcore.views import (
     DARK_TEMPLATE,
@@ -48,9 +49,12 @@ __all__ = [
     "Calibration",
     "Truth",
     "baseline_verdict",
+    "book_by_level",
+    "book_ceiling",
     "book_comparison_figure",
     "calibrate",
     "calibration_table",
+    "ceiling_sentence",
     "correct_params",
     "describe_params",
     "distance_reference",
@@ -74,7 +78,7 @@ __all__ = [
 
 #: Every truth score: its name on the page and what it measures, in the page's order.
 SCORES: dict[str, tuple[str, str]] = {
-    "book_now": ("Book now", "rank correlation over price bins of the current book"),
+    "book_now": ("Book now", "rank correlation over ~1% price levels of the current book"),
     "book_over_time": ("Book over time", "rank correlation over every cell of the heatmap"),
     "realized_long": ("Realized longs", "rank correlation of longs liquidated per bar"),
     "realized_short": ("Realized shorts", "rank correlation of shorts liquidated per bar"),
@@ -161,6 +165,37 @@ def naive_baseline(market: pd.DataFrame) -> pd.DataFrame:
 #: ``exp(−distance / REFERENCE_SCALE)``, on each side, scaled by open interest. Ranks over
 #: price bins do not depend on the scale; realized ranks depend on it only weakly.
 REFERENCE_SCALE: float = 0.05
+
+
+#: The current book is scored per price *level* of this width (in log price, about 1 %),
+#: not per grid bin: see :func:`book_by_level`.
+LEVEL_WIDTH: float = 0.01
+
+
+def book_by_level(
+    price_edges: np.ndarray, usd: np.ndarray, width: float = LEVEL_WIDTH
+) -> np.ndarray:
+    """USD per price level: the grid's bins summed in blocks of ``width`` of log price.
+
+    Why the book-now score uses levels and not bins: the page's grid has bins of under
+    0.1 % of price, and the simulated book is a finite sample of position groups, a
+    handful per bin, so the true book's bin-to-bin ranks are mostly the luck of the
+    draw (its split-half ceiling, :func:`book_ceiling`, is 0-0.4 on the page's grid;
+    empty and one-position bins tie by the dozen). Levels of about 1 % are what a trader
+    reads off a map ("the longs around 62k") and hold enough positions for the ranks to
+    mean something. The blocks are fixed in log price (not centred on the close), the
+    same for the truth, every estimate and the distance-only map.
+
+    Examples
+    --------
+    >>> edges = np.array([100.0, 100.4, 100.8, 101.2, 101.6, 102.0])
+    >>> book_by_level(edges, np.array([1.0, 2, 3, 4, 5])).tolist()  # levels split at 100.5, 101.5
+    [1.0, 9.0, 5.0]
+    """
+    centres = 0.5 * (price_edges[:-1] + price_edges[1:])
+    block = np.floor(np.log(centres) / width).astype("int64")
+    _, level = np.unique(block, return_inverse=True)
+    return np.bincount(level.ravel(), np.asarray(usd, dtype="float64"))
 
 
 def distance_reference_book(price_edges: np.ndarray, price: float | np.ndarray) -> np.ndarray:
@@ -311,8 +346,9 @@ def score_against_truth(est: Estimate, truth: Truth) -> dict[str, float]:
             f"({len(grid.column_end)} x {len(grid.price_edges) - 1} from bar {grid.start_bar})"
         )
         raise ValueError(msg)
-    book_est = est.levels["long_usd"].to_numpy() + est.levels["short_usd"].to_numpy()
-    book_true = truth.levels["long_usd"].to_numpy() + truth.levels["short_usd"].to_numpy()
+    edges = grid.price_edges
+    book_est = book_by_level(edges, est.levels["long_usd"] + est.levels["short_usd"])
+    book_true = book_by_level(edges, truth.levels["long_usd"] + truth.levels["short_usd"])
     shown = truth.realized.index
     est_realized = est.realized.loc[shown]
     return {
@@ -322,6 +358,53 @@ def score_against_truth(est: Estimate, truth: Truth) -> dict[str, float]:
         "realized_short": rank_correlation(est_realized["short_usd"], truth.realized["short_usd"]),
         "top_decile_capture": top_decile_capture(est.heatmap.total, truth.heatmap.total),
     }
+
+
+def book_ceiling(sim: SimulatedMarket, grid: Grid, splits: int = 4) -> dict[str, float]:
+    """The best book scores any estimate can expect against this one simulated book.
+
+    The true book is a finite sample of position groups: on a fine grid most price bins
+    hold a handful of them, so much of its bin-to-bin rank order is luck that no map
+    built from public data can know. This measures it: the liquidable positions are
+    split at random into two halves, the halves' books are rank-correlated (``r``),
+    the Spearman-Brown formula gives the reliability of the whole book
+    ``R = 2r / (1 + r)``, and the ceiling is ``sqrt(R)``: the rank correlation with
+    this book of an estimate that knew the crowd's every rule and only missed the luck
+    of the draw (the split-half "noise ceiling"; mean of ``splits`` random splits).
+
+    Returns
+    -------
+    dict
+        ``book_now`` and ``book_over_time`` ceilings (0 where the halves do not agree at all).
+
+    Examples
+    --------
+    >>> from liqcore.simulate import simulate
+    >>> sim = simulate(days=3, interval="15min", seed=2)
+    >>> grid = estimate(sim.market, ModelParams(time_bins=20, price_bins=30)).heatmap.grid
+    >>> ceiling = book_ceiling(sim, grid, splits=2)
+    >>> sorted(ceiling), all(0 <= v <= 1 for v in ceiling.values())
+    (['book_now', 'book_over_time'], True)
+    """
+    p = sim.positions
+    rng = np.random.default_rng(0)
+    now, over_time = [], []
+    for _ in range(splits):
+        half = rng.random(p.usd.size) < 0.5
+        books = []
+        for pick in (half, ~half):
+            part = replace(sim, positions=replace(p, has_stop=p.has_stop | ~pick))
+            levels = part.true_levels(grid.price_edges)
+            now_usd = book_by_level(grid.price_edges, levels["long_usd"] + levels["short_usd"])
+            books.append((now_usd, part.true_heatmap(grid).total))
+        now.append(rank_correlation(books[0][0], books[1][0]))
+        over_time.append(rank_correlation(books[0][1], books[1][1]))
+
+    def ceiling(values: list[float]) -> float:
+        r = float(np.nanmean(values)) if np.isfinite(values).any() else 0.0
+        return float(np.sqrt(max(2 * r / (1 + r), 0.0))) if r > 0 else 0.0
+
+    return {"book_now": ceiling(now), "book_over_time": ceiling(over_time)}
 
 
 def reference_scores(truth: Truth, market: pd.DataFrame) -> dict[str, float]:
@@ -345,8 +428,9 @@ def reference_scores(truth: Truth, market: pd.DataFrame) -> dict[str, float]:
     oi = market["open_interest"].to_numpy()
     over_time = distance_reference_book(grid.price_edges, close[grid.column_end])
     over_time *= oi[grid.column_end][:, None]
-    book_now = distance_reference_book(grid.price_edges, float(close[-1]))
-    book_true = truth.levels["long_usd"].to_numpy() + truth.levels["short_usd"].to_numpy()
+    edges = grid.price_edges
+    book_now = book_by_level(edges, distance_reference_book(edges, float(close[-1])))
+    book_true = book_by_level(edges, truth.levels["long_usd"] + truth.levels["short_usd"])
     realized = distance_reference(market).loc[truth.realized.index]
     return {
         "book_now": rank_correlation(book_now, book_true),
@@ -363,8 +447,9 @@ def truth_scores(est: Estimate, sim: SimulatedMarket) -> dict[str, float]:
     Returns
     -------
     dict
-        ``book_now`` (rank correlation over price bins of the current book, longs and
-        shorts together), ``book_over_time`` (over every heatmap cell), ``realized_long``
+        ``book_now`` (rank correlation over ~1 % price levels of the current book,
+        :func:`book_by_level`, longs and shorts together), ``book_over_time`` (over every
+        heatmap cell), ``realized_long``
         and ``realized_short`` (per bar, over the heatmap's window), and
         ``top_decile_capture`` (of the true book over time).
 
@@ -611,24 +696,90 @@ _MIX_COLOURS = ("#9aa0a6", "#f58518", "#54a24b", "#4c78a8", "#e45756")
 def correct_params(sim: SimulatedMarket, base: ModelParams | None = None) -> ModelParams:
     """The model told the truth wherever it has an assumption with a true value.
 
-    That is the true liquidation book's leverage distribution binned into the model's
-    tiers (:meth:`~liqcore.simulate.SimulatedMarket.tier_mix`, by effective leverage,
-    so cross margin's wider distance counts), and the simulation's own maintenance
-    margin. Everything else (how positions open, the long/short split, the grid, how
-    long positions are held) stays as in ``base``: the simulated crowd does not follow
-    any of the model's rules for those, so they have no single true value.
+    Every field of ``base`` with a counterpart in the simulated crowd is set to it,
+    measured on the positions that can be liquidated (those without a stop-loss):
+
+    * ``tier_weights`` -- the leverage distribution binned into the model's tiers. When
+      the model applies its own cross-margin buffer (``cross_share > 0``) the binning is
+      by the **nominal** leverage setting (:meth:`~SimulatedMarket.tier_mix`,
+      ``nominal=True``); binning by effective leverage there would widen cross
+      positions twice. An isolated-only model gets the effective-leverage mix.
+    * ``cross_share`` -- the share of that notional on cross margin (kept at 0 if
+      ``base`` models isolated margin only); ``cross_buffer`` -- the 10th-90th percentile
+      of the true spare equity of cross positions (the model's buffer is uniform over
+      its range, the simulator's log-normal).
+    * ``holding_hours`` / ``holding_exponent`` -- the half-life at 10x and its slope in
+      leverage of the closes by time, stop-loss and take-profit (a power law fitted to
+      each leverage's closing rate); left alone if ``base`` has no holding times.
+    * ``mmr`` -- the simulation's maintenance margin rate.
+
+    Everything else (how positions open, the long/short split, the grid) stays as in
+    ``base``: the simulated crowd follows none of the model's rules for those, so they
+    have no single true value. What the model cannot be told at all (stop-losses, the
+    makers' side) is measured by :func:`book_ceiling`.
 
     Examples
     --------
     >>> from liqcore.simulate import simulate
     >>> sim = simulate(days=1, interval="15min", seed=1, mmr=0.005)
     >>> params = correct_params(sim, ModelParams(mmr=0.02, price_bins=50))
-    >>> params.tier_weights == sim.tier_mix(params.leverage_tiers), params.mmr, params.price_bins
-    (True, 0.005, 50)
+    >>> params.tier_weights == sim.tier_mix(params.leverage_tiers, nominal=True)
+    True
+    >>> params.mmr, params.price_bins, 0.2 < params.cross_share < 0.5
+    (0.005, 50, True)
+    >>> isolated = correct_params(sim, ModelParams.classic())
+    >>> isolated.tier_weights == sim.tier_mix(isolated.leverage_tiers), isolated.cross_share
+    (True, 0.0)
     """
     base = base or ModelParams()
     tiers = tuple(sim.leverage_tiers)
-    return replace(base, leverage_tiers=tiers, tier_weights=sim.tier_mix(tiers), mmr=sim.mmr)
+    p = sim.positions
+    book = p.in_book
+    changes: dict[str, object] = {"leverage_tiers": tiers, "mmr": sim.mmr}
+    if base.cross_share > 0:
+        cross = book & (p.buffer > 0)
+        low, high = np.quantile(p.buffer[cross], [0.1, 0.9]) if cross.any() else (0.0, 0.0)
+        changes |= {
+            "tier_weights": sim.tier_mix(tiers, nominal=True),
+            "cross_share": float(p.usd[cross].sum() / max(p.usd[book].sum(), 1e-300)),
+            "cross_buffer": (float(low), float(high)),
+        }
+    else:
+        changes["tier_weights"] = sim.tier_mix(tiers)
+    if base.holding_hours is not None:
+        changes |= _true_holding(sim)
+    return replace(base, **changes)
+
+
+def _true_holding(sim: SimulatedMarket) -> dict[str, float]:
+    """``holding_hours`` (half-life at 10x) and ``holding_exponent`` of the simulated crowd.
+
+    Per whole-number leverage, the closing rate of the exponential life that explains
+    the closes by time, stop-loss or take-profit: closes divided by the hours positions
+    were watched open (positions still open at the end, or liquidated, count their hours
+    and no close, so a short history does not bias it to short lives); the half-life is
+    ``ln 2 / rate``, fitted as ``h10 · (10 / L)**k`` by least squares in logs weighted
+    by the number of closes.
+    """
+    p = sim.positions
+    n = len(sim.market)
+    bar_hours = (sim.market.index[1] - sim.market.index[0]) / pd.Timedelta(hours=1)
+    watched = (np.minimum(p.exit_bar, n - 1) - p.open_bar + 0.5).clip(min=0.5) * bar_hours
+    closed = (p.exit_bar < n) & (p.exit_reason >= 0) & (p.exit_reason != _LIQUIDATED)
+    setting = p.leverage.astype("int64")
+    hours = np.bincount(setting, watched)
+    closes = np.bincount(setting, closed.astype("float64"))
+    used = np.flatnonzero(closes >= 20)
+    if used.size < 2:
+        return {}
+    half_life = np.log(2.0) * hours[used] / closes[used]
+    slope, intercept = np.polyfit(
+        np.log(10.0 / used), np.log(half_life), 1, w=np.sqrt(closes[used])
+    )
+    return {
+        "holding_hours": float(np.exp(intercept)),
+        "holding_exponent": float(np.clip(slope, 0.0, 3.0)),
+    }
 
 
 def describe_params(params: ModelParams) -> str:
@@ -723,6 +874,36 @@ def scenario_table(
         table[column] = table[column].astype("float64")
     table.index.name = "Score"
     return table
+
+
+def ceiling_sentence(correct: Mapping[str, float], ceiling: Mapping[str, float]) -> str:
+    """What share of the recoverable book the correctly specified estimate reaches, in words.
+
+    ``ceiling`` is :func:`book_ceiling`: the best score any estimate can expect against
+    this one simulated book.
+
+    Examples
+    --------
+    >>> print(ceiling_sentence({"book_now": 0.6, "book_over_time": 0.3},
+    ...                        {"book_now": 0.8, "book_over_time": 0.45}))  # doctest: +ELLIPSIS
+    Part of the true book is luck no map built from candles, volume and open interest can know: ...
+    at most about 0.80 (book now) and 0.45 (book over time); ... 0.60 and 0.30, 75% and 67% of it.
+    """
+
+    def share(key: str) -> str:
+        top, got = float(ceiling[key]), float(correct[key])
+        return f"{got / top:.0%}" if top > 0 and np.isfinite(got) else "n/a"
+
+    return (
+        "Part of the true book is luck no map built from candles, volume and open interest can "
+        "know: the simulated book is a finite set of position groups, some with stop-losses "
+        "(never liquidated, so not in it), on a maker side and a taker side that lean "
+        "differently. Two random halves of it agree only so far, which caps what any estimate "
+        f"can score here at most about {ceiling['book_now']:.2f} (book now) and "
+        f"{ceiling['book_over_time']:.2f} (book over time); the correctly specified estimate "
+        f"scores {correct['book_now']:.2f} and {correct['book_over_time']:.2f}, "
+        f"{share('book_now')} and {share('book_over_time')} of it."
+    )
 
 
 def sensitivity_sentence(

@@ -299,8 +299,13 @@ class SimulatedMarket:
             (phi - key) / (1.0 + self.mmr),
         )
 
-    def tier_of(self, tiers: tuple[float, ...] | None = None) -> np.ndarray:
+    def tier_of(
+        self, tiers: tuple[float, ...] | None = None, *, nominal: bool = False
+    ) -> np.ndarray:
         """Each position's nearest tier (in log leverage) by its effective leverage.
+
+        ``nominal=True`` bins by the leverage setting ``L`` instead (for an estimator that
+        applies its own cross-margin buffer, so the buffer is not counted twice).
 
         Examples
         --------
@@ -311,24 +316,35 @@ class SimulatedMarket:
         """
         t = np.log(np.asarray(tiers or self.leverage_tiers, dtype="float64"))
         cuts = 0.5 * (t[1:] + t[:-1])
-        return np.searchsorted(cuts, np.log(self.positions.effective_leverage)).astype("int64")
+        p = self.positions
+        leverage = p.leverage if nominal else p.effective_leverage
+        return np.searchsorted(cuts, np.log(leverage)).astype("int64")
 
-    def tier_mix(self, tiers: tuple[float, ...] | None = None) -> tuple[float, ...]:
+    def tier_mix(
+        self, tiers: tuple[float, ...] | None = None, *, nominal: bool = False
+    ) -> tuple[float, ...]:
         """The true liquidation book's leverage distribution binned into ``tiers``.
 
         Share of the notional opened (positions that can be liquidated) whose effective
-        leverage ``1/(1/L + b)`` is nearest (in log) to each tier: what the estimator's
-        tier weights would be if it were told the truth.
+        leverage ``1/(1/L + b)`` is nearest (in log) to each tier: what an isolated-margin
+        estimator's tier weights would be if it were told the truth. ``nominal=True``
+        bins by the leverage setting ``L``: the truth for an estimator that models cross
+        margin itself (binning by effective leverage *and* adding a buffer would count
+        the buffer twice).
 
         Examples
         --------
         >>> mix = simulate(days=2, interval="15m", seed=1).tier_mix()
         >>> len(mix), round(sum(mix), 9)
         (5, 1.0)
+        >>> sim = simulate(days=2, interval="15m", seed=1)
+        >>> sim.tier_mix(nominal=True)[0] < sim.tier_mix()[0]  # cross looks like low leverage
+        True
         """
         tiers = tuple(tiers or self.leverage_tiers)
         book = self.positions.in_book
-        usd = np.bincount(self.tier_of(tiers)[book], self.positions.usd[book], minlength=len(tiers))
+        tier = self.tier_of(tiers, nominal=nominal)[book]
+        usd = np.bincount(tier, self.positions.usd[book], minlength=len(tiers))
         total = usd.sum()
         return tuple(float(x) for x in (usd / total if total > 0 else usd))
 

@@ -96,6 +96,12 @@ def sim_truth(key: SimKey) -> acc.Truth:
     return acc.truth_on(sim, grid)
 
 
+@st.cache_data(max_entries=2, show_spinner="Measuring how much of the truth is luck…")
+def sim_ceiling(key: SimKey) -> dict[str, float]:
+    """The split-half ceiling of the true book on the scored window's grid."""
+    return acc.book_ceiling(scored_market(*key), sim_truth(key).heatmap.grid)
+
+
 @st.cache_data(max_entries=4, show_spinner="Calibrating the leverage mix…")
 def calibration(history: pd.DataFrame, params: ModelParams) -> acc.Calibration:
     """Fitted tier weights (``st.cache_data`` hashes the frame itself: a few ms here)."""
@@ -191,11 +197,12 @@ def truth_section(choice: common.DataChoice) -> None:
         "The simulated crowd does not follow the model's rules: leverage is any whole number "
         "from 1x to 125x, about a third of positions are on cross margin (further from "
         "liquidation than their leverage says), and positions close on stop-losses, "
-        "take-profits and after hours (high leverage) to days (low leverage). The model's "
-        "five isolated-margin tiers cannot place those levels, so *correctly specified* here "
-        "means the true leverage mix binned into the five tiers and the true maintenance "
-        "margin; it is not always the best-scoring mix, and the scores are lower than on a "
-        "market built with the model's own assumptions.",
+        "take-profits and after hours (high leverage) to days (low leverage). *Correctly "
+        "specified* here means the model told every true value it has an assumption for: the "
+        "leverage settings binned into its five bands, the cross-margin share and its spare "
+        "equity, the holding times by leverage and the maintenance margin. The book now is "
+        "scored over price levels of about 1 % (the grid's fine bins hold a handful of "
+        "positions each, whose order is luck).",
         icon=":material/science:",
     )
     st.markdown("**Mis-specify the model on purpose** to see what the estimate is sensitive to:")
@@ -206,6 +213,7 @@ def truth_section(choice: common.DataChoice) -> None:
     yours_scores = acc.score_against_truth(yours_est, truth)
 
     no_skill = acc.reference_scores(truth, sim.market)
+    st.info(acc.ceiling_sentence(correct_scores, sim_ceiling(key)), icon=":material/casino:")
     st.dataframe(
         acc.scenario_table(correct_scores, yours_scores, no_skill),
         width="stretch",
@@ -368,7 +376,8 @@ if choice.source == "sim":
     est = sim_estimate(key, params)
     bars = est.realized.index[est.heatmap.grid.start_bar :]
     baseline_section(est.realized, sim.market, bars, "the true simulated liquidations")
-    calibration_section(sim.market, params, sim.leverage_mix)
+    # The true mix as this model would be told it (by the leverage setting if it adds cross margin).
+    calibration_section(sim.market, params, acc.correct_params(sim, params).tier_weights)
 elif choice.source == "real":
     real_section(choice)
 else:

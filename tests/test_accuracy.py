@@ -11,15 +11,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liqcore.accuracy import (
+    LEVEL_WIDTH,
+    book_by_level,
+    book_ceiling,
     calibrate,
     correct_params,
     distance_reference,
     naive_baseline,
     nonnegative_least_squares,
     rank_correlation,
+    reference_scores,
     reported_scores,
     score_table,
     top_decile_capture,
+    truth_on,
     truth_scores,
 )
 from liqcore.model import ModelParams, estimate
@@ -223,3 +228,22 @@ def test_calibration_of_holding_time_and_cross_share_is_scored_on_unseen_bars() 
     )
     assert result.scores.loc["test (rest)", "calibrated mix"] == pytest.approx(expected)
     assert expected > 0.95
+
+
+def test_book_by_level_sums_bins_into_levels_fixed_in_log_price() -> None:
+    edges = np.geomspace(50.0, 200.0, 401)
+    usd = np.random.default_rng(3).random(400)
+    levels = book_by_level(edges, usd)
+    assert levels.sum() == pytest.approx(usd.sum())
+    assert len(levels) == pytest.approx(np.log(4.0) / LEVEL_WIDTH, abs=2)
+    np.testing.assert_allclose(book_by_level(edges, usd, width=1e-6), usd)  # finer: the bins
+
+
+def test_the_book_ceiling_is_above_what_a_map_that_knows_only_the_price_scores() -> None:
+    sim = simulate(days=20, interval="15min", seed=4)
+    est = estimate(sim.market, correct_params(sim, ModelParams(time_bins=60, price_bins=240)))
+    ceiling = book_ceiling(sim, est.heatmap.grid, splits=2)
+    assert 0 < ceiling["book_now"] <= 1 and 0 < ceiling["book_over_time"] <= 1
+    # Halves of one book agree better than a map that knows only the price does with it.
+    reference = reference_scores(truth_on(sim, est.heatmap.grid), sim.market)
+    assert ceiling["book_now"] > reference["book_now"]

@@ -58,7 +58,23 @@ def test_a_truth_on_another_grid_is_refused(sim, est) -> None:
 
 def test_correct_params_tell_the_model_the_simulated_truth(sim) -> None:
     params = acc.correct_params(sim, SMALL)
-    assert params.tier_weights == sim.tier_mix(params.leverage_tiers) == sim.leverage_mix
+    p = sim.positions
+    book = p.in_book
+    # The model adds its own cross buffer: the mix is by the leverage setting, not 1/(1/L + b).
+    cuts = np.sqrt(np.array(sim.leverage_tiers[1:]) * np.array(sim.leverage_tiers[:-1]))
+    usd = np.bincount(np.searchsorted(cuts, p.leverage[book]), p.usd[book], minlength=5)
+    np.testing.assert_allclose(params.tier_weights, usd / usd.sum())
+    assert params.tier_weights != sim.leverage_mix  # the effective-leverage mix double-counts
+    cross = book & (p.buffer > 0)
+    assert params.cross_share == pytest.approx(p.usd[cross].sum() / p.usd[book].sum())
+    low, high = params.cross_buffer
+    assert p.buffer[cross].min() <= low < np.median(p.buffer[cross]) < high <= p.buffer.max()
+    # Holding: the simulator's time closes (exponent 0.6) plus P&L closes that come sooner
+    # at high leverage; a half-life at 10x of hours to a day or two.
+    assert 0.5 <= params.holding_exponent <= 1.0
+    assert 5 <= params.holding_hours <= 48
+    isolated = acc.correct_params(sim, replace(SMALL, cross_share=0.0))
+    assert isolated.tier_weights == sim.leverage_mix and isolated.cross_share == 0.0
     assert params.leverage_tiers == sim.leverage_tiers
     assert params.mmr == sim.mmr
     assert acc.correct_params(simulate(days=2, interval="15min", seed=1, mmr=0.01)).mmr == 0.01
@@ -202,6 +218,8 @@ def test_page_runs_and_shows_the_scores(page: AppTest) -> None:
     assert table.loc["Realized longs", "Correctly specified"] > 0.3
     assert table.loc["Book now", "Correctly specified"] > 0.0
     assert any("does not follow the model's rules" in info.value for info in page.info)
+    # What cannot be recovered is said in words, with the ceiling's numbers.
+    assert any("Part of the true book is luck" in info.value for info in page.info)
     # Untouched controls are the correct assumptions: no change at all.
     assert (table["Change"] == 0).all()
     verdicts = [x.value for x in [*page.success, *page.warning, *page.error]]
