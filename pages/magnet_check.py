@@ -99,15 +99,20 @@ def magnet_section() -> None:
         delta_color="off",
         delta_arrow="off",
     )
+    mirror = result.move_label(cluster=False, count=False)  # short: the pill is narrow
+    if result.mirror_touches:
+        mirror += f" ({result.mirror_touches:,})"
     cols[3].metric(
         f"Move {horizon} h after a cluster touch",
         result.move_label(count=False),
-        f"{result.touches_label()} · empty level: {result.move_label(cluster=False)}",
+        f"{result.touches_label()} · empty: {mirror}",
         delta_color="off",
         delta_arrow="off",
         help="Mean percent move from the touched level to the close one horizon later, in "
         "the direction price was going: positive = it carried on (a cascade), negative = it "
-        "turned back. A wick that touches a level often closes back inside, which pulls both "
+        "turned back. Under it: the touches behind it, then the same after touching the "
+        "empty (mirror) levels, with their touches in brackets. A wick that touches a level "
+        "often closes back inside, which pulls both "
         f"figures the same way: compare them, and only with at least {MIN_TOUCHES} touches "
         "of each.",
     )
