@@ -10,6 +10,10 @@ gets a bootstrap confidence interval over days (days are resampled whole, since 
 windows of one day overlap). After a touch, the move over the next ``H`` hours in the
 direction of the approach tells whether the cluster's liquidations carried price on (a
 cascade) or it turned (a "liquidity grab"), against the same after touching the mirror.
+The move is measured from the touched level to the close ``H`` hours later; a wick that
+just touches a level usually closes back inside, so both moves lean towards "turned
+back" by the same amount. Cluster and mirror share that bias, which is why only their
+comparison is read, and only with at least :data:`MIN_TOUCHES` touches on each side.
 
 Published work finds the effect small and often within noise; the verdict says whichever
 way it falls. Limits: the clusters are estimates; the columns overlap in time, so the
@@ -30,6 +34,7 @@ from liqcore.model import Estimate
 __all__ = [
     "MAX_DISTANCE_PCT",
     "MIN_DISTANCE_PCT",
+    "MIN_TOUCHES",
     "MagnetTest",
     "magnet_study",
     "magnet_test",
@@ -39,6 +44,8 @@ __all__ = [
 MIN_DISTANCE_PCT = 0.25
 #: A cluster further than this is not what a trader watches over hours or days.
 MAX_DISTANCE_PCT = 15.0
+#: Fewer touches than this on either side (cluster or mirror): no claim about the move after.
+MIN_TOUCHES = 10
 
 
 @dataclass(frozen=True)
@@ -87,7 +94,7 @@ class MagnetTest:
             return "Not enough history with clusters to test anything here."
         rates = (
             f"price reached the largest cluster within {self.horizon_hours:g} h in "
-            f"{self.cluster_rate:.0%} of {self.events} cases, a level as far away on the other "
+            f"{self.cluster_rate:.0%} of {self.events:,} cases, a level as far away on the other "
             f"side in {self.mirror_rate:.0%} (difference {100 * self.difference:+.1f} points, "
             f"95% interval {100 * self.difference_low:+.1f} to {100 * self.difference_high:+.1f}, "
             f"over {self.days} days)"
@@ -98,19 +105,87 @@ class MagnetTest:
             head = f"Here, price reached clusters *less* often than the base rate: {rates}."
         else:
             head = f"No evidence here that clusters attract price: {rates}, within the noise."
-        if not (np.isfinite(self.move_after_cluster) and np.isfinite(self.move_after_mirror)):
-            return head
+        touches_c, touches_m = self.cluster_touches, self.mirror_touches
+        if touches_c == 0 or touches_m == 0:
+            which = (
+                "neither a cluster nor an empty level"
+                if touches_c == touches_m == 0
+                else "no cluster"
+                if touches_c == 0
+                else "no empty (mirror) level"
+            )
+            return (
+                f"{head} Price touched {which} within {self.horizon_hours:g} h: no touches, so "
+                "there is no move after a touch to compare."
+            )
+        moves = (
+            f"{self.move_after_cluster:+.2f}% after {_touches(touches_c, 'cluster ')} vs "
+            f"{self.move_after_mirror:+.2f}% after {_touches(touches_m, 'empty-level ')} over "
+            f"the next {self.horizon_hours:g} h, in the direction of the approach"
+        )
+        if min(touches_c, touches_m) < MIN_TOUCHES:
+            return (
+                f"{head} Too few touches to tell whether price carried on or turned back after "
+                f"a cluster ({moves}; at least {MIN_TOUCHES} of each are needed)."
+            )
         if self.move_difference_low > 0:
             after = "after touching a cluster price carried on further than after an empty level"
         elif self.move_difference_high < 0:
             after = "after touching a cluster price turned back more than after an empty level"
         else:
             after = "the move after touching a cluster was no different from after an empty level"
-        return (
-            f"{head} {after[0].upper()}{after[1:]} ({self.move_after_cluster:+.2f}% vs "
-            f"{self.move_after_mirror:+.2f}% over the next {self.horizon_hours:g} h, in the "
-            "direction of the approach)."
+        return f"{head} {after[0].upper()}{after[1:]} ({moves})."
+
+    def touches_label(self, *, cluster: bool = True) -> str:
+        """How many touches the move after the clusters (or the mirrors) rests on, in words.
+
+        Examples
+        --------
+        >>> nan = float("nan")
+        >>> MagnetTest(8.0, 9, 1, 0.1, 0.1, 0, 0, 0, 1, 12, 0.2, 0.1, nan, nan).touches_label()
+        '1 touch'
+        """
+        return _touches(self.cluster_touches if cluster else self.mirror_touches)
+
+    def move_label(self, *, cluster: bool = True, count: bool = True) -> str:
+        """The mean move after touching the clusters (or the mirrors), with its touch count.
+
+        Parameters
+        ----------
+        cluster : bool
+            The clusters' figure; ``False`` for the mirror levels'.
+        count : bool
+            Add the number of touches behind the figure.
+
+        Returns
+        -------
+        str
+            ``"+0.42% (57 touches)"``, or ``"no touches"`` when there were none.
+
+        Examples
+        --------
+        >>> nan = float("nan")
+        >>> empty = MagnetTest(72.0, 10, 2, 0.0, 0.1, -0.1, -0.3, 0.1, 0, 1, nan, 0.5, nan, nan)
+        >>> empty.move_label(), empty.move_label(cluster=False)
+        ('no touches', '+0.50% (1 touch)')
+        >>> empty.move_label(cluster=False, count=False)
+        '+0.50%'
+        """
+        move, touches = (
+            (self.move_after_cluster, self.cluster_touches)
+            if cluster
+            else (self.move_after_mirror, self.mirror_touches)
         )
+        if touches == 0 or not np.isfinite(move):
+            return "no touches"
+        if not count:
+            return f"{move:+.2f}%"
+        return f"{move:+.2f}% ({self.touches_label(cluster=cluster)})"
+
+
+def _touches(count: int, kind: str = "") -> str:
+    """``"1 cluster touch"``, ``"57 cluster touches"``."""
+    return f"{count:,} {kind}touch{'' if count == 1 else 'es'}"
 
 
 def _largest_cluster(
@@ -282,9 +357,19 @@ def magnet_study(estimate: Estimate, market: pd.DataFrame, horizon_hours: float)
     estimate : Estimate
         An estimate whose heatmap covers the period to test (one book per column).
     market : DataFrame
-        The market frame the estimate was made from.
+        The market frame the estimate was made from, or any longer frame holding its bars
+        (the columns are matched to it by time).
     horizon_hours : float
         How long price has to reach a level.
+
+    Returns
+    -------
+    MagnetTest
+
+    Raises
+    ------
+    ValueError
+        When ``market`` lacks bars the estimate was made from.
 
     Examples
     --------
@@ -297,13 +382,20 @@ def magnet_study(estimate: Estimate, market: pd.DataFrame, horizon_hours: float)
     (True, True)
     """
     heat = estimate.heatmap
+    # The grid's bar indices count from the first bar the estimate was given (often a
+    # window with a warm-up, not the whole frame): find those bars in ``market`` by time.
+    column_times = estimate.realized.index[heat.grid.column_end]
+    column_end = market.index.get_indexer(column_times)
+    if (column_end < 0).any():
+        msg = "the market does not contain the bars the estimate was made from"
+        raise ValueError(msg)
     step_hours = bar_interval(market).total_seconds() / 3600.0
     horizon_bars = max(round(horizon_hours / step_hours), 1)
     return magnet_test(
         heat.long,
         heat.short,
         heat.prices,
-        heat.grid.column_end,
+        column_end,
         market,
         horizon_bars,
         horizon_hours=horizon_hours,

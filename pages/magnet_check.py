@@ -9,7 +9,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from liqcore.magnets import MAX_DISTANCE_PCT, MIN_DISTANCE_PCT, MagnetTest, magnet_study
+from liqcore.magnets import (
+    MAX_DISTANCE_PCT,
+    MIN_DISTANCE_PCT,
+    MIN_TOUCHES,
+    MagnetTest,
+    magnet_study,
+)
 from liqcore.model import ModelParams
 from pages import common
 from pages.common import default
@@ -36,13 +42,20 @@ def _magnet_test(
 def magnet_section() -> None:
     """How often price reached the largest cluster vs the base rate, on the data in view."""
     st.header("Do magnets actually pull price here?", anchor=False)
+    choice = common.data_choice()
+    loaded = common.load_for(choice, LOOK_BACK)
+    history, start, short = common.window(loaded.frame, LOOK_BACK)
+    hours = (history.index[-1] - start).total_seconds() / 3600
+    span = f"all {hours / 24:.0f} days it has" if short else f"its last {hours / 24:.0f} days"
     st.caption(
         "Traders say price is drawn to big liquidation clusters. Tested on the data chosen in "
-        f"the sidebar, over its last {LOOK_BACK}: every {COLUMN_HOURS} hours, take the largest "
+        f"the sidebar, over {span}: every {COLUMN_HOURS} hours, take the largest "
         f"estimated cluster on each side of price ({MIN_DISTANCE_PCT:g}% to "
         f"{MAX_DISTANCE_PCT:g}% away) and ask whether price reached it within the horizon; "
         "the base rate is how often price reached the level **as far away on the other "
-        "side**. Days are resampled whole for the 95% interval. Published work finds the "
+        "side**. Cases in the last two horizons are left out (no full horizon after a touch "
+        "yet). "
+        "Days are resampled whole for the 95% interval. Published work finds the "
         "effect small and often within noise: here are the numbers, whichever way they fall."
     )
     horizon = st.segmented_control(
@@ -53,12 +66,8 @@ def magnet_section() -> None:
         bind="query-params",
         required=True,
     )
-    choice = common.data_choice()
-    loaded = common.load_for(choice, LOOK_BACK)
     if loaded.error:
         st.warning(f"Could not load {choice.label}: {loaded.error}. Testing the simulated market.")
-    history, start, _ = common.window(loaded.frame, LOOK_BACK)
-    hours = (history.index[-1] - start).total_seconds() / 3600
     params = common.model_params_from_state(
         time_bins=max(int(hours // COLUMN_HOURS), 10), price_bins=240
     )
@@ -90,15 +99,22 @@ def magnet_section() -> None:
         delta_color="off",
         delta_arrow="off",
     )
+    mirror = result.move_label(cluster=False, count=False)  # short: the pill is narrow
+    if result.mirror_touches:
+        mirror += f" ({result.mirror_touches:,})"
     cols[3].metric(
-        f"Move over {horizon} h after touching a cluster",
-        f"{result.move_after_cluster:+.2f}%",
-        f"empty level: {result.move_after_mirror:+.2f}%",
+        f"Move {horizon} h after a cluster touch",
+        result.move_label(count=False),
+        f"{result.touches_label()} · empty: {mirror}",
         delta_color="off",
         delta_arrow="off",
-        help="Percent move after price touched the level, in the direction it was going: "
-        "positive = it carried on (a cascade), negative = it turned back. Touches: "
-        f"{result.cluster_touches:,} clusters, {result.mirror_touches:,} empty levels.",
+        help="Mean percent move from the touched level to the close one horizon later, in "
+        "the direction price was going: positive = it carried on (a cascade), negative = it "
+        "turned back. Under it: the touches behind it, then the same after touching the "
+        "empty (mirror) levels, with their touches in brackets. A wick that touches a level "
+        "often closes back inside, which pulls both "
+        f"figures the same way: compare them, and only with at least {MIN_TOUCHES} touches "
+        "of each.",
     )
     st.caption(
         "The clusters are estimates, and the windows overlap, so the cases are not "

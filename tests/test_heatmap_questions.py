@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from liqcore.confluence import confluence
 from liqcore.indicators import available_indicators, indicator_values, rsi
-from liqcore.magnets import magnet_test
-from liqcore.model import estimate
+from liqcore.magnets import MIN_TOUCHES, MagnetTest, magnet_study, magnet_test
+from liqcore.model import ModelParams, estimate
 from liqcore.simulate import simulate
 from liqcore.view_state import INDICATOR_NAMES
 from liqcore.whatif import what_if
@@ -126,6 +126,62 @@ def test_a_planted_magnet_shows_and_a_random_walk_shows_none() -> None:
     assert random.events == 2 * len(ends)
 
 
+def test_a_level_is_reached_more_often_the_longer_price_has() -> None:
+    # Fixed clusters 2% either side of price on a random walk: over the same cases, a level
+    # reached within 8 h is reached within 24 h and 72 h, and more are reached later.
+    bars = hourly_walk(11, n=4000)
+    close = bars["close"].to_numpy()
+    ends = np.arange(0, len(bars) - 2 * 72 - 1, 4)
+    longs, shorts = book_at(close[ends] * 0.98), book_at(close[ends] * 1.02)
+    tests = [magnet_test(longs, shorts, PRICES, ends, bars, h) for h in (8, 24, 72)]
+    assert len({t.events for t in tests}) == 1
+    assert tests[0].cluster_rate < tests[1].cluster_rate < tests[2].cluster_rate
+    assert tests[0].mirror_rate < tests[1].mirror_rate < tests[2].mirror_rate
+    assert [t.horizon_hours for t in tests] == [8.0, 24.0, 72.0]
+
+
+def test_the_study_reads_the_bars_the_estimate_was_made_from() -> None:
+    # The page estimates a window (the last days plus a warm-up) but holds the whole
+    # frame: the columns' bar numbers count from the window's first bar, not the frame's.
+    market = simulate(days=60, interval="1h", seed=4).market
+    window = market.iloc[24 * 20 :]
+    est = estimate(window, ModelParams(time_bins=240, price_bins=120), start=window.index[240])
+    whole, own = magnet_study(est, market, 24), magnet_study(est, window, 24)
+    assert whole == own
+    # Every 2 h over the 30 tested days, less the last two horizons: the whole span.
+    assert whole.days >= 28 and whole.events > 240
+    with pytest.raises(ValueError, match="does not contain the bars"):
+        magnet_study(est, market.iloc[: 24 * 30], 24)
+
+
+def test_no_touches_are_said_in_words_never_nan() -> None:
+    # A quiet walk and clusters 10% away: price never gets there within 8 h.
+    bars = hourly_walk(2, n=600)
+    close = bars["close"].to_numpy()
+    ends = np.arange(0, 500, 4)
+    result = magnet_test(
+        book_at(close[ends] * 0.9), book_at(close[ends] * 1.1), PRICES, ends, bars, 8
+    )
+    assert result.events > 0 and result.cluster_touches == result.mirror_touches == 0
+    assert result.move_label() == result.move_label(cluster=False) == "no touches"
+    assert "no touches" in result.verdict and "nan" not in result.verdict.lower()
+
+
+def magnet_result(touches_c: int, touches_m: int) -> MagnetTest:
+    """A test whose move after a cluster is clearly larger, with the given touch counts."""
+    return MagnetTest(24.0, 400, 30, 0.2, 0.1, 0.1, 0.05, 0.15, touches_c, touches_m,
+                      1.5, -0.5, 1.0, 3.0)  # fmt: skip
+
+
+def test_a_direction_after_a_touch_needs_enough_touches_on_both_sides() -> None:
+    few = magnet_result(MIN_TOUCHES - 1, 40).verdict
+    assert "Too few touches" in few and "carried on" not in few.replace("carried on or", "")
+    assert f"after {MIN_TOUCHES - 1} cluster touches" in few and "after 40 empty-level" in few
+    assert "Too few touches" in magnet_result(40, MIN_TOUCHES - 1).verdict
+    enough = magnet_result(MIN_TOUCHES, 40).verdict
+    assert "price carried on further" in enough and f"after {MIN_TOUCHES} cluster" in enough
+
+
 def test_what_if_liquidates_more_the_further_price_moves() -> None:
     market = simulate(days=10, interval="15m", seed=3).market
     est = estimate(market)
@@ -197,9 +253,24 @@ def test_the_accuracy_page_answers_whether_magnets_pull_price(open_app) -> None:
     assert not at.exception
     verdicts = [m.value for m in at.markdown if "clusters" in m.value and "within 24 h" in m.value]
     assert len(verdicts) == 1
+    day = next(m for m in at.metric if m.label.startswith("Reached the largest cluster"))
+    # The default year of 15m bars: the last 90 days every 2 hours, not a slice of them.
+    cases, days = (int(x.replace(",", "")) for x in day.delta.split()[::3])
+    assert cases > 1500 and days >= 85
     at.segmented_control(key="mh").set_value("8").run()
     assert not at.exception
     assert any("within 8 h" in m.value for m in at.markdown)
+    eight = next(m for m in at.metric if m.label.startswith("Reached the largest cluster"))
+    assert float(eight.value.rstrip("%")) < float(day.value.rstrip("%"))
+
+
+def test_the_magnet_section_never_shows_nan(open_app) -> None:
+    at = open_app("pages/accuracy.py", regime="Calm", mh="72")
+    assert not at.exception
+    shown = [m.value for m in at.markdown] + [f"{m.value} {m.delta}" for m in at.metric]
+    assert not any("nan%" in text for text in shown)
+    move = next(m for m in at.metric if m.label.startswith("Move 72 h after"))
+    assert "touches" in move.delta
 
 
 def test_every_indicator_panel_gets_its_own_axes() -> None:
