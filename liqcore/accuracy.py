@@ -1277,6 +1277,9 @@ def overfitting_sentence(cal: Calibration, tolerance: float = 0.01) -> str:
     fit, test = (cal.scores["calibrated mix"] - cal.scores["default mix"]).to_numpy("float64")
     if not (np.isfinite(fit) and np.isfinite(test)):
         return "The calibration cannot be scored: a part of the history holds nothing to rank."
+    # Judge the changes as shown (two decimals): a sentence must not call two equal shown
+    # numbers one a gain and the other none.
+    fit, test = round(float(fit), 2), round(float(test), 2)
     in_sample, out_of_sample = _signed(fit), _signed(test)
     if fit > tolerance and test > tolerance:
         note = (
@@ -1289,10 +1292,11 @@ def overfitting_sentence(cal: Calibration, tolerance: float = 0.01) -> str:
             f"unseen rest ({out_of_sample}), so it carries over.{note}"
         )
     if fit > tolerance:
+        rest = "hardly" if test > 0 else "not"
         return (
             f"Overfitting: the calibrated mix scores better on the part it was fitted on "
-            f"({in_sample}) but not on the unseen rest ({out_of_sample}); don't trust it beyond "
-            "the history it was fitted to."
+            f"({in_sample}) but {rest} on the unseen rest ({out_of_sample}); don't trust it "
+            "beyond the history it was fitted to."
         )
     if test > tolerance:
         return (

@@ -168,7 +168,8 @@ def liquidations_by_period(
         USD liquidated per bar: ``long_usd`` and ``short_usd`` (other columns are
         ignored), indexed by bar open time.
     price : Series
-        Close price per bar on the same index (bars missing from it count as no price).
+        Close price per bar, indexed by bar open time; it may be finer than ``realized``
+        (hourly closes beside daily totals). A period's price is its last close.
     period : str
         ``"15m"``, ``"1h"``, ``"4h"`` or ``"1d"`` (or the pandas alias ``"15min"``...).
         Periods start on the clock (UTC midnight for days).
@@ -224,8 +225,10 @@ def liquidations_by_period(
     resampler = amounts.resample(freq)
     out = resampler.sum()
     out["total_usd"] = out["long_usd"] + out["short_usd"]
-    close = price.reindex(amounts.index).astype("float64")
-    out["price"] = close.resample(freq).last()
+    # The period's last close from the price bars themselves: coarser amounts (a reported
+    # daily total stamped at midnight) must not pick the close of the bar at their stamp.
+    close = price.astype("float64").dropna()
+    out["price"] = close.resample(freq).last().reindex(out.index)
     out["bars"] = resampler.size().astype("int64")
     out = out[out["bars"] > 0].rename_axis("time")
     if drop_partial_first and len(out) > 1 and len(amounts) > 1:

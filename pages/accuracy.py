@@ -393,11 +393,20 @@ else:
     market, notes = common.market_for(choice, timeframe)
     for note in notes:
         st.info(note, icon=":material/info:")
-    st.info(
-        "The truth is known only on the simulated market: choose *Simulated market* in the "
-        "sidebar to see the map scored against every true position.",
-        icon=":material/science:",
-    )
+    if market.attrs.get("label"):  # the simulated stand-in for data that failed to load
+        st.info(
+            f"Scored below: the simulated market standing in for {choice.label}, against its "
+            "true liquidations over this look-back. The full test against every true position "
+            "(on this page's own simulation, so the numbers differ) is under *Simulated "
+            "market* in the sidebar.",
+            icon=":material/science:",
+        )
+    else:
+        st.info(
+            "The truth is known only on the simulated market: choose *Simulated market* in "
+            "the sidebar to see the map scored against every true position.",
+            icon=":material/science:",
+        )
     if not {"realized_long_usd", "realized_short_usd"} <= set(market.columns):
         st.warning(
             "This data carries no reported liquidations (`realized_long_usd`, "

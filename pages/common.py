@@ -226,6 +226,11 @@ def _stand_in(choice: DataChoice) -> pd.DataFrame:
     return frame
 
 
+def shown_label(choice: DataChoice, market: pd.DataFrame) -> str:
+    """What a chart of ``market`` shows, for its title: the stand-in's own label on a fallback."""
+    return market.attrs.get("label", choice.label)
+
+
 def load_for(choice: DataChoice, timeframe: str = "1w") -> LoadedMarket:
     """Load the market for a data choice without drawing anything (safe inside caches).
 

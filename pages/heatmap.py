@@ -234,7 +234,7 @@ def heatmap_view() -> None:
         side=side,
         cap_percentile=cap,
         log_scale=log_scale,
-        title=f"{market.attrs.get('label', choice.label)} · {timeframe}",
+        title=f"{common.shown_label(choice, market)} · {timeframe}",
         uirevision=f"{choice}-{timeframe}",
         indicators=tuple(wanted),
         confluence=others.confluence,

@@ -26,15 +26,28 @@ st.caption(
 def controls() -> tuple[str, str, str]:
     """Period, bar layout and how far to look back, all bound to the URL."""
     cols = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
-    period = cols[0].segmented_control(
-        "Period",
-        CONTROLS["period"].options,
-        default=default("period"),
-        key="period",
-        bind="query-params",
-        required=True,
-        help="Each bar sums the liquidations of one period (UTC).",
-    )
+    if common.data_choice().source == "real":
+        # Hyperliquid's reported liquidations are daily totals: the control shows the days
+        # drawn; the linked period stays in session state for the other sources.
+        cols[0].segmented_control(
+            "Period",
+            ["1d"],
+            default="1d",
+            key="period_real",
+            disabled=True,
+            help="The real example's liquidations are daily totals, so the bars are days (UTC).",
+        )
+        period = str(st.session_state.get("period", default("period")))
+    else:
+        period = cols[0].segmented_control(
+            "Period",
+            CONTROLS["period"].options,
+            default=default("period"),
+            key="period",
+            bind="query-params",
+            required=True,
+            help="Each bar sums the liquidations of one period (UTC).",
+        )
     layout = cols[1].segmented_control(
         "Bars",
         CONTROLS["bars"].options,
@@ -199,7 +212,7 @@ def liquidations_view() -> None:
         )
         return
 
-    title = f"Liquidations per {drawn} · {choice.label} · last {lookback}"
+    title = f"Liquidations per {drawn} · {common.shown_label(choice, market)} · last {lookback}"
     fig = liq.comparison_figure(
         per_period, layout=layout, title=title, uirevision=f"{choice}-{lookback}-{drawn}"
     )

@@ -83,7 +83,8 @@ def _on_toggle(exchange: str, symbol: str) -> None:
         recorders.stop(exchange, symbol)
 
 
-def _recording_toggle(exchange: str, symbol: str, name: str, store: LiquidationStore) -> None:
+def _recording_toggle(exchange: str, symbol: str, name: str, store: LiquidationStore) -> bool:
+    """The toggle and its status line; True while this market is being recorded."""
     recorders = background_recorders()
     status = recorders.status(exchange, symbol)
     key = _toggle_key(exchange, symbol)
@@ -108,7 +109,7 @@ def _recording_toggle(exchange: str, symbol: str, name: str, store: LiquidationS
             f"{since:%Y-%m-%d %H:%M:%S} UTC ({state}; {status.events:,} events stored)."
         )
         if status.last_error and not status.connected:
-            text += f" Last problem: {common.plain(status.last_error)}; retrying."
+            text += f" Last problem: {common.plain(status.last_error)}."
         st.caption(text)
     else:
         last = store.recording_since(exchange, symbol)
@@ -117,6 +118,7 @@ def _recording_toggle(exchange: str, symbol: str, name: str, store: LiquidationS
                 f":material/pause_circle: Not recording now; the last recording started "
                 f"{last:%Y-%m-%d %H:%M} UTC."
             )
+    return status.running
 
 
 def _window(
@@ -140,7 +142,13 @@ def recorded_section(
     lookback: str,
 ) -> None:
     """Recorded liquidations per period of a live exchange, coverage marked, the estimate beside."""
+    if choice.source == "real":
+        return  # fixed offline data: nothing to record
     if choice.source in ("sim", "csv"):
+        st.caption(
+            ":material/radio_button_checked: Recording liquidations applies to live exchanges "
+            "(Binance, Bybit, OKX): choose one as the data source to record its feed."
+        )
         return
     name = next(label for label, code in SOURCES.items() if code == choice.source)
     st.subheader("Recorded from the live feed", anchor=False)
@@ -153,16 +161,21 @@ def recorded_section(
         st.warning(common.plain(exc), icon=":material/lock:")
         return
     exchange, symbol = choice.source, choice.symbol
-    _recording_toggle(exchange, symbol, name, store)
+    recording = _recording_toggle(exchange, symbol, name, store)
 
     start, end, live = _window(choice, shown, lookback)
     freq = liq.PERIODS[period]
     bars = store.bars(exchange, symbol, start, end, freq)
     if bars["long_usd"].isna().all():
+        nudge = (
+            "Recording is on: the chart fills in once the feed delivers."
+            if recording
+            else "Switch on **Record this market** (or run `python -m liqcore.record`): from "
+            "then on the chart fills in."
+        )
         st.info(
-            f"Nothing was recorded from {name} {symbol} in this window. Switch on "
-            "**Record this market** (or run `python -m liqcore.record`): from then on the "
-            "chart fills in. Time not recorded is shown as such, never as zero.",
+            f"Nothing was recorded from {name} {symbol} in this window. {nudge} Time not "
+            "recorded is shown as such, never as zero.",
             icon=":material/history:",
         )
         return

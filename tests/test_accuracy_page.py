@@ -161,6 +161,23 @@ def test_overfitting_sentence_compares_fit_and_test(before, after, words) -> Non
     np.testing.assert_allclose(table["Change"], np.subtract(after, before))
 
 
+@pytest.mark.parametrize(
+    ("after", "words"),
+    [
+        ((0.512, 0.508), "changes little (in sample +0.01, out of sample +0.01)"),
+        ((0.524, 0.508), "(+0.02) but hardly on the unseen rest (+0.01)"),
+        ((0.524, 0.496), "(+0.02) but not on the unseen rest (±0.00)"),
+    ],
+)
+def test_overfitting_sentence_agrees_with_the_numbers_it_shows(after, words) -> None:
+    # Calm regime: +0.012 in sample and +0.008 out of sample both show as +0.01; the
+    # sentence must not call one a gain and the other none.
+    sentence = acc.overfitting_sentence(cal_with((0.5, 0.5), after))
+    assert words in sentence
+    if "+0.01" in sentence:
+        assert "but not on the unseen rest (+0.01)" not in sentence
+
+
 def test_describe_params_names_every_assumption_the_page_changes() -> None:
     text = acc.describe_params(
         ModelParams(tier_weights=(1, 1, 1, 1, 0), mmr=0.01, opening="oi"),
@@ -247,8 +264,20 @@ def test_without_the_truth_the_page_scores_the_data_against_the_baseline() -> No
     at.switch_page("pages/accuracy.py")
     at.run()
     assert not at.exception, [e.message for e in at.exception]
-    assert any("known only on the simulated market" in info.value for info in at.info)
+    # The stand-in is named for what it is, not "choose the simulated market" while showing it.
+    infos = " ".join(info.value for info in at.info)
+    assert "the simulated market standing in for Your CSV" in infos
+    assert "known only on the simulated market: choose" not in infos
     assert not any("Correctly specified" in df.value.columns for df in at.dataframe)
     verdicts = [x.value for x in [*at.success, *at.warning, *at.error]]
     assert any("against the true simulated liquidations" in text for text in verdicts)
     assert len(at.session_state["calibrated_weights"]) == 5
+
+    # A broken file: the error says the simulated market is shown, and the rest agrees.
+    at.sidebar.file_uploader[0].set_value(("bad.csv", b"time,open\n2024-01-01,1\n", "text/csv"))
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "Showing the simulated market instead" in at.error[0].value
+    infos = " ".join(info.value for info in at.info)
+    assert "the simulated market standing in for Your CSV" in infos
+    assert "known only on the simulated market: choose" not in infos

@@ -16,6 +16,7 @@ from hypothesis.extra import numpy as hnp
 from streamlit.testing.v1 import AppTest
 
 from liqcore import liquidations as liq
+from liqcore.real import real_market, reported_daily
 from liqcore.views import LONG_COLOR, SHORT_COLOR
 from pages import common
 
@@ -93,6 +94,36 @@ def test_partial_first_period_is_dropped_only_when_asked() -> None:
     trimmed = liq.liquidations_by_period(realized, price, "1h", drop_partial_first=True)
     assert trimmed["bars"].tolist() == [4, 4]
     assert trimmed.index[0] == pd.Timestamp("2024-01-01 04:00", tz="UTC")
+
+
+def test_daily_totals_beside_hourly_bars_take_the_day_s_last_close() -> None:
+    # A daily total is stamped at midnight: its price is the day's last hourly close,
+    # not the close of the 00:00 bar (which is about the previous day's close).
+    hours = pd.date_range("2024-01-01", periods=72, freq="1h", tz="UTC", name="time")
+    price = pd.Series(np.arange(72, dtype="float64"), index=hours)
+    days = pd.date_range("2024-01-01", periods=3, freq="1D", tz="UTC", name="time")
+    daily = pd.DataFrame({"long_usd": [1.0, 2, 3], "short_usd": [0.0, 0, 0]}, index=days)
+    out = liq.liquidations_by_period(daily, price, "1d")
+    assert out["price"].tolist() == [23.0, 47.0, 71.0]
+
+
+def test_real_example_reported_days_and_estimate_days_show_the_same_close() -> None:
+    market = real_market("BTC")
+    reported = reported_daily("BTC").loc[market.index[0] :]
+    hourly = pd.DataFrame({"long_usd": 1.0, "short_usd": 0.0}, index=market.index)
+    by_day = {
+        name: liq.liquidations_by_period(frame, market["close"], "1d", drop_partial_first=True)
+        for name, frame in (("reported", reported), ("estimate", hourly))
+    }
+    same_days = by_day["reported"].index.intersection(by_day["estimate"].index)
+    assert len(same_days) >= 40
+    pd.testing.assert_series_equal(
+        by_day["reported"].loc[same_days, "price"], by_day["estimate"].loc[same_days, "price"]
+    )
+    # The review's day: Jan 20 2026 closed at 88,390.60 on Binance's hourly bars.
+    assert by_day["reported"].loc[pd.Timestamp("2026-01-20", tz="UTC"), "price"] == pytest.approx(
+        88390.6
+    )
 
 
 def test_periods_without_bars_are_left_out() -> None:

@@ -43,6 +43,11 @@ def test_accuracy_page_scores_the_model_on_real_liquidations() -> None:
 def test_liquidations_page_shows_reported_days_beside_the_estimate(coin: str) -> None:
     at = _app("pages/liquidations.py", coin)
     assert any("daily totals" in info.value for info in at.info)
+    # The Period control shows the days drawn, not the linked hourly period.
+    assert at.segmented_control(key="period_real").value == "1d"
+    assert at.segmented_control(key="period_real").proto.disabled
+    # Fixed offline data: no recorder switch.
+    assert not at.get("toggle")
     sources = [md.value for md in at.markdown if "Source:" in md.value]
     assert any("Reported by Hyperliquid (daily)" in text for text in sources)
     assert any("Estimate (model)" in text for text in sources)

@@ -20,21 +20,58 @@ import asyncio
 import json
 import logging
 import random
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from liqcore.record.feeds import Event, Feed
 from liqcore.record.store import LiquidationStore
 from liqcore.sources.base import base_asset
 
-__all__ = ["Backoff", "RecordStats", "Recorder"]
+__all__ = ["Backoff", "RecordStats", "Recorder", "connection_problem"]
 
 log = logging.getLogger(__name__)
+
+
+def connection_problem(exc: BaseException, url: str) -> str:
+    """Why a feed could not be reached, in plain words rather than the exception's text.
+
+    Parameters
+    ----------
+    exc : BaseException
+        What connecting or reading raised.
+    url : str
+        The feed's address.
+
+    Examples
+    --------
+    >>> connection_problem(socket.gaierror(-2, "Name or service not known"), "wss://x.com/ws")
+    'cannot reach wss://x.com/ws (no network, or the venue is blocked here)'
+    >>> connection_problem(ConnectionRefusedError(111, "refused"), "ws://127.0.0.1:9/ws")
+    'ws://127.0.0.1:9/ws refused the connection'
+    """
+    if isinstance(exc, socket.gaierror):
+        return f"cannot reach {url} (no network, or the venue is blocked here)"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"{url} refused the connection"
+    if isinstance(exc, TimeoutError):
+        return f"{url} did not answer in time (a slow network, or the venue is blocked here)"
+    if isinstance(exc, InvalidStatus):
+        code = exc.response.status_code
+        return f"{url} turned the connection down (HTTP {code}; the venue may block this region)"
+    if isinstance(exc, InvalidURI):
+        return f"{url} is not a websocket address"
+    if isinstance(exc, ConnectionClosed):
+        return f"the connection to {url} was closed"
+    if isinstance(exc, (OSError, InvalidHandshake)):
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        return f"cannot reach {url} ({reason})"
+    return f"{url}: {type(exc).__name__}"
 
 
 @dataclass(frozen=True)
@@ -245,7 +282,7 @@ class Recorder:
                 if await self._session(stop, deadline):
                     attempt = 0
             except (OSError, TimeoutError, ConnectionClosed, InvalidHandshake) as exc:
-                self._note(exc)
+                self._note(exc, retrying=True)
             except InvalidURI as exc:
                 self._note(exc)
                 break
@@ -263,8 +300,11 @@ class Recorder:
                 pass
         return self.stats
 
-    def _note(self, exc: BaseException) -> None:
+    def _note(self, exc: BaseException, *, retrying: bool = False) -> None:
         text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        self.stats.last_error = text
+        plain = connection_problem(exc, self.url)
+        if retrying:
+            plain += f"; retrying, at most {self.backoff.cap:g} s apart"
+        self.stats.last_error = plain
         self.stats.errors = [*self.stats.errors[-9:], text]
         log.warning("%s %s: %s", self.feed.exchange, self.symbol, text)

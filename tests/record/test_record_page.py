@@ -171,3 +171,40 @@ def test_hyperliquid_says_it_has_no_feed(app_env: Path, open_app: Callable[..., 
     assert not at.exception
     assert any("no market-wide liquidation feed" in i.value for i in at.info)
     assert not at.toggle
+
+
+def test_a_feed_that_cannot_be_reached_is_said_in_plain_words(
+    app_env: Path, open_app: Callable[..., AppTest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = "ws://127.0.0.1:9/ws"  # nothing listens on the discard port: refused
+    monkeypatch.setenv("LIQSTUDIO_RECORD_URL", url)
+    at = on_bybit(open_app)
+    at.toggle(key="record_bybit_BTC").set_value(True).run()
+    assert not at.exception, [e.message for e in at.exception]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if recorded.background_recorders().status("bybit", "BTC").last_error:
+            break
+        time.sleep(0.1)
+    at.run()
+    captions = " ".join(c.value for c in at.caption)
+    shown_url = url.replace(":", "\\:")  # common.plain escapes markdown's colons
+    assert (
+        f"Last problem: {shown_url} refused the connection; retrying, at most 60 s apart."
+        in captions
+    )
+    assert "Errno" not in captions and "Error:" not in captions
+    # The box under it does not ask to switch on what is on.
+    infos = " ".join(i.value for i in at.info)
+    assert "Nothing was recorded from Bybit BTC" in infos
+    assert "Recording is on" in infos and "Switch on" not in infos
+
+
+def test_recording_is_said_to_apply_to_live_exchanges_only(
+    app_env: Path, open_app: Callable[..., AppTest]
+) -> None:
+    at = open_app(PAGE)
+    assert not at.exception
+    assert not at.toggle
+    captions = " ".join(c.value for c in at.caption)
+    assert "Recording liquidations applies to live exchanges (Binance, Bybit, OKX)" in captions

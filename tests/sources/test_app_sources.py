@@ -8,6 +8,7 @@ HTTP with a frozen clock (``fast_http``), all from ``conftest.py`` beside this f
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -211,3 +212,18 @@ def test_the_sidebar_offers_every_venue_and_each_is_tested_here() -> None:
     assert [venue.title for venue in liqcore.EXCHANGES] == list(EXCHANGES)
     assert all(SOURCES[venue.title] == venue.name for venue in liqcore.EXCHANGES)
     assert SOURCES["All exchanges"] == "all"
+
+
+def test_the_liquidations_page_on_a_fault_titles_the_simulated_market(
+    open_app: Callable[..., AppTest], exchange: FakeExchange
+) -> None:
+    exchange.fail(EXCHANGES["Binance"][1], "451")
+    at = open_app("pages/liquidations.py", days="30")
+    at.sidebar.selectbox(key="src").set_value("Binance").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert "Showing the simulated market instead" in at.error[0].value
+    titles = [chart_title(json.loads(chart.proto.spec)) for chart in at.get("plotly_chart")]
+    liquidations = [title for title in titles if title.startswith("Liquidations per")]
+    assert len(liquidations) == 1
+    assert "Simulated market (seed 7, 30 days, Retail crowd)" in liquidations[0]
+    assert "Binance" not in liquidations[0]
