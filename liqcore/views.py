@@ -123,7 +123,7 @@ def book_summary(estimate: Estimate) -> dict[str, float | None]:
         ``long_usd_5pct``, ``short_usd_5pct``: USD that a move of 2% / 5% would liquidate.
     """
     price = estimate.price
-    levels = estimate.levels
+    levels = estimate.wide_levels  # the ±5 % may reach past the chart's price range
     clusters = estimate.clusters(n=50)
     out: dict[str, float | None] = {"price": price}
     for side in ("long", "short"):
@@ -420,7 +420,7 @@ def heatmap_figure(
             "yaxis": "y",
         },
         *_profile_traces(estimate, side),
-        *_confluence_traces(confluence),
+        *_confluence_traces(confluence, side),
         # Plotly draws an axis only for a trace on it: one invisible point carries the
         # distance-from-price axis.
         {
@@ -705,11 +705,16 @@ def _profile_traces(estimate: Estimate, side: str) -> list[dict[str, object]]:
     return traces
 
 
-def _confluence_traces(confluence: pd.DataFrame | None) -> list[dict[str, object]]:
-    """Diamonds on the liquidation map at clusters seen on several timeframes."""
+def _confluence_traces(
+    confluence: pd.DataFrame | None, side: str = "Both"
+) -> list[dict[str, object]]:
+    """Diamonds on the liquidation map at clusters seen on several timeframes (of ``side``)."""
     if confluence is None or confluence.empty:
         return []
-    shared = confluence[confluence["timeframe_count"] >= 2]
+    shown = {"Both": ("long", "short"), "Longs": ("long",), "Shorts": ("short",)}[side]
+    shared = confluence[
+        (confluence["timeframe_count"] >= 2) & confluence["side"].isin(shown).to_numpy()
+    ]
     if shared.empty:
         return []
     return [
