@@ -734,7 +734,8 @@ def cascade_figure(
     Parameters
     ----------
     levels : DataFrame
-        ``Estimate.levels``.
+        ``Estimate.levels`` or, to reach past the chart's price range,
+        ``Estimate.wide_levels``.
     price : float
         ``Estimate.price``.
     rounds : DataFrame
@@ -825,8 +826,9 @@ def cascade_figure(
     span = max(view_pct, abs(float(last["move_pct"])) + 2.0)
     return _figure(
         traces,
-        f"What a {float(first['move_pct']):+.1f}% move would liquidate<br><sup>{ESTIMATE_NOTE}; "
-        "the cascade is an illustration</sup>",
+        # Short lines: a plotly title does not wrap, and a phone is ~360 px wide.
+        f"What a {float(first['move_pct']):+.1f}% move would liquidate<br><sup>{ESTIMATE_NOTE}"
+        "<br>the cascade is an illustration</sup>",
         520,
         barmode="overlay",
         bargap=0,
