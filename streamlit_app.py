@@ -117,6 +117,11 @@ def main() -> None:
         st.Page("pages/accuracy.py", title="Accuracy", icon=":material/verified:"),
     ]
     page = st.navigation(pages)
+    # The Heatmap page as the first page of a session (a shared link) opens with the sidebar
+    # folded, so the chart is as wide as the window; later visits never take the sidebar
+    # away (Streamlit re-applies the initial state when a page sets it on each visit).
+    first_heatmap = common.first_page_view(page.url_path) and page.url_path == "heatmap"
+    st.set_page_config(initial_sidebar_state="collapsed" if first_heatmap else "auto")
     sidebar()
     page.run()
     common.footer()

@@ -734,7 +734,8 @@ def cascade_figure(
     Parameters
     ----------
     levels : DataFrame
-        ``Estimate.levels``.
+        ``Estimate.levels`` or, to reach past the chart's price range,
+        ``Estimate.wide_levels``.
     price : float
         ``Estimate.price``.
     rounds : DataFrame
@@ -753,8 +754,14 @@ def cascade_figure(
     >>> [t.name for t in fig.data][:3]
     ['longs (estimate)', 'shorts (estimate)', 'reached by the move and cascade']
     """
-    centres = levels["price"].to_numpy()
     first, last = rounds.iloc[0], rounds.iloc[-1]
+    span = max(view_pct, abs(float(last["move_pct"])) + 2.0)
+    # Only the bins in view are sent to the browser (a wide book spans ±50 % of price).
+    centre = levels["price"].to_numpy()
+    shown = np.abs(centre - price) <= price * (span + 1.0) / 100.0
+    if shown.sum() >= 2:
+        levels = levels[shown]
+    centres = levels["price"].to_numpy()
     target, final = float(first["price_to"]), float(last["price_to"])
     lo_move, hi_move = sorted((price, target))
     lo_all, hi_all = sorted((price, final))
@@ -822,11 +829,11 @@ def cascade_figure(
                 below=final < target,
             )
         )
-    span = max(view_pct, abs(float(last["move_pct"])) + 2.0)
     return _figure(
         traces,
-        f"What a {float(first['move_pct']):+.1f}% move would liquidate<br><sup>{ESTIMATE_NOTE}; "
-        "the cascade is an illustration</sup>",
+        # Short lines: a plotly title does not wrap, and a phone is ~360 px wide.
+        f"What a {float(first['move_pct']):+.1f}% move would liquidate<br><sup>{ESTIMATE_NOTE}"
+        "<br>the cascade is an illustration</sup>",
         520,
         barmode="overlay",
         bargap=0,

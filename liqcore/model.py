@@ -128,6 +128,7 @@ __all__ = [
     "make_grid",
     "realized_by_bar",
     "strata_per_band",
+    "wide_price_edges",
 ]
 
 DEFAULT_TIERS: tuple[float, ...] = (5.0, 10.0, 25.0, 50.0, 100.0)
@@ -501,6 +502,10 @@ class Estimate:
         Estimated USD at risk over time.
     levels : DataFrame
         The book at the last bar, one row per price bin (see :func:`levels_frame`).
+    wide_levels : DataFrame
+        The same book on wider price bins (:func:`wide_price_edges`): at least
+        ±:data:`WIDE_BOOK_PCT` % around price, beyond the chart's price range, for the
+        "what if price moves" questions.
     realized : DataFrame
         Estimated USD liquidated per bar: ``long_usd``, ``short_usd`` and per tier
         ``long_usd_<L>x`` / ``short_usd_<L>x``.
@@ -514,6 +519,7 @@ class Estimate:
 
     heatmap: Heatmap
     levels: pd.DataFrame
+    wide_levels: pd.DataFrame
     realized: pd.DataFrame
     price: float
     params: ModelParams
@@ -752,6 +758,43 @@ def make_grid(
     )
 
 
+#: How far either side of price :attr:`Estimate.wide_levels` reaches at least, in percent:
+#: the Heatmap page's ±20 % "what if" moves plus room for the cascade after them.
+WIDE_BOOK_PCT = 50.0
+
+
+def wide_price_edges(
+    price_edges: np.ndarray,
+    price: float,
+    reach_pct: float = WIDE_BOOK_PCT,
+    max_bins: int = 2000,
+) -> np.ndarray:
+    """Even price edges spanning the grid's range and at least ``±reach_pct`` % around price.
+
+    The grid's own bins are kept (extended outward by the same step) when that takes at
+    most ``max_bins`` bins; otherwise the range is split into ``max_bins`` even bins.
+
+    Examples
+    --------
+    >>> edges = wide_price_edges(np.linspace(95.0, 105.0, 11), 100.0, reach_pct=20.0)
+    >>> float(edges[0]), float(edges[-1]), len(edges) - 1, bool(np.isin(95.0, edges))
+    (80.0, 120.0, 40, True)
+    >>> len(wide_price_edges(np.linspace(99.0, 101.0, 201), 100.0, 50.0, max_bins=100)) - 1
+    100
+    """
+    grid_lo, grid_hi = float(price_edges[0]), float(price_edges[-1])
+    lo = max(min(grid_lo, price * (1.0 - reach_pct / 100.0)), 0.0)
+    hi = max(grid_hi, price * (1.0 + reach_pct / 100.0))
+    step = (grid_hi - grid_lo) / max(len(price_edges) - 1, 1)
+    if step > 0:
+        lo_aligned = grid_lo - np.ceil((grid_lo - lo) / step - 1e-9) * step
+        hi_aligned = grid_hi + np.ceil((hi - grid_hi) / step - 1e-9) * step
+        bins = round(float((hi_aligned - lo_aligned) / step))
+        if bins <= max_bins and lo_aligned >= 0:
+            return np.linspace(lo_aligned, hi_aligned, bins + 1)
+    return np.linspace(lo, hi, max_bins + 1)
+
+
 class _Valuer:
     """Values cohorts at any bar: ``usd · exp(w[k, bar] − w[k, open_bar])`` with 1-D gathers."""
 
@@ -870,8 +913,16 @@ def _side_at_end(
     tiers, n = log_weight.shape
     i = np.flatnonzero((cohorts.removal_bar >= n) & (price_bin >= 0) & (price_bin < bins))
     values = valuer.at(np.full(i.size, n - 1), i)
-    cell = cohorts.tier[i] * bins + price_bin[i]
-    grid = np.bincount(cell, weights=values, minlength=tiers * bins)
+    return _binned(cohorts.tier[i], price_bin[i], values, tiers, bins)
+
+
+def _binned(
+    tier: np.ndarray, price_bin: np.ndarray, values: np.ndarray, tiers: int, bins: int
+) -> np.ndarray:
+    """USD per tier and price bin (K, P); bins outside ``0 .. bins - 1`` are left out."""
+    inside = (price_bin >= 0) & (price_bin < bins)
+    cell = tier[inside] * bins + price_bin[inside]
+    grid = np.bincount(cell, weights=values[inside], minlength=tiers * bins)
     return grid.astype("float64", copy=False).reshape(tiers, bins)
 
 
@@ -1550,8 +1601,11 @@ def estimate(
     bins = len(grid.price_edges) - 1
     tiers = len(params.leverage_tiers)
     column_of = _column_of_bar(grid, n)
+    price = float(close[-1])
+    wide_edges = wide_price_edges(grid.price_edges, price)
+    wide_bins = len(wide_edges) - 1
 
-    def one_side(side_long: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def one_side(side_long: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         share = 2.0 * long_fraction if side_long else 2.0 * (1.0 - long_fraction)
         reach = _Reach(low if side_long else -high)
         chunks = [
@@ -1584,6 +1638,7 @@ def estimate(
             if last:
                 delta = np.zeros((tiers, len(grid.column_end), bins))
                 at_end = np.zeros((tiers, bins))
+                at_wide = np.zeros((tiers, wide_bins))
             for chunk in chunks:
                 cohorts = chunk.valued(tier_share, opened)
                 first = int(chunk.open_bar[0]) if chunk.open_bar.size else n
@@ -1593,15 +1648,20 @@ def estimate(
                 if last:
                     price_bin = _price_bin(grid.price_edges, cohorts.liq_price)
                     delta += _side_deltas(cohorts, log_weight, grid, valuer, price_bin, column_of)
-                    at_end += _side_at_end(cohorts, log_weight, bins, valuer, price_bin)
-        return _carry(delta, log_weight, grid), at_end, realized
+                    # The book at the last close, on the grid's bins and on the wide ones.
+                    alive = np.flatnonzero(cohorts.removal_bar >= n)
+                    values = valuer.at(np.full(alive.size, n - 1), alive)
+                    tier = cohorts.tier[alive]
+                    at_end += _binned(tier, price_bin[alive], values, tiers, bins)
+                    wide_bin = _price_bin(wide_edges, cohorts.liq_price[alive])
+                    at_wide += _binned(tier, wide_bin, values, tiers, wide_bins)
+        return _carry(delta, log_weight, grid), at_end, realized, at_wide
 
     # Longs and shorts are independent; numpy releases the GIL, so both cores work.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        (long_grid, long_end, realized_long), (short_grid, short_end, realized_short) = pool.map(
-            one_side, (True, False)
-        )
-    price = float(close[-1])
+        longs, shorts = pool.map(one_side, (True, False))
+    (long_grid, long_end, realized_long, long_wide) = longs
+    (short_grid, short_end, realized_short, short_wide) = shorts
     labels = params.tier_labels()
     levels = levels_frame(long_end, short_end, grid.price_edges, price, labels)
     realized = pd.DataFrame(
@@ -1614,6 +1674,7 @@ def estimate(
     return Estimate(
         heatmap=Heatmap(grid=grid, long=long_grid, short=short_grid),
         levels=levels,
+        wide_levels=levels_frame(long_wide, short_wide, wide_edges, price, labels),
         realized=realized,
         price=price,
         params=params,

@@ -30,7 +30,7 @@ __all__ = [
     "column_candles",
     "format_usd",
     "heatmap_figure",
-    "magnet_markdown",
+    "magnet_cells",
     "magnet_table",
 ]
 
@@ -123,7 +123,7 @@ def book_summary(estimate: Estimate) -> dict[str, float | None]:
         ``long_usd_5pct``, ``short_usd_5pct``: USD that a move of 2% / 5% would liquidate.
     """
     price = estimate.price
-    levels = estimate.levels
+    levels = estimate.wide_levels  # the ±5 % may reach past the chart's price range
     clusters = estimate.clusters(n=50)
     out: dict[str, float | None] = {"price": price}
     for side in ("long", "short"):
@@ -150,9 +150,10 @@ def magnet_table(
 ) -> pd.DataFrame:
     """The largest clusters ("magnet zones") above and below price, ready to show.
 
-    Columns: ``Side``, ``From``, ``To``, ``Centre``, ``USD at risk (est.)``, ``Distance %``
-    and, when ``others`` (timeframe -> that timeframe's clusters) is given, ``Timeframes``:
-    the timeframes whose books have the zone too (:func:`liqcore.confluence.confluence`).
+    Columns: ``Side``, ``Centre``, ``USD at risk (est.)``, ``Distance %``, then, when
+    ``others`` (timeframe -> that timeframe's clusters) is given, ``Timeframes`` (the
+    timeframes whose books have the zone too, :func:`liqcore.confluence.confluence`),
+    and last the zone's edges ``From`` and ``To``.
 
     Examples
     --------
@@ -160,15 +161,13 @@ def magnet_table(
     >>> from liqcore.model import estimate as run
     >>> est = run(simulate(days=3, interval="15m", seed=2).market)
     >>> table = magnet_table(est, n=2, others={"now": est.clusters(n=2)})
-    >>> list(table.columns)[-1], set(table["Timeframes"])
-    ('Timeframes', {'now'})
+    >>> list(table.columns), set(table["Timeframes"])
+    (['Side', 'Centre', 'USD at risk (est.)', 'Distance %', 'Timeframes', 'From', 'To'], {'now'})
     """
     zones = estimate.clusters(n=n, min_usd=min_usd)
     table = pd.DataFrame(
         {
             "Side": np.where(zones["side"] == "long", "Longs (below)", "Shorts (above)"),
-            "From": zones["price_low"].round(2),
-            "To": zones["price_high"].round(2),
             "Centre": zones["price"].round(2),
             "USD at risk (est.)": zones["usd"].round(0),
             "Distance %": zones["distance_pct"].round(2),
@@ -176,24 +175,26 @@ def magnet_table(
     )
     if others is not None:
         table["Timeframes"] = confluence(zones, others, estimate.price)["timeframes"].to_numpy()
+    # The zone's edges last: on a phone the first columns are the ones seen without scrolling.
+    table["From"] = zones["price_low"].round(2).to_numpy()
+    table["To"] = zones["price_high"].round(2).to_numpy()
     return table
 
 
-def magnet_markdown(table: pd.DataFrame) -> str:
-    """The magnet-zone table (:func:`magnet_table`) as a markdown table, numbers formatted.
+def magnet_cells(table: pd.DataFrame) -> pd.DataFrame:
+    """The magnet-zone table (:func:`magnet_table`) with its numbers formatted, as text.
 
-    Markdown rather than an interactive grid: ten rows need no grid, and the browser then
-    has ~1.3 MB less code to load while it draws the heatmap.
+    For ``st.table``: a static table, so ten rows need no interactive grid (the browser
+    then has ~1.3 MB less code to load while it draws the heatmap), and one that scrolls
+    sideways on a phone instead of cutting its right-hand columns off.
 
     Examples
     --------
-    >>> t = pd.DataFrame({"Side": ["Longs (below)"], "From": [95.0], "To": [96.0],
-    ...     "Centre": [95.5], "USD at risk (est.)": [1.2e6], "Distance %": [-4.5],
-    ...     "Timeframes": ["24h · 1w"]})
-    >>> print(magnet_markdown(t))
-    | Side | From | To | Centre | USD at risk (est.) | Distance % | Timeframes |
-    | --- | ---: | ---: | ---: | ---: | ---: | --- |
-    | Longs (below) | 95.00 | 96.00 | 95.50 | $1.2M | -4.50% | 24h · 1w |
+    >>> t = pd.DataFrame({"Side": ["Longs (below)"], "Centre": [95.5],
+    ...     "USD at risk (est.)": [1.2e6], "Distance %": [-4.5], "Timeframes": ["24h · 1w"],
+    ...     "From": [95.0], "To": [96.0]})
+    >>> magnet_cells(t).iloc[0].tolist()
+    ['Longs (below)', '95.50', '$1.2M', '-4.50%', '24h · 1w', '95.00', '96.00']
     """
     numeric = {
         "From": "{:,.2f}",
@@ -201,24 +202,15 @@ def magnet_markdown(table: pd.DataFrame) -> str:
         "Centre": "{:,.2f}",
         "Distance %": "{:+.2f}%",
     }
-    columns = list(table.columns)
-    lines = [
-        "| " + " | ".join(columns) + " |",
-        "| "
-        + " | ".join("---:" if c in numeric or c.startswith("USD") else "---" for c in columns)
-        + " |",
-    ]
-    for row in table.itertuples(index=False):
-        cells = []
-        for column, cell in zip(columns, row, strict=True):
-            if column.startswith("USD"):
-                cells.append(format_usd(float(cell)))
-            elif column in numeric:
-                cells.append(numeric[column].format(float(cell)))
-            else:
-                cells.append(str(cell))
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    cells = table.astype("object").copy()
+    for column in table.columns:
+        if column.startswith("USD"):
+            cells[column] = [format_usd(float(v)) for v in table[column]]
+        elif column in numeric:
+            cells[column] = [numeric[column].format(float(v)) for v in table[column]]
+        else:
+            cells[column] = table[column].astype(str)
+    return cells
 
 
 def _colour_ticks(zmax: float, log_scale: bool) -> tuple[list[float], list[str]]:
@@ -420,7 +412,7 @@ def heatmap_figure(
             "yaxis": "y",
         },
         *_profile_traces(estimate, side),
-        *_confluence_traces(confluence),
+        *_confluence_traces(confluence, side),
         # Plotly draws an axis only for a trace on it: one invisible point carries the
         # distance-from-price axis.
         {
@@ -705,11 +697,16 @@ def _profile_traces(estimate: Estimate, side: str) -> list[dict[str, object]]:
     return traces
 
 
-def _confluence_traces(confluence: pd.DataFrame | None) -> list[dict[str, object]]:
-    """Diamonds on the liquidation map at clusters seen on several timeframes."""
+def _confluence_traces(
+    confluence: pd.DataFrame | None, side: str = "Both"
+) -> list[dict[str, object]]:
+    """Diamonds on the liquidation map at clusters seen on several timeframes (of ``side``)."""
     if confluence is None or confluence.empty:
         return []
-    shared = confluence[confluence["timeframe_count"] >= 2]
+    shown = {"Both": ("long", "short"), "Longs": ("long",), "Shorts": ("short",)}[side]
+    shared = confluence[
+        (confluence["timeframe_count"] >= 2) & confluence["side"].isin(shown).to_numpy()
+    ]
     if shared.empty:
         return []
     return [

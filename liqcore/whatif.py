@@ -2,6 +2,9 @@
 
 An illustration on the estimated book, using the order-book depth model of
 :mod:`liqcore.orderbook` (the square-root impact law the simulated market is built on).
+It reads the book on wide price bins (:attr:`liqcore.model.Estimate.wide_levels`, at
+least ±50 % around price), not only the chart's price range, so a 15 % rise reaches
+the shorts beyond a chart that stops at +3 %.
 """
 
 from __future__ import annotations
@@ -33,6 +36,9 @@ class WhatIf:
         Daily traded USD and daily volatility assumed (from the data).
     strength : float
         The square-root law's constant assumed.
+    book_reach_pct : tuple of float
+        How far below and above price the estimated book reaches (percent, e.g.
+        ``(-50.0, 50.0)``): the answers count no level beyond it.
     """
 
     move_pct: float
@@ -41,6 +47,14 @@ class WhatIf:
     rounds: pd.DataFrame
     liquidity: Liquidity
     strength: float
+    book_reach_pct: tuple[float, float] = (-100.0, float("inf"))
+
+    @property
+    def beyond_book(self) -> bool:
+        """Whether the move or the cascade after it goes past the edge of the book."""
+        low, high = self.book_reach_pct
+        moves = (self.move_pct, float(self.rounds["move_pct"].iloc[-1]))
+        return any(m < low or m > high for m in moves)
 
     @property
     def cascade_usd(self) -> float:
@@ -59,7 +73,8 @@ def what_if(
     Parameters
     ----------
     estimate : Estimate
-        The estimate being viewed (its current book, ``levels``, and ``price``).
+        The estimate being viewed (its current book on wide bins, ``wide_levels``, and
+        ``price``).
     market : DataFrame
         The market frame it was made from (daily volume and volatility come from its
         last 7 days, :func:`liqcore.orderbook.market_liquidity`).
@@ -82,8 +97,10 @@ def what_if(
     (True, True)
     >>> what_if(run(market), market, -5.0, strength=0.0).cascade_usd
     0.0
+    >>> result.book_reach_pct[0] <= -50.0 <= 50.0 <= result.book_reach_pct[1]
+    True
     """
-    levels, price = estimate.levels, estimate.price
+    levels, price = estimate.wide_levels, estimate.price
     size = abs(float(move_pct))
     liquidity = market_liquidity(market)
     return WhatIf(
@@ -93,4 +110,8 @@ def what_if(
         rounds=cascade(levels, price, move_pct, liquidity, strength),
         liquidity=liquidity,
         strength=float(strength),
+        book_reach_pct=(
+            (float(levels["price_low"].iloc[0]) / price - 1.0) * 100.0,
+            (float(levels["price_high"].iloc[-1]) / price - 1.0) * 100.0,
+        ),
     )

@@ -72,6 +72,18 @@ def ensure_app_frame() -> None:
         st.rerun()
 
 
+def first_page_view(page: str) -> bool:
+    """Whether the session is still on the first page it opened (its reruns included).
+
+    Once the user has gone to another page it stays False for the rest of the session.
+    """
+    state = st.session_state
+    first = state.setdefault("_first_page", page)
+    if page != first:
+        state["_moved_on"] = True
+    return not state.get("_moved_on", False)
+
+
 def default(key: str) -> object:
     """Default value of a URL-bound control."""
     return CONTROLS[key].default

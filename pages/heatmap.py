@@ -11,7 +11,7 @@ from liqcore.views import (
     HEAT_COLUMNS,
     book_summary,
     format_usd,
-    magnet_markdown,
+    magnet_cells,
     magnet_table,
 )
 from liqcore.whatif import what_if
@@ -19,9 +19,7 @@ from pages import common
 from pages.common import default
 
 common.ensure_app_frame()
-# The chart as wide as the page: the data choice folds into the sidebar's toggle (a phone
-# does this anyway). Only a first visit's sidebar state follows this.
-st.set_page_config(initial_sidebar_state="collapsed")
+# A first visit folds the sidebar away (the router: streamlit_app.py), not every visit.
 st.title("Liquidation heatmap", anchor=False)
 st.caption(
     "Where leveraged positions would be force-closed, **estimated** from price, volume and open "
@@ -289,7 +287,7 @@ def heatmap_view() -> None:
     if table.empty:
         st.info("No cluster is larger than the minimum cluster size.")
     else:
-        st.markdown(magnet_markdown(table))
+        st.table(magnet_cells(table), hide_index=True, border="horizontal")
     st.download_button(
         "Download the levels (CSV)",
         lambda: est.levels.to_csv(index=False).encode(),  # built only when clicked
@@ -348,11 +346,12 @@ def what_if_view(est: Estimate, history: pd.DataFrame) -> None:
         delta_arrow="off",
     )
     st.plotly_chart(
-        cascade_figure(est.levels, est.price, result.rounds),
+        cascade_figure(est.wide_levels, est.price, result.rounds),
         key="what_if_chart",
         config={"displaylogo": False},
     )
     liquidity = result.liquidity
+    low, high = result.book_reach_pct
     st.caption(
         "**An illustration, not a forecast.** The move liquidates the estimated levels it "
         "crosses; those forced orders push price further by the square-root impact law "
@@ -361,7 +360,14 @@ def what_if_view(est: Estimate, history: pd.DataFrame) -> None:
         f"new is reached. Assumed here: strength {result.strength:g}, daily volume "
         f"{format_usd(liquidity.daily_volume_usd)} and daily volatility "
         f"{liquidity.daily_volatility:.2%} (both from the last 7 days of this data). A real "
-        "book can be far thinner or thicker than that average."
+        "book can be far thinner or thicker than that average. The book read here reaches "
+        f"{low:+.0f}% to {high:+.0f}% of price, beyond the chart's price range"
+        + (
+            f": **this move goes past it, so levels beyond {low:+.0f}% / {high:+.0f}% are not "
+            "counted.**"
+            if result.beyond_book
+            else "."
+        )
     )
 
 

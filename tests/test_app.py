@@ -85,7 +85,7 @@ def test_heatmap_draws_heat_under_candles_with_a_status_line(
         "Nearest long cluster",
         "Nearest short cluster",
     ]
-    assert any("| Side |" in m.value for m in at.markdown), "no magnet-zone table"
+    assert "Side" in at.table[0].value.columns, "no magnet-zone table"
 
 
 # --------------------------------------------------------------------------- controls
@@ -333,3 +333,20 @@ def test_an_uploaded_csv_is_drawn_and_a_bad_one_is_explained(
     assert_ran(at)
     error = at.error[0].value
     assert r"\!\[x\](http\://example.invalid/x.png)\<b\>\:red\[b\]\</b\>.csv" in error
+
+
+def test_only_the_sessions_first_page_counts_as_its_first_view() -> None:
+    def script() -> None:
+        import streamlit as st
+
+        from pages import common
+
+        st.write(f"first: {common.first_page_view(st.session_state.get('where', 'heatmap'))}")
+
+    at = AppTest.from_function(script).run()
+    assert at.markdown[0].value == "first: True"
+    assert at.run().markdown[0].value == "first: True"  # a rerun of the same page
+    at.session_state["where"] = "accuracy"
+    assert at.run().markdown[0].value == "first: False"
+    at.session_state["where"] = "heatmap"  # back again: the sidebar is left alone now
+    assert at.run().markdown[0].value == "first: False"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 
@@ -191,6 +192,28 @@ def test_what_if_liquidates_more_the_further_price_moves() -> None:
     assert what_if(est, market, 0.0).fall_usd == 0.0
 
 
+def test_what_if_reaches_beyond_the_charts_price_range() -> None:
+    # A one-day chart spans a few percent of price; the slider offers +-20 %.
+    market = simulate(days=10, interval="15m", seed=3).market
+    est = estimate(market, start=market.index[-1] - pd.Timedelta(days=1))
+    price, wide = est.price, est.wide_levels
+    assert est.levels["price_high"].iloc[-1] < price * 1.05  # the chart stops short of +5 %
+    assert est.levels["price_low"].iloc[0] > price * 0.95
+    centre = wide["price"]
+    between = (centre > price * 1.05) & (centre <= price * 1.15)
+    shorts_between = float(wide.loc[between, "short_usd"].sum())
+    assert shorts_between > 0
+    small, big = what_if(est, market, 5.0), what_if(est, market, 15.0)
+    assert big.rise_usd > small.rise_usd
+    assert big.rise_usd - small.rise_usd == pytest.approx(shorts_between, rel=1e-9)
+    below = (centre < price * 0.95) & (centre >= price * 0.85)
+    longs_between = float(wide.loc[below, "long_usd"].sum())
+    assert longs_between > 0
+    fall_gap = what_if(est, market, -15.0).fall_usd - what_if(est, market, -5.0).fall_usd
+    assert fall_gap == pytest.approx(longs_between, rel=1e-9)
+    assert not big.beyond_book and big.book_reach_pct[1] >= 50.0
+
+
 # --------------------------------------------------------------------------- the pages
 
 HEATMAP = "pages/heatmap.py"
@@ -228,11 +251,17 @@ def test_an_indicator_the_data_lacks_is_said_not_drawn(open_app, heatmap_spec) -
 
 def test_magnet_table_lists_the_timeframes_a_zone_appears_in(open_app) -> None:
     at = open_app(HEATMAP)
-    table = next(m.value for m in at.markdown if m.value.startswith("| Side |"))
-    header, _, *rows = table.splitlines()
-    assert header.endswith("| Timeframes |") and rows
+    table = at.table[0].value
+    assert list(table.columns)[:5] == [
+        "Side",
+        "Centre",
+        "USD at risk (est.)",
+        "Distance %",
+        "Timeframes",
+    ]
+    assert len(table) > 0
     # Every zone of the viewed 1w book is in the 1w book at least.
-    assert all(row.rsplit("|", 2)[-2].strip().endswith("1w") for row in rows)
+    assert all(str(cell).endswith("1w") for cell in table["Timeframes"])
 
 
 def test_what_if_slider_shows_each_side_and_the_cascade(open_app) -> None:
@@ -285,3 +314,41 @@ def test_every_indicator_panel_gets_its_own_axes() -> None:
     assert len(set(axes)) == 4 and not set(axes) & others
     # The cumulative curves keep their axis over the liquidation map.
     assert spec["layout"]["xaxis5"]["overlaying"] == "x2"
+
+
+def typed_array(values: object) -> np.ndarray:
+    """A figure array as plotly's JSON sends it: a list, or a base64 typed-array spec."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    return np.asarray(values, dtype="float64")
+
+
+@pytest.mark.parametrize(("side", "shown"), [("Both", 2), ("Longs", 1), ("Shorts", 1)])
+def test_confluence_markers_follow_the_side_shown(side: str, shown: int) -> None:
+    from liqcore.views import heatmap_figure
+
+    market = simulate(days=5, interval="1h", seed=3).market
+    est = estimate(market)
+    below, above = est.price * 0.97, est.price * 1.03
+    marked = confluence(
+        zones(
+            ("long", below, below + 1, below + 0.5, 1e6), ("short", above, above + 1, above, 1e6)
+        ),
+        {
+            "24h": zones(
+                ("long", below, below + 1, below, 1e6), ("short", above, above + 1, above, 1e6)
+            ),
+            "1w": zones(
+                ("long", below, below + 1, below, 1e6), ("short", above, above + 1, above, 1e6)
+            ),
+        },
+        est.price,
+    )
+    spec = heatmap_figure(est, market, side=side, confluence=marked).to_dict()
+    diamonds = [t for t in spec["data"] if t["name"] == "on several timeframes"]
+    ys = [y for t in diamonds for y in typed_array(t["y"])]
+    assert len(ys) == shown
+    if side == "Shorts":
+        assert min(ys) > est.price
+    if side == "Longs":
+        assert max(ys) < est.price
