@@ -264,18 +264,22 @@ def baseline_section(
         f"Rank correlation, bar by bar, of the liquidations the model **estimates** (with the "
         f"Heatmap page's assumptions) with {against}, over {len(bars):,} bars. {REFERENCES}"
     )
-    table = acc.reported_scores(realized, market, bars)
+    show_verdict(acc.reported_scores(realized, market, bars), against, key="acc_baseline")
+
+
+def show_verdict(table: pd.DataFrame, against: str, key: str) -> None:
+    """The model-vs-references verdict in words, then its table of scores."""
     sentence, verdict = acc.baseline_verdict(table, against)
     show = {"beats": st.success, "loses": st.error}.get(verdict, st.warning)
     show(sentence, icon=":material/verified:" if verdict == "beats" else ":material/info:")
+    shown = acc.reported_table(table)
+    formats = {"Margin": CHANGE_FORMAT}
     st.dataframe(
-        acc.reported_table(table),
+        shown,
         column_config={
-            "Model (estimate)": SCORE_FORMAT,
-            "Naive baseline": SCORE_FORMAT,
-            "Margin": CHANGE_FORMAT,
+            c: formats.get(c, SCORE_FORMAT) for c in shown.columns if shown[c].dtype.kind == "f"
         },
-        key="acc_baseline",
+        key=key,
     )
 
 
@@ -334,21 +338,8 @@ def real_section(choice: common.DataChoice) -> None:
     params = heatmap_params()
     est = common.cached_estimate(choice, params, "3m", market)
     reported = common.real_example_reported(choice.symbol)
-    table = daily_scores(est.realized, market, reported)
     against = f"Hyperliquid's reported daily liquidations of {choice.symbol}"
-    sentence, verdict = acc.baseline_verdict(table, against)
-    show = {"beats": st.success, "loses": st.error}.get(verdict, st.warning)
-    show(sentence, icon=":material/verified:" if verdict == "beats" else ":material/info:")
-    st.dataframe(
-        acc.reported_table(table),
-        column_config={
-            "Model (estimate)": SCORE_FORMAT,
-            "Naive baseline": SCORE_FORMAT,
-            "Distance-only map": SCORE_FORMAT,
-            "Margin": CHANGE_FORMAT,
-        },
-        key="acc_real",
-    )
+    show_verdict(daily_scores(est.realized, market, reported), against, key="acc_real")
     st.caption(
         f"Rank correlation over {len(reported) - WARM_UP_DAYS} days (the first "
         f"{WARM_UP_DAYS} warm the book up) of the liquidations the model **estimates** from "
