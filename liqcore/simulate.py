@@ -63,8 +63,9 @@ Each mechanism, its parameter and why it is realistic:
 
 Regimes (:data:`REGIMES`): ``"typical"`` (default, inside every band of the realism
 report), ``"calm"`` (less leverage, milder volatility clustering) and ``"stress"``
-(takers' leverage and lean build up over the history, the book thins, and a large
-seller near the end sets off a cascade through the piled-up longs).
+(the book thins; over the last ``ramp_days`` of the history takers' leverage and
+lean build up, and a large seller near the end sets off a cascade through the
+piled-up longs: a build-up then a cascade, whatever the history's length).
 
 The sequential part is one loop over bars with small numpy operations on the open
 positions (a few hundred to a few thousand); everything that does not depend on the
@@ -144,7 +145,11 @@ class Regime:
     book_thinness : float
         Multiplier of the impact law's strength (a thinner book moves more).
     shock_at : float or None
-        Share of the history at which a large seller arrives (None = never).
+        Share of the build-up at which a large seller arrives (None = never).
+    ramp_days : float or None
+        Days before the end over which leverage and lean build up (None = the whole
+        history). A year-long ramp would pile leverage up for months and liquidate
+        the market into the ground; real build-ups take weeks.
     """
 
     name: str
@@ -158,6 +163,7 @@ class Regime:
     vol_of_vol: float = 1.0
     book_thinness: float = 1.0
     shock_at: float | None = None
+    ramp_days: float | None = None
 
 
 #: The regimes the sidebar offers.
@@ -177,6 +183,7 @@ REGIMES: dict[str, Regime] = {
         vol_of_vol=0.8,
         book_thinness=2.0,
         shock_at=0.85,
+        ramp_days=45.0,
     ),
 }
 
@@ -657,13 +664,15 @@ def _plan(
     var = slow**2 + fast**2 + per_bar**2  # E[exp(2 log_vol - 2 var)] = 1
     base = volatility * _FEEDBACK_VOL * math.sqrt(bar_hours / (24 * 365))
     sigma = base * np.exp(log_vol - var)
-    progress = np.linspace(0.0, 1.0, n)
+    # 0 before the build-up, rising to 1 at the end.
+    ramp = n if spec.ramp_days is None else min(n, max(1, round(spec.ramp_days * 24 * per_hour)))
+    progress = np.clip(np.arange(n) - (n - ramp) + 1, 0, None) / ramp
     lean_dev = _ar1(rng, n, 48.0 * per_hour, spec.lean_spread) + spec.lean_ramp * progress
     lean = np.clip(spec.lean_mean + crowd_bias + lean_dev, -0.95, 0.95)
     drift = _PRESSURE * (lean_dev - spec.lean_ramp * progress) * sigma
     if spec.shock_at is not None:
         # A large seller: -1.5 daily sigmas over about two hours.
-        start = int(spec.shock_at * n)
+        start = n - ramp + int(spec.shock_at * ramp)
         length = max(1, round(2.0 * per_hour))
         daily = volatility / math.sqrt(365.0)
         drift[start : start + length] -= 1.5 * daily / length

@@ -10,6 +10,7 @@ from liqcore.model import first_crossing, make_grid
 from liqcore.realism import stylized_facts
 from liqcore.simulate import (
     LIQUIDATED,
+    REGIMES,
     STOP,
     TAKE_PROFIT,
     TIME,
@@ -211,3 +212,14 @@ def test_a_shorter_typical_run_has_the_real_markets_stylized_facts() -> None:
 def test_bad_settings_are_refused_with_a_reason(kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         simulate(**({"days": 2, "interval": "15m"} | kwargs))
+
+
+def test_stress_builds_up_over_weeks_then_cascades_whatever_the_history_length() -> None:
+    # Leverage piles up over the last 45 days only: on half a year most cascades come at
+    # the end (a whole-history ramp spread 23-49 cascades over the half year instead).
+    for seed in (0, 1):
+        sim = simulate(180, "15m", seed, regime="stress")
+        found = cascades(sim)
+        build_up = sim.market.index[-1] - pd.Timedelta(days=REGIMES["stress"].ramp_days)
+        assert len(found) >= 1
+        assert (found["start"] >= build_up).mean() >= 0.75
