@@ -534,12 +534,9 @@ class FakeExchange:
         rows = [self.listing(row, coin) for coin in LISTED] if p.get("category") == "linear" else []
         return 200, self.bybit({"category": p.get("category"), "list": rows, "nextPageCursor": ""})
 
-    def bybit_kline(self, p: dict[str, Any]) -> tuple[int, Any]:
-        interval = BYBIT_KLINE[p["interval"]]
-        step = STEPS[interval]
-        limit = min(int(p.get("limit", 200)), 1000)
-        times = self.times(int(p["start"]), int(p["end"]), step, limit, newest=True)
-        rows = [
+    def string_rows(self, exchange: str, times: list[int], step: int) -> list[list[str]]:
+        """[ts, open, high, low, close, base volume, quote volume] as strings (Bybit, Bitget)."""
+        return [
             [
                 str(int(c["t"])),
                 str(c["o"]),
@@ -549,8 +546,15 @@ class FakeExchange:
                 str(c["v"]),
                 f"{c['v'] * c['c']:.4f}",
             ]
-            for c in self.candles("bybit", times, step)
+            for c in self.candles(exchange, times, step)
         ]
+
+    def bybit_kline(self, p: dict[str, Any]) -> tuple[int, Any]:
+        interval = BYBIT_KLINE[p["interval"]]
+        step = STEPS[interval]
+        limit = min(int(p.get("limit", 200)), 1000)
+        times = self.times(int(p["start"]), int(p["end"]), step, limit, newest=True)
+        rows = self.string_rows("bybit", times, step)
         result = {
             "symbol": p["symbol"],
             "category": "linear",
@@ -814,18 +818,7 @@ class FakeExchange:
         limit = min(int(p.get("limit", 100)), 1000)
         lo, hi = int(p.get("startTime", 0)), int(p.get("endTime", self.now_ms))
         times = self.times(lo, hi, step, limit, newest=True)
-        rows = [
-            [
-                str(int(c["t"])),
-                str(c["o"]),
-                str(c["h"]),
-                str(c["l"]),
-                str(c["c"]),
-                str(c["v"]),
-                f"{c['v'] * c['c']:.4f}",
-            ]
-            for c in self.candles("bitget", times, step)
-        ]
+        rows = self.string_rows("bitget", times, step)
         return 200, self.bitget(self.ordered(rows, newest_first=False))
 
     def bitget_open_interest(self, p: dict[str, Any]) -> tuple[int, Any]:
