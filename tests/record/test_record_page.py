@@ -9,6 +9,7 @@ connects to the fake feed (``LIQSTUDIO_RECORD_URL``).
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -31,9 +32,11 @@ PAGE = "pages/liquidations.py"
 NOW = pd.Timestamp.now(tz="UTC").floor("15min")
 
 
-def live_market(exchange: str, symbol: str, span: pd.Timedelta, **_: Any) -> pd.DataFrame:
+def live_market(
+    exchange: str, symbol: str, span: pd.Timedelta, end: pd.Timestamp = NOW, **_: Any
+) -> pd.DataFrame:
     frame = simulate(days=15, interval="15min", seed=3).market
-    frame.index = frame.index - frame.index[-1] + NOW
+    frame.index = frame.index - frame.index[-1] + end
     frame.attrs.update(
         {
             "source": exchange,
@@ -136,6 +139,11 @@ def test_record_this_market_starts_one_shared_recorder_and_says_since_when(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("LIQSTUDIO_RECORD_URL", feeds.url)
+    # The market ends after now (not at NOW, floored when the module was imported): the
+    # live events and the recorder's coverage are stamped with the real clock, and must
+    # fall inside the page's window however long the suite took to get here.
+    end = pd.Timestamp.now(tz="UTC").ceil("15min")
+    monkeypatch.setattr(common, "fetch_market", functools.partial(live_market, end=end))
     now_ms = int(time.time() * 1000)
     feeds.play(
         [("send", bybit([(now_ms - 1000, "Buy", 95_000.0, 0.1), (now_ms, "Sell", 95_500.0, 0.2)]))]
