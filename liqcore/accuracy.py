@@ -44,6 +44,7 @@ from liqcore.views import (
 )
 
 __all__ = [
+    "CALIBRATION_DAYS",
     "NO_SKILL",
     "SCORES",
     "Calibration",
@@ -64,6 +65,7 @@ __all__ = [
     "nonnegative_least_squares",
     "overfitting_sentence",
     "rank_correlation",
+    "recent_history",
     "reference_scores",
     "reported_scores",
     "reported_table",
@@ -596,6 +598,22 @@ def _fit_mix(
         current = replace(current, tier_weights=tuple(float(w) for w in coef / coef.sum()))
     est = estimate(market, current)
     return current, (est.realized["long_usd"] + est.realized["short_usd"]).to_numpy()
+
+
+#: The calibration on the Heatmap page fits the last this many days of the data.
+CALIBRATION_DAYS = 30
+
+
+def recent_history(market: pd.DataFrame, days: float = CALIBRATION_DAYS) -> pd.DataFrame:
+    """The last ``days`` of a market frame: what the Heatmap page calibrates on.
+
+    Examples
+    --------
+    >>> idx = pd.date_range("2024-01-01", periods=24 * 40, freq="1h", tz="UTC")
+    >>> len(recent_history(pd.DataFrame({"close": 1.0}, index=idx))) // 24
+    30
+    """
+    return market.loc[market.index[-1] - pd.Timedelta(days=days) :]
 
 
 def calibrate(

@@ -14,12 +14,33 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-__all__ = ["CONFLUENCE_TIMEFRAMES", "TOLERANCE_PCT", "confluence"]
+from liqcore.controls import TIMEFRAMES
 
-#: The timeframes whose books are compared (labels of :data:`liqcore.view_state.TIMEFRAMES`).
+__all__ = ["CONFLUENCE_TIMEFRAMES", "TOLERANCE_PCT", "books_to_compare", "confluence"]
+
+#: The timeframes whose books are compared (labels of :data:`liqcore.controls.TIMEFRAMES`).
 CONFLUENCE_TIMEFRAMES: tuple[str, ...] = ("12h", "24h", "1w")
 #: Two zones closer than this (percent of price) count as overlapping.
 TOLERANCE_PCT = 0.1
+
+
+def books_to_compare(timeframe: str, span: pd.Timedelta) -> list[str]:
+    """The timeframes whose books are compared with the viewed one, shortest first.
+
+    :data:`CONFLUENCE_TIMEFRAMES` and the viewed ``timeframe``; one longer than the data
+    (``span``) is left out rather than estimated on less history.
+
+    Examples
+    --------
+    >>> books_to_compare("3d", pd.Timedelta(days=5))
+    ['12h', '24h', '3d']
+    """
+    wanted = {*CONFLUENCE_TIMEFRAMES, timeframe}
+    return [
+        label
+        for label, hours in TIMEFRAMES.items()
+        if label in wanted and (label == timeframe or pd.Timedelta(hours=hours) <= span)
+    ]
 
 
 def confluence(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from liqcore.view_state import INDICATOR_NAMES
+from liqcore.controls import INDICATOR_NAMES
 
 __all__ = ["INDICATORS", "RSI_PERIOD", "available_indicators", "indicator_values", "rsi"]
 

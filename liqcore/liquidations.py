@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from liqcore.controls import SOURCES
 from liqcore.market import bar_interval
-from liqcore.view_state import SOURCES
 from liqcore.views import DARK_TEMPLATE, LONG_COLOR, SHORT_COLOR, format_usd
 
 __all__ = [
@@ -90,7 +90,7 @@ def realized_source_label(market: pd.DataFrame, chosen: str = "sim") -> str:
     market : DataFrame
         A market frame.
     chosen : str
-        The data source the user chose (a value of :data:`liqcore.view_state.SOURCES`).
+        The data source the user chose (a value of :data:`liqcore.controls.SOURCES`).
 
     Examples
     --------

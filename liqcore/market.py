@@ -37,9 +37,13 @@ import pandas as pd
 
 __all__ = [
     "OPTIONAL_COLUMNS",
+    "REALIZED_COLUMNS",
     "REQUIRED_COLUMNS",
     "bar_interval",
     "fill_gaps",
+    "has_realized",
+    "history_window",
+    "interval_label",
     "load_market",
     "plausibility_warnings",
     "validate_market",
@@ -106,6 +110,8 @@ _ALIASES: dict[str, str] = {
 
 #: Files larger than this are refused by :func:`load_market` before parsing.
 MAX_ROWS = 2_000_000
+#: The columns of realized (reported or, simulated, true) liquidations, longs then shorts.
+REALIZED_COLUMNS: tuple[str, str] = ("realized_long_usd", "realized_short_usd")
 
 
 def bar_interval(market: pd.DataFrame | pd.DatetimeIndex) -> pd.Timedelta:
@@ -320,7 +326,7 @@ def plausibility_warnings(market: pd.DataFrame) -> list[str]:
             f"{daily_notional / typical_oi:,.0f} times it. The estimate needs open interest "
             "in USD: multiply the column by the price (open_interest × close) and load it again."
         )
-    if {"realized_long_usd", "realized_short_usd"} <= set(market.columns):
+    if has_realized(market):
         reported = market["realized_long_usd"].to_numpy() + market["realized_short_usd"].to_numpy()
         before = np.concatenate([[oi[0]], oi[:-1]])
         over = np.flatnonzero(reported > np.maximum(before, oi))
@@ -527,3 +533,82 @@ def _read_parquet(source: object) -> pd.DataFrame:
     except Exception as exc:  # pyarrow raises many types for corrupt files
         msg = f"could not read the file as Parquet: {exc}"
         raise ValueError(msg) from None
+
+
+def has_realized(market: pd.DataFrame) -> bool:
+    """Whether the frame carries realized liquidations (both :data:`REALIZED_COLUMNS`).
+
+    Examples
+    --------
+    >>> has_realized(pd.DataFrame(columns=["close", *REALIZED_COLUMNS]))
+    True
+    """
+    return set(REALIZED_COLUMNS) <= set(market.columns)
+
+
+def interval_label(step: pd.Timedelta) -> str:
+    """A bar interval in traders' words: ``15m``, ``1h``, ``1d`` (not ``0 days 00:15:00``).
+
+    Examples
+    --------
+    >>> interval_label(pd.Timedelta(minutes=15)), interval_label(pd.Timedelta(days=1))
+    ('15m', '1d')
+    """
+    seconds = int(step.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+#: The least history the estimate gets before a view's window: positions opened before the
+#: window still count. Longer timeframes get a quarter of their length.
+WARM_UP = pd.Timedelta(days=30)
+
+
+def history_window(
+    market: pd.DataFrame, hours: float, label: str | None = None
+) -> tuple[pd.DataFrame, pd.Timestamp, str | None]:
+    """The slice of history a view of the last ``hours`` needs: the window plus a warm-up.
+
+    Parameters
+    ----------
+    market : DataFrame
+        A market frame.
+    hours : float
+        The view's length (a value of :data:`liqcore.controls.TIMEFRAMES`).
+    label : str, optional
+        The timeframe's name, for the note.
+
+    Returns
+    -------
+    history : DataFrame
+        The window and up to ``max(30 days, hours / 4)`` before it.
+    start : Timestamp
+        The window's first time.
+    note : str or None
+        Set when the data is shorter than the view (it is never silently truncated).
+
+    Examples
+    --------
+    >>> idx = pd.date_range("2024-01-01", periods=24 * 60, freq="1h", tz="UTC")
+    >>> m = pd.DataFrame({"close": 1.0}, index=idx)
+    >>> history, start, note = history_window(m, 168, "1w")
+    >>> len(history) // 24, str(start), note
+    (37, '2024-02-22 23:00:00+00:00', None)
+    >>> history_window(m.iloc[:48], 168, "1w")[2]
+    'The data covers 47 hours, less than the 1w timeframe: showing all of it.'
+    """
+    end = market.index[-1]
+    start = end - pd.Timedelta(hours=hours)
+    note = None
+    # One bar of slack: 365 days of 15m bars span 365 days less one bar.
+    if start < market.index[0] - bar_interval(market):
+        covered = (end - market.index[0]).total_seconds() / 3600
+        note = (
+            f"The data covers {covered:.0f} hours, less than the "
+            f"{label or f'{hours:g}h'} timeframe: showing all of it."
+        )
+    start = max(start, market.index[0])
+    warm_up = max(WARM_UP, pd.Timedelta(hours=hours) * 0.25)
+    return market.loc[max(start - warm_up, market.index[0]) :], start, note

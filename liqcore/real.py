@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 
 from liqcore.accuracy import distance_reference, naive_baseline, score_table
+from liqcore.controls import REAL_COINS
 from liqcore.market import load_market
 from liqcore.model import ModelParams, estimate
-from liqcore.view_state import REAL_COINS
 
 __all__ = [
     "PROVENANCE",

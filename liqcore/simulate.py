@@ -86,6 +86,8 @@ from liqcore.model import DEFAULT_TIERS, Grid, Heatmap, levels_frame
 from liqcore.orderbook import DEFAULT_STRENGTH, Liquidity, impact
 
 __all__ = [
+    "CLOSE_REASONS",
+    "CROWDS",
     "DEFAULT_MIX",
     "REGIMES",
     "Positions",
@@ -96,15 +98,22 @@ __all__ = [
     "simulate",
 ]
 
-#: The takers' share of notional in the leverage bands around 5, 10, 25, 50, 100x.
-DEFAULT_MIX: tuple[float, ...] = (0.25, 0.30, 0.22, 0.13, 0.10)
+#: Leverage mixes of the simulated takers: their notional in the bands around 5x, 10x, 25x,
+#: 50x and 100x. On the Accuracy page they are also the mixes offered to the model.
+CROWDS: dict[str, tuple[float, ...]] = {
+    "Cautious": (0.45, 0.30, 0.15, 0.07, 0.03),
+    "Retail": (0.25, 0.30, 0.22, 0.13, 0.10),
+    "Degen": (0.10, 0.15, 0.25, 0.25, 0.25),
+}
+#: The crowd of :func:`simulate` when none is given.
+DEFAULT_MIX: tuple[float, ...] = CROWDS["Retail"]
 #: Highest leverage an exchange offers (Binance BTCUSDT).
 MAX_LEVERAGE = 125
 #: The simulated history ends here, whatever today's date, so a seed always gives the same data.
 END_TIME = pd.Timestamp("2026-01-01", tz="UTC")
 #: Why a position closed (:attr:`Positions.exit_reason`); -1 = still open at the end.
 TIME, STOP, LIQUIDATED, TAKE_PROFIT = 0, 1, 2, 3
-REASONS = ("time", "stop-loss", "liquidation", "take-profit")
+CLOSE_REASONS = ("time", "stop-loss", "liquidation", "take-profit")
 
 _SLOTS = 12  # positions opened per side per bar (slot 0: a maker)
 _BAND_EDGES = (1.0, 7.0, 16.0, 35.0, 71.0, 125.0)  # leverage bands around the five tiers
@@ -223,7 +232,7 @@ class Positions:
     exit_bar : int64 array
         Bar in which it closed (``n_bars`` if still open).
     exit_reason : int8 array
-        :data:`REASONS` index, -1 if still open.
+        :data:`CLOSE_REASONS` index, -1 if still open.
     """
 
     open_bar: np.ndarray

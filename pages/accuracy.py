@@ -10,16 +10,17 @@ import pandas as pd
 import streamlit as st
 
 from liqcore import accuracy as acc
+from liqcore.controls import CONTROLS, OPENINGS, TIMEFRAMES
 from liqcore.liquidations import realized_source_label
 from liqcore.model import DEFAULT_TIERS, DEFAULT_WEIGHTS, Estimate, ModelParams, estimate
 from liqcore.real import PROVENANCE, WARM_UP_DAYS, daily_scores
-from liqcore.simulate import SimulatedMarket, simulate
-from liqcore.view_state import CONTROLS, TIMEFRAMES
-from pages import common
-from pages.common import default
-from pages.magnet_check import magnet_section
+from liqcore.simulate import CROWDS, SimulatedMarket
+from ui import cache, data, state
+from ui.frame import ensure_app_frame
+from ui.magnets import magnet_section
+from ui.state import default
 
-common.ensure_app_frame()
+ensure_app_frame()
 
 #: Days simulated for scoring (at most): 60 days take ~1 s, a year ~3-5 s.
 SIM_DAYS = 60
@@ -27,9 +28,7 @@ SIM_DAYS = 60
 SCORE_DAYS = 14
 GRID = ModelParams(time_bins=300, price_bins=240)
 CHART = {"displaylogo": False}
-MIXES = ("True mix", *common.CROWDS, "Model default")  # the model default = the Heatmap page's
-#: The Heatmap page's labels for where new positions come from (as in pages/common.py).
-OPENING = {"OI + volume": "mix", "Rising OI": "oi", "Volume": "volume"}
+MIXES = ("True mix", *CROWDS, "Model default")  # the model default = the Heatmap page's
 SCORE_FORMAT = st.column_config.NumberColumn(format="%.2f")
 CHANGE_FORMAT = st.column_config.NumberColumn(format="%+.2f")
 
@@ -52,29 +51,10 @@ st.caption(
 # --------------------------------------------------------------------------- cached data
 
 
-def sim_key(choice: common.DataChoice) -> SimKey:
+def sim_key(choice: state.DataChoice) -> SimKey:
     """The sidebar's simulation settings, with the history cut to :data:`SIM_DAYS`."""
     days = min(choice.days, SIM_DAYS)
     return choice.seed, days, choice.volatility, choice.crowd, choice.bias, choice.regime
-
-
-# st.cache_data (a pickled copy per call), not st.cache_resource: measured on 60 days of
-# 15m bars, pickling the SimulatedMarket (230k cohorts, ~10 MB) takes ~10 ms and unpickling
-# ~5 ms, against ~1 s to simulate; and a copy per caller cannot be mutated under another.
-@st.cache_data(max_entries=2, show_spinner="Simulating a market whose every position is known…")
-def scored_market(
-    seed: int, days: int, volatility: float, crowd: str, bias: float, regime: str = "Typical"
-) -> SimulatedMarket:
-    """The simulated market with its truth (cohorts), keyed on the sidebar's scalars."""
-    return simulate(
-        days=days,
-        interval=common.SIM_INTERVAL,
-        seed=seed,
-        volatility=volatility,
-        crowd_mix=common.CROWDS[crowd],
-        crowd_bias=bias,
-        regime=regime.lower(),
-    )
 
 
 def score_start(sim: SimulatedMarket) -> pd.Timestamp:
@@ -84,14 +64,14 @@ def score_start(sim: SimulatedMarket) -> pd.Timestamp:
 @st.cache_data(max_entries=8, show_spinner="Estimating…")
 def sim_estimate(key: SimKey, params: ModelParams) -> Estimate:
     """The estimate of the scored window under some assumptions."""
-    sim = scored_market(*key)
+    sim = data.simulated(*key)
     return estimate(sim.market, params, start=score_start(sim))
 
 
 @st.cache_data(max_entries=2, show_spinner="Computing the truth…")
 def sim_truth(key: SimKey) -> acc.Truth:
     """The truth on the scored window's grid (every estimate here shares it: same bins, start)."""
-    sim = scored_market(*key)
+    sim = data.simulated(*key)
     grid = sim_estimate(key, acc.correct_params(sim, GRID)).heatmap.grid
     return acc.truth_on(sim, grid)
 
@@ -99,7 +79,7 @@ def sim_truth(key: SimKey) -> acc.Truth:
 @st.cache_data(max_entries=2, show_spinner="Measuring how much of the truth is luck…")
 def sim_ceiling(key: SimKey) -> dict[str, float]:
     """The split-half ceiling of the true book on the scored window's grid."""
-    return acc.book_ceiling(scored_market(*key), sim_truth(key).heatmap.grid)
+    return acc.book_ceiling(data.simulated(*key), sim_truth(key).heatmap.grid)
 
 
 @st.cache_data(max_entries=4, show_spinner="Calibrating the leverage mix…")
@@ -111,7 +91,7 @@ def calibration(history: pd.DataFrame, params: ModelParams) -> acc.Calibration:
 def heatmap_params() -> ModelParams:
     """The Heatmap page's assumptions: the model as the user reads it there."""
     try:
-        return common.model_params_from_state(GRID.time_bins, GRID.price_bins)
+        return state.model_params_from_state(GRID.time_bins, GRID.price_bins)
     except ValueError as exc:
         st.error(f"The Heatmap page's assumptions cannot be used: {exc}. Using the defaults.")
         return GRID
@@ -120,13 +100,17 @@ def heatmap_params() -> ModelParams:
 # --------------------------------------------------------------------------- sections
 
 
+def mix_weights(option: str, correct: ModelParams) -> tuple[float, ...]:
+    """The tier weights of an option of :data:`MIXES`."""
+    named = {"True mix": correct.tier_weights, "Model default": DEFAULT_WEIGHTS}
+    return tuple(named.get(option, CROWDS.get(option, DEFAULT_WEIGHTS)))
+
+
 def misspecification_controls(correct: ModelParams, crowd: str) -> ModelParams:
     """Four assumptions the user can get wrong on purpose; they start at the correct ones."""
 
     def mix_label(option: str) -> str:
-        weights = {"True mix": correct.tier_weights, "Model default": DEFAULT_WEIGHTS}.get(
-            option, common.CROWDS.get(option)
-        )
+        weights = mix_weights(option, correct)
         shares = "/".join(f"{w / sum(weights) * 100:.0f}" for w in weights)
         name = f"True mix ({crowd})" if option == "True mix" else option
         return f"{name} · {shares}%"
@@ -163,23 +147,20 @@ def misspecification_controls(correct: ModelParams, crowd: str) -> ModelParams:
         key="acc_same_bar",
         help="May the opening bar's own wick liquidate a new position?",
     )
-    weights = {"True mix": correct.tier_weights, "Model default": DEFAULT_WEIGHTS}.get(
-        mix, common.CROWDS.get(mix)
-    )
     return replace(
         correct,
-        tier_weights=tuple(weights),
+        tier_weights=mix_weights(mix, correct),
         mmr=mmr / 100,
-        opening=OPENING[opening],
+        opening=OPENINGS[opening],
         liquidate_in_opening_bar=same_bar,
     )
 
 
 @st.fragment
-def truth_section(choice: common.DataChoice) -> None:
+def truth_section(choice: state.DataChoice) -> None:
     """Scores against the simulated truth; the controls rerun only this section."""
     key = sim_key(choice)
-    sim = scored_market(*key)
+    sim = data.simulated(*key)
     st.header("Against the simulated truth", anchor=False, divider="orange")
     shorter = (
         f" (shorter than the {choice.days}-day history of the other pages, so it is another "
@@ -330,14 +311,14 @@ def calibration_section(
         )
 
 
-def real_section(choice: common.DataChoice) -> None:
+def real_section(choice: state.DataChoice) -> None:
     """The real example: the model and both references against Hyperliquid's daily totals."""
-    market, _ = common.market_for(choice, "3m")
+    market, _ = data.market_for(choice, "3mo")
     st.header("Model vs baselines on real reported liquidations", anchor=False, divider="orange")
     st.caption(f":material/public: {PROVENANCE}")
     params = heatmap_params()
-    est = common.cached_estimate(choice, params, "3m", market)
-    reported = common.real_example_reported(choice.symbol)
+    est = cache.cached_estimate(choice, params, "3mo", market)
+    reported = data.real_example_reported(choice.symbol)
     against = f"Hyperliquid's reported daily liquidations of {choice.symbol}"
     show_verdict(daily_scores(est.realized, market, reported), against, key="acc_real")
     st.caption(
@@ -351,7 +332,7 @@ def real_section(choice: common.DataChoice) -> None:
 
 # --------------------------------------------------------------------------- the page
 
-choice = common.data_choice()
+choice = state.data_choice()
 if choice.source == "sim":
     # The simulated market here is this page's own shorter simulation (with its truth);
     # loading the sidebar's full year through market_for as well would cost seconds for
@@ -361,7 +342,7 @@ if choice.source == "sim":
         f"{min(choice.days, SIM_DAYS)} days simulated for scoring"
     )
     key = sim_key(choice)
-    sim = scored_market(*key)
+    sim = data.simulated(*key)
     truth_section(choice)
     params = heatmap_params()
     est = sim_estimate(key, params)
@@ -381,7 +362,7 @@ else:
         key="acc_tf",
         help="The bars scored (the model also sees a warm-up before them).",
     )
-    market, notes = common.market_for(choice, timeframe)
+    market, notes = data.market_for(choice, timeframe)
     for note in notes:
         st.info(note, icon=":material/info:")
     if market.attrs.get("label"):  # the simulated stand-in for data that failed to load
@@ -406,7 +387,7 @@ else:
             icon=":material/block:",
         )
     else:
-        history, start, coverage = common.window(market, timeframe)
+        history, start, coverage = cache.window(market, timeframe)
         if coverage:
             st.info(coverage, icon=":material/history:")
         # A source that publishes only recent liquidations says from when its list is
@@ -415,7 +396,7 @@ else:
         if covered is not None:
             start = max(start, pd.Timestamp(covered))
         params = heatmap_params()
-        est = common.cached_estimate(choice, params, timeframe, market)
+        est = cache.cached_estimate(choice, params, timeframe, market)
         bars = est.realized.loc[start:].index
         if market.attrs.get("label"):  # the simulated stand-in for data that failed to load
             against = "the true simulated liquidations"

@@ -3,10 +3,11 @@
 import pandas as pd
 import streamlit as st
 
+from liqcore.controls import LEVERAGE_LABELS
 from liqcore.indicators import RSI_PERIOD, available_indicators
 from liqcore.learn import cascade_figure
+from liqcore.market import has_realized
 from liqcore.model import Estimate, ModelParams, assumptions_table
-from liqcore.view_state import CONTROLS, INDICATOR_NAMES, LEVERAGE_LABELS, TIMEFRAMES
 from liqcore.views import (
     HEAT_COLUMNS,
     book_summary,
@@ -15,10 +16,11 @@ from liqcore.views import (
     magnet_table,
 )
 from liqcore.whatif import what_if
-from pages import common
-from pages.common import default
+from ui import cache, data, state, widgets
+from ui.frame import ensure_app_frame
+from ui.widgets import bound
 
-common.ensure_app_frame()
+ensure_app_frame()
 # A first visit folds the sidebar away (the router: streamlit_app.py), not every visit.
 st.title("Liquidation heatmap", anchor=False)
 st.caption(
@@ -30,144 +32,101 @@ st.caption(
 def controls(assumptions: st.delta_generator.DeltaGenerator) -> None:
     """The view's controls (all bound to the URL), drawn after the chart so it comes first.
 
-    The page reads their values before they are drawn (:func:`pages.common.state_value`:
+    The page reads their values before they are drawn (:func:`ui.state.state_value`:
     the session's value, else the link's, else the default), which is what they show.
     """
     top = st.columns([3, 3, 2], vertical_alignment="bottom")
-    top[0].select_slider(
-        "Timeframe", list(TIMEFRAMES), value=default("tf"), key="tf", bind="query-params"
-    )
-    tiers = top[1].pills(
+    bound(top[0].select_slider, "Timeframe", "tf")
+    tiers = bound(
+        top[1].pills,
         "Leverage tiers",
-        LEVERAGE_LABELS,
+        "tiers",
         selection_mode="multi",
-        default=list(default("tiers")),
-        key="tiers",
-        bind="query-params",
         help="Positions at these leverages are drawn. Weights are under Model assumptions.",
     )
-    top[2].segmented_control(
-        "Side",
-        CONTROLS["side"].options,
-        default=default("side"),
-        key="side",
-        bind="query-params",
-        required=True,
-    )
+    bound(top[2].segmented_control, "Side", "side", required=True)
     if not tiers:
         st.warning("No leverage tier selected: choose at least one. Showing all tiers meanwhile.")
-    st.pills(
+    bound(
+        st.pills,
         "Indicators under the candles",
-        INDICATOR_NAMES,
+        "ind",
         selection_mode="multi",
-        default=list(default("ind")),
-        key="ind",
-        bind="query-params",
         help=f"RSI({RSI_PERIOD}) of the data's bars, funding (percent per funding period), "
         "open interest (USD) and the long/short account ratio, each when the data has it.",
     )
     row = st.columns([2, 2, 2, 2], vertical_alignment="bottom")
-    row[0].slider(
+    bound(
+        row[0].slider,
         "Colour cap (percentile)",
-        80.0,
-        100.0,
-        value=default("cap"),
+        "cap",
         step=0.5,
-        key="cap",
-        bind="query-params",
         help="Colours saturate at this percentile, so one huge cluster does not hide the rest.",
     )
-    row[1].segmented_control(
-        "Colour scale",
-        CONTROLS["scale"].options,
-        default=default("scale"),
-        key="scale",
-        bind="query-params",
-        required=True,
-    )
-    row[2].number_input(
+    bound(row[1].segmented_control, "Colour scale", "scale", required=True)
+    bound(
+        row[2].number_input,
         "Min cluster size ($M)",
-        min_value=0.0,
-        max_value=10_000.0,
-        value=default("minc"),
+        "minc",
         step=1.0,
-        key="minc",
-        bind="query-params",
         help="Clusters smaller than this are left out of the magnet-zone table.",
     )
     with row[3]:
-        common.share_view()
+        widgets.share_view()
     with assumptions:
-        st.caption(
-            "Every assumption of the estimate. The model's full description is in "
-            "`liqcore/model.py`; the Learn page explains the ideas."
-        )
-        cols = st.columns(len(LEVERAGE_LABELS))
-        for col, label in zip(cols, LEVERAGE_LABELS, strict=True):
-            key = f"w{label[:-1]}"
-            col.slider(
-                f"Weight {label}",
-                0.0,
-                1.0,
-                value=default(key),
-                step=0.01,
-                key=key,
-                bind="query-params",
-            )
-        cols = st.columns(3)
-        cols[0].number_input(
-            "Maintenance margin (%)",
-            0.0,
-            5.0,
-            value=default("mmr"),
-            step=0.05,
-            key="mmr",
-            bind="query-params",
-        )
-        cols[1].selectbox(
-            "Long/short split",
-            CONTROLS["split"].options,
-            index=0,
-            key="split",
-            bind="query-params",
-            help="50/50: every contract has a long and a short side.",
-        )
-        cols[2].selectbox(
-            "New positions from",
-            CONTROLS["opening"].options,
-            index=0,
-            key="opening",
-            bind="query-params",
-            help="Rising open interest, traded volume, or both (default).",
-        )
-        st.toggle(
-            "Use calibrated mix",
-            value=default("calib"),
-            key="calib",
-            bind="query-params",
-            help="Fit the leverage-tier weights to the liquidations the data reports (on the "
-            "simulated market: the true ones), on the first 60% of the last 30 days, and "
-            "score the fit on the rest. Needs realized_long_usd / realized_short_usd.",
-        )
-        with st.popover("Every assumption", icon=":material/list:"):
-            try:
-                st.dataframe(assumptions_table(common.model_params_from_state()))
-            except ValueError as exc:
-                st.caption(f"The assumptions above cannot be used: {exc}")
+        assumption_controls()
+
+
+def assumption_controls() -> None:
+    """The model's assumptions: tier weights, maintenance margin, split, opening, calibration."""
+    st.caption(
+        "Every assumption of the estimate. The model's full description is in "
+        "`liqcore/model.py`; the Learn page explains the ideas."
+    )
+    cols = st.columns(len(LEVERAGE_LABELS))
+    for col, label in zip(cols, LEVERAGE_LABELS, strict=True):
+        bound(col.slider, f"Weight {label}", f"w{label[:-1]}", step=0.01)
+    cols = st.columns(3)
+    bound(cols[0].number_input, "Maintenance margin (%)", "mmr", step=0.05)
+    bound(
+        cols[1].selectbox,
+        "Long/short split",
+        "split",
+        help="50/50: every contract has a long and a short side.",
+    )
+    bound(
+        cols[2].selectbox,
+        "New positions from",
+        "opening",
+        help="Rising open interest, traded volume, or both (default).",
+    )
+    bound(
+        st.toggle,
+        "Use calibrated mix",
+        "calib",
+        help="Fit the leverage-tier weights to the liquidations the data reports (on the "
+        "simulated market: the true ones), on the first 60% of the last 30 days, and "
+        "score the fit on the rest. Needs realized_long_usd / realized_short_usd.",
+    )
+    with st.popover("Every assumption", icon=":material/list:"):
+        try:
+            st.dataframe(assumptions_table(state.model_params_from_state()))
+        except ValueError as exc:
+            st.caption(f"The assumptions above cannot be used: {exc}")
 
 
 def apply_calibration(market, params: ModelParams, box) -> ModelParams:
     """The calibrated leverage mix, shown with its fit and test scores, when asked for."""
-    if not common.state_value("calib"):
+    if not state.state_value("calib"):
         return params
-    if not common.has_reported_liquidations(market):
+    if not has_realized(market):
         box.info(
             "This data has no reported liquidations (realized_long_usd / realized_short_usd), "
             "so there is nothing to calibrate against: using the weights above."
         )
         return params
     try:
-        result = common.calibration_for(market, params)
+        result = cache.calibration_for(market, params)
     except ValueError as exc:
         box.warning(f"Calibration is not possible here: {exc}. Using the weights above.")
         return params
@@ -193,31 +152,31 @@ def heatmap_view() -> None:
     The chart is drawn before the controls: the browser starts on it (and on plotly.js)
     while the controls' code is still on its way.
     """
-    value = common.state_value
+    value = state.state_value
     chart_box = st.container()
     controls_box = st.container()
     assumptions = st.expander("Model assumptions", icon=":material/tune:")
     assumptions_box, calibration_box = assumptions.container(), assumptions.container()
     timeframe, side, cap = value("tf"), value("side"), float(value("cap"))
     log_scale, min_usd = value("scale") == "Log", float(value("minc")) * 1e6
-    choice = common.data_choice()
+    choice = state.data_choice()
     with chart_box:
-        market, notes = common.market_for(choice, timeframe)
+        market, notes = data.market_for(choice, timeframe)
         for note in notes:
             st.info(note, icon=":material/info:")
     try:
-        params = common.model_params_from_state(time_bins=HEAT_COLUMNS)
+        params = state.model_params_from_state(time_bins=HEAT_COLUMNS)
     except ValueError as exc:
         chart_box.error(f"These model assumptions cannot be used: {exc}. Showing the defaults.")
         params = ModelParams(time_bins=HEAT_COLUMNS, price_bins=240)
     params = apply_calibration(market, params, calibration_box)
-    history, _, coverage = common.window(market, timeframe)
+    history, _, coverage = cache.window(market, timeframe)
     if coverage:
         chart_box.info(coverage, icon=":material/history:")
-    est = common.cached_estimate(choice, params, timeframe, market)
+    est = cache.cached_estimate(choice, params, timeframe, market)
     for warning in est.warnings:
         chart_box.warning(warning)
-    others = common.clusters_by_timeframe(choice, params, market, timeframe, min_usd)
+    others = cache.clusters_by_timeframe(choice, params, market, timeframe, min_usd)
     wanted = list(value("ind"))
     missing = [name for name in wanted if name not in available_indicators(history)]
     if missing:
@@ -225,14 +184,14 @@ def heatmap_view() -> None:
             f":material/info: This data has no {', '.join(missing)}: "
             f"{'that panel is' if len(missing) == 1 else 'those panels are'} left out."
         )
-    fig = common.cached_heatmap_figure(
+    fig = cache.cached_heatmap_figure(
         est,
         history,
         params,
         side=side,
         cap_percentile=cap,
         log_scale=log_scale,
-        title=f"{common.shown_label(choice, market)} · {timeframe}",
+        title=f"{data.shown_label(choice, market)} · {timeframe}",
         uirevision=f"{choice}-{timeframe}",
         indicators=tuple(wanted),
         confluence=others.confluence,
@@ -241,39 +200,7 @@ def heatmap_view() -> None:
     with controls_box:
         controls(assumptions_box)
 
-    summary = book_summary(est)
-    cols = st.columns(5)
-    cols[0].metric("Price", f"{summary['price']:,.2f}")
-    for col, side_name, word in (
-        (cols[1], "long", "Nearest long cluster"),
-        (cols[2], "short", "Nearest short cluster"),
-    ):
-        level = summary[f"nearest_{side_name}_price"]
-        if level is None:
-            col.metric(word, "none")
-        else:
-            col.metric(
-                word,
-                f"{level:,.2f}",
-                f"{summary[f'nearest_{side_name}_pct']:+.2f}%",
-                delta_color="off",
-            )
-    cols[3].metric(
-        "At risk within ±2% (est.)",
-        format_usd(summary["long_usd_2pct"] + summary["short_usd_2pct"]),
-        f"L {format_usd(summary['long_usd_2pct'])} · S {format_usd(summary['short_usd_2pct'])}",
-        delta_color="off",
-        delta_arrow="off",
-        help="USD of longs (L) a 2% fall and of shorts (S) a 2% rise would liquidate.",
-    )
-    cols[4].metric(
-        "At risk within ±5% (est.)",
-        format_usd(summary["long_usd_5pct"] + summary["short_usd_5pct"]),
-        f"L {format_usd(summary['long_usd_5pct'])} · S {format_usd(summary['short_usd_5pct'])}",
-        delta_color="off",
-        delta_arrow="off",
-        help="USD of longs (L) a 5% fall and of shorts (S) a 5% rise would liquidate.",
-    )
+    book_metrics(est)
 
     st.subheader("Magnet zones", anchor=False)
     st.caption(
@@ -299,19 +226,47 @@ def heatmap_view() -> None:
     what_if_view(est, history)
 
 
+def book_metrics(est: Estimate) -> None:
+    """Price, the nearest cluster on each side, and the USD a ±2 % and ±5 % move liquidates."""
+    summary = book_summary(est)
+    cols = st.columns(5)
+    cols[0].metric("Price", f"{summary['price']:,.2f}")
+    for col, side_name, word in (
+        (cols[1], "long", "Nearest long cluster"),
+        (cols[2], "short", "Nearest short cluster"),
+    ):
+        level = summary[f"nearest_{side_name}_price"]
+        if level is None:
+            col.metric(word, "none")
+        else:
+            col.metric(
+                word,
+                f"{level:,.2f}",
+                f"{summary[f'nearest_{side_name}_pct']:+.2f}%",
+                delta_color="off",
+            )
+    for col, pct in ((cols[3], 2), (cols[4], 5)):
+        longs, shorts = summary[f"long_usd_{pct}pct"], summary[f"short_usd_{pct}pct"]
+        col.metric(
+            f"At risk within ±{pct}% (est.)",
+            format_usd(longs + shorts),
+            f"L {format_usd(longs)} · S {format_usd(shorts)}",
+            delta_color="off",
+            delta_arrow="off",
+            help=f"USD of longs (L) a {pct}% fall and of shorts (S) a {pct}% rise would liquidate.",
+        )
+
+
 @st.fragment
 def what_if_view(est: Estimate, history: pd.DataFrame) -> None:
     """ "What if price moves X %?" (its own fragment: the slider reruns only this part)."""
     st.subheader("What if price moves?", anchor=False)
-    move = st.slider(
+    move = bound(
+        st.slider,
         "Price moves (%)",
-        -20.0,
-        20.0,
-        value=default("move"),
+        "move",
         step=0.5,
         format="%+.1f%%",
-        key="move",
-        bind="query-params",
         help="A fall reaches the longs below price, a rise the shorts above.",
     )
     result = what_if(est, history, move)

@@ -8,14 +8,14 @@ reruns only that step.
 import streamlit as st
 
 from liqcore import learn
+from liqcore.controls import LEVERAGE_LABELS
 from liqcore.liquidations import LAYOUTS, TRUE_LABEL, liquidations_figure
 from liqcore.model import Estimate
 from liqcore.orderbook import DEFAULT_STRENGTH, cascade, market_liquidity
-from liqcore.simulate import SimulatedMarket, simulate
-from liqcore.view_state import CONTROLS, LEVERAGE_LABELS
+from liqcore.simulate import SimulatedMarket
 from liqcore.views import format_usd
-from pages import common
-from pages.common import default
+from ui import data, state
+from ui.widgets import bound
 
 #: Days of the lessons' own simulated market: short, so the first page of the app is quick.
 LESSON_DAYS = 14
@@ -31,34 +31,18 @@ STEPS = (
 CHART = {"displaylogo": False}
 
 
-@st.cache_data(max_entries=4, show_spinner="Simulating a small market…")
-def lesson_market(
-    seed: int, volatility: float, crowd: str, bias: float, regime: str = "Typical"
-) -> SimulatedMarket:
-    """The lessons' simulated market (cached on the sidebar's small scalars)."""
-    return simulate(
-        days=LESSON_DAYS,
-        interval=common.SIM_INTERVAL,
-        seed=seed,
-        volatility=volatility,
-        crowd_mix=common.CROWDS[crowd],
-        crowd_bias=bias,
-        regime=regime.lower(),
-    )
-
-
 @st.cache_data(max_entries=4, show_spinner=False)
 def lesson_estimate(
-    seed: int, volatility: float, crowd: str, bias: float, regime: str = "Typical"
+    seed: int, days: int, volatility: float, crowd: str, bias: float, regime: str = "Typical"
 ) -> Estimate:
     """The estimate steps 3 and 4 share."""
-    return learn.lesson_estimate(lesson_market(seed, volatility, crowd, bias, regime).market)
+    return learn.lesson_estimate(data.simulated(seed, days, volatility, crowd, bias, regime).market)
 
 
-def sim_key() -> tuple[int, float, str, float, str]:
-    """The sidebar's simulation settings, as the cache key of the lessons' market."""
-    choice = common.data_choice()
-    return choice.seed, choice.volatility, choice.crowd, choice.bias, choice.regime
+def sim_key() -> tuple[int, int, float, str, float, str]:
+    """The sidebar's simulation settings on :data:`LESSON_DAYS`: the lessons' market."""
+    choice = state.data_choice()
+    return choice.seed, LESSON_DAYS, choice.volatility, choice.crowd, choice.bias, choice.regime
 
 
 def check_yourself(key: str, question: str, options: list[str], answer: int, why: str) -> None:
@@ -115,33 +99,9 @@ def step_liquidation() -> None:
         "(often 0.4-1%)."
     )
     cols = st.columns([3, 3, 2, 2, 2], vertical_alignment="bottom")
-    entry = cols[0].number_input(
-        "Entry price",
-        min_value=CONTROLS["entry"].low,
-        max_value=CONTROLS["entry"].high,
-        value=default("entry"),
-        step=100.0,
-        key="entry",
-        bind="query-params",
-    )
-    leverage = cols[1].slider(
-        "Leverage",
-        CONTROLS["lev"].low,
-        CONTROLS["lev"].high,
-        value=default("lev"),
-        step=0.5,
-        format="%gx",
-        key="lev",
-        bind="query-params",
-    )
-    side = cols[2].segmented_control(
-        "Side",
-        CONTROLS["pos"].options,
-        default=default("pos"),
-        key="pos",
-        bind="query-params",
-        required=True,
-    )
+    entry = bound(cols[0].number_input, "Entry price", "entry", step=100.0)
+    leverage = bound(cols[1].slider, "Leverage", "lev", step=0.5, format="%gx")
+    side = bound(cols[2].segmented_control, "Side", "pos", required=True)
     mmr_pct = cols[3].number_input(
         "Maint. margin (%)",
         min_value=0.0,
@@ -447,7 +407,7 @@ def step_wisely(sim: SimulatedMarket) -> None:
 
 def main() -> None:
     st.title("Learn: liquidation heatmaps in six steps", anchor=False)
-    choice = common.data_choice()
+    choice = state.data_choice()
     note = (
         ""
         if choice.source == "sim"
@@ -461,7 +421,7 @@ def main() -> None:
     current = st.session_state.get("learn_step", STEPS[0])
     index = STEPS.index(current) if current in STEPS else 0
     st.progress((index + 1) / len(STEPS), text=f"Step {index + 1} of {len(STEPS)}")
-    sim = lesson_market(*sim_key())
+    sim = data.simulated(*sim_key())
     est = lesson_estimate(*sim_key())
     tabs = st.tabs(STEPS, key="learn_step", on_change="rerun")
     steps = (

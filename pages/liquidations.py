@@ -7,15 +7,16 @@ from liqcore import liquidations as liq
 from liqcore.market import bar_interval
 from liqcore.model import ModelParams
 from liqcore.real import PROVENANCE
-from liqcore.view_state import CONTROLS, TIMEFRAMES
 from liqcore.views import format_usd
-from pages import common, recorded
-from pages.common import default
+from ui import cache, data, recorded, state, widgets
+from ui.frame import ensure_app_frame
+from ui.state import default
+from ui.widgets import bound
 
 #: Source label of the real example's liquidations.
 REAL_LABEL = "Reported by Hyperliquid (daily)"
 
-common.ensure_app_frame()
+ensure_app_frame()
 st.title("Liquidations", anchor=False)
 st.caption(
     "Positions force-closed per period: **longs** (red, forced sells) and **shorts** (green, "
@@ -26,7 +27,7 @@ st.caption(
 def controls() -> tuple[str, str, str]:
     """Period, bar layout and how far to look back, all bound to the URL."""
     cols = st.columns([3, 3, 2, 2], vertical_alignment="bottom")
-    if common.data_choice().source == "real":
+    if state.data_choice().source == "real":
         # Hyperliquid's reported liquidations are daily totals: the control shows the days
         # drawn; the linked period stays in session state for the other sources.
         cols[0].segmented_control(
@@ -39,33 +40,23 @@ def controls() -> tuple[str, str, str]:
         )
         period = str(st.session_state.get("period", default("period")))
     else:
-        period = cols[0].segmented_control(
+        period = bound(
+            cols[0].segmented_control,
             "Period",
-            CONTROLS["period"].options,
-            default=default("period"),
-            key="period",
-            bind="query-params",
+            "period",
             required=True,
             help="Each bar sums the liquidations of one period (UTC).",
         )
-    layout = cols[1].segmented_control(
+    layout = bound(
+        cols[1].segmented_control,
         "Bars",
-        CONTROLS["bars"].options,
-        default=default("bars"),
-        key="bars",
-        bind="query-params",
+        "bars",
         required=True,
         help="Mirrored: longs below zero, shorts above. Side by side: both upwards.",
     )
-    lookback = cols[2].selectbox(
-        "Look back",
-        list(TIMEFRAMES),
-        index=list(TIMEFRAMES).index(default("back")),
-        key="back",
-        bind="query-params",
-    )
+    lookback = bound(cols[2].selectbox, "Look back", "back")
     with cols[3]:
-        common.share_view()
+        widgets.share_view()
     return period, layout, lookback
 
 
@@ -77,8 +68,8 @@ def source_frames(
     own = liq.realized_from_market(market)
     if chosen == "real" and market.attrs.get("source") == "real":
         # The real example's liquidations are Hyperliquid's daily totals, beside the bars.
-        coin = common.data_choice().symbol
-        daily = common.real_example_reported(coin).loc[market.index[0] :]
+        coin = state.data_choice().symbol
+        daily = data.real_example_reported(coin).loc[market.index[0] :]
         frames[REAL_LABEL] = daily
         st.caption(f":material/public: {PROVENANCE}")
     covered = market.attrs.get("covered_from")
@@ -149,11 +140,11 @@ def show_largest(per_period: dict[str, pd.DataFrame]) -> None:
 def liquidations_view() -> None:
     """Controls, chart and numbers rerun together, without rerunning the rest of the page."""
     period, layout, lookback = controls()
-    choice = common.data_choice()
-    market, notes = common.market_for(choice, lookback)
+    choice = state.data_choice()
+    market, notes = data.market_for(choice, lookback)
     for note in notes:
         st.info(note, icon=":material/info:")
-    _, start, coverage = common.window(market, lookback)
+    _, start, coverage = cache.window(market, lookback)
     if coverage:
         st.info(coverage, icon=":material/history:")
     shown = market.loc[start:]
@@ -164,11 +155,11 @@ def liquidations_view() -> None:
         )
         return
     try:
-        params = common.model_params_from_state()
+        params = state.model_params_from_state()
     except ValueError as exc:
         st.error(f"These model assumptions cannot be used: {exc}. Showing the defaults.")
         params = ModelParams(time_bins=300, price_bins=240)
-    est = common.cached_estimate(choice, params, lookback, market)
+    est = cache.cached_estimate(choice, params, lookback, market)
     for warning in est.warnings:
         st.warning(warning)
 
@@ -212,7 +203,7 @@ def liquidations_view() -> None:
         )
         return
 
-    title = f"Liquidations per {drawn} · {common.shown_label(choice, market)} · last {lookback}"
+    title = f"Liquidations per {drawn} · {data.shown_label(choice, market)} · last {lookback}"
     fig = liq.comparison_figure(
         per_period, layout=layout, title=title, uirevision=f"{choice}-{lookback}-{drawn}"
     )

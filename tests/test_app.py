@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from liqcore.controls import LEVERAGE_LABELS, TIMEFRAMES
 from liqcore.simulate import simulate
-from liqcore.view_state import LEVERAGE_LABELS, TIMEFRAMES
 
 Spec = Callable[[AppTest], dict[str, Any]]
 HEATMAP = "pages/heatmap.py"
@@ -120,7 +120,7 @@ def test_timeframe_changes_the_time_range(
     at = open_app(HEATMAP)
     # The window is the timeframe plus at most one 15-minute bar of edge.
     assert x_span_hours(heatmap_spec(at)) == pytest.approx(TIMEFRAMES["1w"], abs=0.5)
-    for timeframe in ("3d", "1m"):
+    for timeframe in ("3d", "1mo"):
         at.select_slider(key="tf").set_value(timeframe).run()
         assert not at.exception
         spec = heatmap_spec(at)
@@ -339,9 +339,9 @@ def test_only_the_sessions_first_page_counts_as_its_first_view() -> None:
     def script() -> None:
         import streamlit as st
 
-        from pages import common
+        from ui.frame import first_page_view
 
-        st.write(f"first: {common.first_page_view(st.session_state.get('where', 'heatmap'))}")
+        st.write(f"first: {first_page_view(st.session_state.get('where', 'heatmap'))}")
 
     at = AppTest.from_function(script).run()
     assert at.markdown[0].value == "first: True"

@@ -190,7 +190,7 @@ def test_a_shared_heatmap_link_draws_heat_under_candles_and_follows_the_controls
     page: Any, server: str
 ) -> None:
     # The first visit of a fresh server opens a shared /heatmap link: the hardest case
-    # for the router (see pages.common.ensure_app_frame) and the slowest first draw.
+    # for the router (see ui.frame.ensure_app_frame) and the slowest first draw.
     started = time.monotonic()
     page.goto(f"{server}/heatmap")
     page.wait_for_function(HEATMAP_DRAWN_JS)

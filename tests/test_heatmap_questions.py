@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liqcore.confluence import confluence
+from liqcore.controls import INDICATOR_NAMES
 from liqcore.indicators import available_indicators, indicator_values, rsi
 from liqcore.magnets import MIN_TOUCHES, MagnetTest, magnet_study, magnet_test
 from liqcore.model import ModelParams, estimate
 from liqcore.simulate import simulate
-from liqcore.view_state import INDICATOR_NAMES
 from liqcore.whatif import what_if
 
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from liqcore.controls import CONTROLS, clean_query
 from liqcore.market import MAX_ROWS, load_market, validate_market
-from liqcore.view_state import CONTROLS, clean_query
 
 HEADER = "time,open,high,low,close,volume,open_interest\n"
 GOOD_ROW = "{t},100,101,99,100.5,10,1000000\n"

@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from liqcore import liquidations as liq
 from liqcore.real import real_market, reported_daily
 from liqcore.views import LONG_COLOR, SHORT_COLOR
-from pages import common
+from ui import cache, data
 
 ROOT = Path(__file__).resolve().parents[1]
 PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -390,13 +390,13 @@ def test_long_lookback_coarsens_and_short_one_still_reads() -> None:
 
 
 def test_data_without_realized_columns_shows_only_the_estimate(monkeypatch) -> None:
-    real_market_for = common.market_for
+    real_market_for = data.market_for
 
     def without_realized(choice, timeframe="1w"):
         market, notes = real_market_for(choice, timeframe)
         return market.drop(columns=["realized_long_usd", "realized_short_usd"]), notes
 
-    monkeypatch.setattr(common, "market_for", without_realized)
+    monkeypatch.setattr(data, "market_for", without_realized)
     at = _page()
     assert not at.exception
     assert any("only the model's estimate" in info.value for info in at.info)
@@ -406,19 +406,19 @@ def test_data_without_realized_columns_shows_only_the_estimate(monkeypatch) -> N
 
 
 def test_nothing_liquidated_is_said_not_drawn(monkeypatch) -> None:
-    real_market_for = common.market_for
+    real_market_for = data.market_for
 
     def silent_market(choice, timeframe="1w"):
         market, notes = real_market_for(choice, timeframe)
         return market.assign(realized_long_usd=0.0, realized_short_usd=0.0), notes
 
     def silent_estimate(choice, params, timeframe, market=None):
-        market = common.load_for(choice, timeframe).frame if market is None else market
+        market = data.load_for(choice, timeframe).frame if market is None else market
         realized = pd.DataFrame({"long_usd": 0.0, "short_usd": 0.0}, index=market.index)
         return SimpleNamespace(realized=realized, warnings=[])
 
-    monkeypatch.setattr(common, "market_for", silent_market)
-    monkeypatch.setattr(common, "cached_estimate", silent_estimate)
+    monkeypatch.setattr(data, "market_for", silent_market)
+    monkeypatch.setattr(cache, "cached_estimate", silent_estimate)
     at = _page()
     assert not at.exception
     assert any("Nothing was liquidated" in info.value for info in at.info)

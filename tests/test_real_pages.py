@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from liqcore.view_state import clean_query
+from liqcore.controls import clean_query
 
 ROOT = Path(__file__).parents[1]
 

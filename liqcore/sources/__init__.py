@@ -36,7 +36,6 @@ from liqcore.sources.base import (
     INTERVALS,
     MAX_BARS,
     REASONS,
-    TIMEFRAMES,
     SourceUnavailable,
     choose_interval,
     parse_timeframe,
@@ -50,8 +49,6 @@ __all__ = [
     "INTERVALS",
     "MAX_BARS",
     "REASONS",
-    "SYMBOLS",
-    "TIMEFRAMES",
     "History",
     "SourceUnavailable",
     "Venue",
@@ -77,9 +74,6 @@ EXCHANGES: tuple[Venue, ...] = (
 
 #: The name that asks every venue of :data:`EXCHANGES` at once.
 ALL = "all"
-
-#: Symbols the UI offers; any symbol an exchange lists is accepted.
-SYMBOLS: tuple[str, ...] = ("BTC", "ETH", "SOL", "XRP")
 
 #: ``frame.attrs`` keys set on every fetched market frame, and what they hold.
 ATTRS: dict[str, str] = {
@@ -128,8 +122,8 @@ def fetch_market(
     exchange : str or Venue
         A name of :data:`EXCHANGES` (or one of them), or :data:`ALL`.
     symbol : str
-        Base asset such as ``"BTC"`` (see :data:`SYMBOLS`) or an exchange's own name
-        (``"BTCUSDT"``, ``"BTC-USDT-SWAP"``); mapped per exchange.
+        Base asset such as ``"BTC"`` (see :data:`liqcore.controls.SYMBOLS`) or an
+        exchange's own name (``"BTCUSDT"``, ``"BTC-USDT-SWAP"``); mapped per exchange.
     timeframe : str or Timedelta
         How far back from now: ``"1d"``, ``"3d"``, ``"1w"``, ``"1mo"``, ``"1y"``...
         (see :func:`parse_timeframe`).

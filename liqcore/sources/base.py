@@ -28,7 +28,6 @@ __all__ = [
     "MAX_BARS",
     "REASONS",
     "SETTINGS",
-    "TIMEFRAMES",
     "Extra",
     "Settings",
     "SourceUnavailable",
@@ -169,9 +168,6 @@ INTERVALS: dict[str, pd.Timedelta] = {
     name: pd.Timedelta(name.replace("m", "min").replace("d", "D"))
     for name in ("1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "12h", "1d")
 }
-
-#: Timeframes offered in the UI, shortest first.
-TIMEFRAMES: tuple[str, ...] = ("1d", "3d", "1w", "2w", "1mo", "3mo", "6mo", "1y")
 
 #: The most bars one fetch may ask for; beyond it a coarser interval is needed.
 MAX_BARS = 5000

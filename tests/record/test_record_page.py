@@ -26,7 +26,7 @@ from streamlit.testing.v1 import AppTest
 from liqcore.record import open_store
 from liqcore.record.figure import GAP_COLOR
 from liqcore.simulate import simulate
-from pages import common, recorded
+from ui import data, recorded
 
 PAGE = "pages/liquidations.py"
 NOW = pd.Timestamp.now(tz="UTC").floor("15min")
@@ -53,7 +53,7 @@ def live_market(
 def app_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     db = tmp_path / "rec.duckdb"
     monkeypatch.setenv("LIQSTUDIO_RECORD_DB", str(db))
-    monkeypatch.setattr(common, "fetch_market", live_market)
+    monkeypatch.setattr(data, "fetch_market", live_market)
     st.cache_data.clear()
     st.cache_resource.clear()
     yield db
@@ -143,7 +143,7 @@ def test_record_this_market_starts_one_shared_recorder_and_says_since_when(
     # live events and the recorder's coverage are stamped with the real clock, and must
     # fall inside the page's window however long the suite took to get here.
     end = pd.Timestamp.now(tz="UTC").ceil("15min")
-    monkeypatch.setattr(common, "fetch_market", functools.partial(live_market, end=end))
+    monkeypatch.setattr(data, "fetch_market", functools.partial(live_market, end=end))
     now_ms = int(time.time() * 1000)
     feeds.play(
         [("send", bybit([(now_ms - 1000, "Buy", 95_000.0, 0.1), (now_ms, "Sell", 95_500.0, 0.2)]))]
@@ -196,7 +196,7 @@ def test_a_feed_that_cannot_be_reached_is_said_in_plain_words(
         time.sleep(0.1)
     at.run()
     captions = " ".join(c.value for c in at.caption)
-    shown_url = url.replace(":", "\\:")  # common.plain escapes markdown's colons
+    shown_url = url.replace(":", "\\:")  # widgets.plain escapes markdown's colons
     assert (
         f"Last problem: {shown_url} refused the connection; retrying, at most 60 s apart."
         in captions

@@ -207,7 +207,7 @@ def test_okx_reported_liquidations_are_shown_with_their_coverage(
 
 def test_the_sidebar_offers_every_venue_and_each_is_tested_here() -> None:
     import liqcore
-    from liqcore.view_state import SOURCES
+    from liqcore.controls import SOURCES
 
     assert [venue.title for venue in liqcore.EXCHANGES] == list(EXCHANGES)
     assert all(SOURCES[venue.title] == venue.name for venue in liqcore.EXCHANGES)

@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 from fake_exchange import NOW_MS, FakeExchange
 
+from liqcore.controls import SYMBOLS
 from liqcore.market import validate_market
 from liqcore.sources import (
     ATTRS,
     EXCHANGES,
-    SYMBOLS,
     SourceUnavailable,
     fetch_liquidations,
     fetch_market,

@@ -17,11 +17,11 @@ from liqcore.magnets import (
     magnet_study,
 )
 from liqcore.model import ModelParams
-from pages import common
-from pages.common import default
+from ui import cache, data, state
+from ui.state import default
 
 #: How far back the test looks, and one book per this many hours in it.
-LOOK_BACK = "3m"
+LOOK_BACK = "3mo"
 COLUMN_HOURS = 2
 
 
@@ -30,11 +30,11 @@ def _magnet_test(
     fingerprint: str,
     params: ModelParams,
     horizon_hours: float,
-    _choice: common.DataChoice,
+    _choice: state.DataChoice,
     _market: pd.DataFrame,
 ) -> MagnetTest:
     # ``fingerprint`` stands for the market (left out of the key with the underscores).
-    est = common.cached_estimate(_choice, params, LOOK_BACK, _market)
+    est = cache.cached_estimate(_choice, params, LOOK_BACK, _market)
     return magnet_study(est, _market, horizon_hours)
 
 
@@ -42,9 +42,9 @@ def _magnet_test(
 def magnet_section() -> None:
     """How often price reached the largest cluster vs the base rate, on the data in view."""
     st.header("Do magnets actually pull price here?", anchor=False)
-    choice = common.data_choice()
-    loaded = common.load_for(choice, LOOK_BACK)
-    history, start, short = common.window(loaded.frame, LOOK_BACK)
+    choice = state.data_choice()
+    loaded = data.load_for(choice, LOOK_BACK)
+    history, start, short = cache.window(loaded.frame, LOOK_BACK)
     hours = (history.index[-1] - start).total_seconds() / 3600
     span = f"all {hours / 24:.0f} days it has" if short else f"its last {hours / 24:.0f} days"
     st.caption(
@@ -68,11 +68,11 @@ def magnet_section() -> None:
     )
     if loaded.error:
         st.warning(f"Could not load {choice.label}: {loaded.error}. Testing the simulated market.")
-    params = common.model_params_from_state(
+    params = state.model_params_from_state(
         time_bins=max(int(hours // COLUMN_HOURS), 10), price_bins=240
     )
     result = _magnet_test(
-        common.data_fingerprint(history), params, float(horizon), choice, loaded.frame
+        cache.data_fingerprint(history), params, float(horizon), choice, loaded.frame
     )
     st.markdown(result.verdict)
     if result.events == 0:

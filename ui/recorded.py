@@ -1,4 +1,4 @@
-"""The Liquidations page's "recorded" part: liquidations recorded live from the exchange's feed.
+"""The Liquidations page's "recorded" section: liquidations recorded live from the exchanges' feeds.
 
 Not a page itself: :func:`recorded_section` is called by ``pages/liquidations.py``. The
 recorders run in the server's background (:class:`liqcore.record.background.BackgroundRecorders`,
@@ -17,13 +17,13 @@ import requests
 import streamlit as st
 
 from liqcore import liquidations as liq
+from liqcore.controls import SOURCES, TIMEFRAMES
 from liqcore.record import NO_FEED, StoreLocked, feed, open_store
 from liqcore.record.background import BackgroundRecorders
 from liqcore.record.figure import gaps, recorded_figure, recorded_label, recorded_per_period
 from liqcore.record.store import LiquidationStore, default_db_path
-from liqcore.view_state import SOURCES, TIMEFRAMES
 from liqcore.views import format_usd
-from pages import common
+from ui import data, state, widgets
 
 #: Where the app's recorders connect: a mirror, or the tests' fake feed. One websocket
 #: address, or JSON mapping exchange -> address (as ``LIQSTUDIO_EXCHANGE_URL`` for REST).
@@ -40,7 +40,7 @@ def _record_urls() -> dict[str, str]:
 
 
 def _okx_rest_url() -> str | None:
-    base = common.exchange_base_url()
+    base = data.exchange_base_url()
     return base.get("okx") if isinstance(base, dict) else base
 
 
@@ -100,16 +100,16 @@ def _recording_toggle(exchange: str, symbol: str, name: str, store: LiquidationS
     )
     error = st.session_state.pop("record_error", None)
     if error:
-        st.error(common.plain(error), icon=":material/error:")
+        st.error(widgets.plain(error), icon=":material/error:")
     if status.running:
         since = pd.Timestamp(status.since or time.time(), unit="s", tz="UTC")
-        state = "connected" if status.connected else "connecting"
+        connection = "connected" if status.connected else "connecting"
         text = (
             f":material/radio_button_checked: Recording {name} {symbol} since "
-            f"{since:%Y-%m-%d %H:%M:%S} UTC ({state}; {status.events:,} events stored)."
+            f"{since:%Y-%m-%d %H:%M:%S} UTC ({connection}; {status.events:,} events stored)."
         )
         if status.last_error and not status.connected:
-            text += f" Last problem: {common.plain(status.last_error)}."
+            text += f" Last problem: {widgets.plain(status.last_error)}."
         st.caption(text)
     else:
         last = store.recording_since(exchange, symbol)
@@ -122,7 +122,7 @@ def _recording_toggle(exchange: str, symbol: str, name: str, store: LiquidationS
 
 
 def _window(
-    choice: common.DataChoice, shown: pd.DataFrame, lookback: str
+    choice: state.DataChoice, shown: pd.DataFrame, lookback: str
 ) -> tuple[pd.Timestamp, pd.Timestamp, bool]:
     """The window to read, and whether ``shown`` is this exchange's own market (for price)."""
     live = shown.attrs.get("source") == choice.source and len(shown) > 1
@@ -134,7 +134,7 @@ def _window(
 
 
 def recorded_section(
-    choice: common.DataChoice,
+    choice: state.DataChoice,
     shown: pd.DataFrame,
     realized_estimate: pd.DataFrame,
     period: str,
@@ -158,7 +158,7 @@ def recorded_section(
     try:
         store = recordings()
     except StoreLocked as exc:
-        st.warning(common.plain(exc), icon=":material/lock:")
+        st.warning(widgets.plain(exc), icon=":material/lock:")
         return
     exchange, symbol = choice.source, choice.symbol
     recording = _recording_toggle(exchange, symbol, name, store)

@@ -1,10 +1,12 @@
-"""Every control of the app, its default and its valid values: the shareable view.
+"""Every control of the app and the one vocabulary its words come from.
 
-The pages bind each control to a URL query parameter of the same key, so a copied
-link reopens the same view. Streamlit silently drops a URL value a widget cannot
-take; :func:`clean_query` checks the raw URL first with the same rules, so the
-app can tell the user which values it ignored instead of failing or staying silent.
-No streamlit import here: the rules are plain data, tested without a browser.
+The vocabulary (timeframes, symbols, data sources, leverage labels and weights, crowds,
+regimes, the labels of the model's choices) is defined here once; pages, figures and
+sources read it from here. Each control is bound to a URL query parameter of the same
+key, so a copied link reopens the same view. Streamlit silently drops a URL value a
+widget cannot take; :func:`clean_query` checks the raw URL first with the same rules,
+so the app can tell the user which values it ignored instead of failing or staying
+silent. No streamlit import here: the rules are plain data, tested without a browser.
 """
 
 from __future__ import annotations
@@ -14,33 +16,47 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from liqcore.model import DEFAULT_TIERS, DEFAULT_WEIGHTS
+from liqcore.simulate import CROWDS, REGIMES
 from liqcore.sources import ALL, EXCHANGES
 from liqcore.sources.base import title
 
 __all__ = [
     "CONTROLS",
     "INDICATOR_NAMES",
+    "LAYOUTS",
     "LEVERAGE_LABELS",
+    "OPENINGS",
+    "PERIODS",
     "REAL_COINS",
     "SOURCES",
+    "SPLITS",
+    "SYMBOLS",
     "TIMEFRAMES",
     "Control",
     "clean_query",
-    "timeframe_delta",
+    "timeframe_hours",
 ]
 
-#: Timeframes of the heatmap, shortest first, with their length in hours.
+#: How far back a view looks, shortest first, with the length in hours. A month is
+#: ``"1mo"`` (30 days): a lone ``m`` means minutes, as in the bar intervals ``1m``, ``15m``.
 TIMEFRAMES: dict[str, float] = {
     "12h": 12,
     "24h": 24,
     "3d": 72,
     "1w": 168,
     "2w": 336,
-    "1m": 720,
-    "3m": 2160,
-    "6m": 4380,
+    "1mo": 720,
+    "3mo": 2160,
+    "6mo": 4380,
     "1y": 8760,
 }
+#: Bar sizes of the Liquidations page (keys of :data:`liqcore.sources.INTERVALS`).
+PERIODS: tuple[str, ...] = ("15m", "1h", "4h", "1d")
+#: How the Liquidations page lays out several sources' bars.
+LAYOUTS: tuple[str, ...] = ("Mirrored", "Side by side")
+#: Symbols the UI offers for live data; any symbol an exchange lists is accepted.
+SYMBOLS: tuple[str, ...] = ("BTC", "ETH", "SOL", "XRP")
 #: Data sources as the sidebar shows them (the label is also the URL value); the
 #: exchanges are those of :data:`liqcore.sources.EXCHANGES`.
 SOURCES: dict[str, str] = {
@@ -50,20 +66,25 @@ SOURCES: dict[str, str] = {
     "CSV upload": "csv",
     "Real example": "real",
 }
-#: Coins of the offline real example (as in :data:`liqcore.real.REAL_COINS`).
+#: Coins of the offline real example (``liqcore/data/real``).
 REAL_COINS: tuple[str, ...] = ("BTC", "ETH", "SOL")
-LEVERAGE_LABELS: tuple[str, ...] = ("5x", "10x", "25x", "50x", "100x")
+#: The model's leverage tiers as the controls show them: ``5x`` for 5.0.
+LEVERAGE_LABELS: tuple[str, ...] = tuple(f"{tier:g}x" for tier in DEFAULT_TIERS)
+#: How the model splits new open interest between longs and shorts: label -> ``ModelParams.split``.
+SPLITS: dict[str, str] = {"50/50": "even", "Taker flow": "taker", "Long/short ratio": "ratio"}
+#: Where the model's new positions come from: label -> ``ModelParams.opening``.
+OPENINGS: dict[str, str] = {"OI + volume": "mix", "Rising OI": "oi", "Volume": "volume"}
 #: The indicator panels of the Heatmap page (:data:`liqcore.indicators.INDICATORS`).
 INDICATOR_NAMES: tuple[str, ...] = ("RSI", "Funding", "Open interest", "Long/short")
 
 
-def timeframe_delta(label: str) -> float:
+def timeframe_hours(label: str) -> float:
     """Hours in a timeframe label.
 
     Examples
     --------
-    >>> timeframe_delta("1w")
-    168
+    >>> timeframe_hours("1w"), timeframe_hours("1mo")
+    (168, 720)
     """
     return TIMEFRAMES[label]
 
@@ -124,14 +145,14 @@ class Control:
 _CONTROLS: list[Control] = [
     # Sidebar: data choice and the simulation's settings.
     Control("src", "choice", "Simulated market", tuple(SOURCES)),
-    Control("sym", "choice", "BTC", ("BTC", "ETH", "SOL", "XRP")),
+    Control("sym", "choice", "BTC", SYMBOLS),
     Control("coin", "choice", "BTC", REAL_COINS),
     Control("seed", "int", 7, low=0, high=9999),
     Control("days", "choice", "365", ("30", "90", "180", "365")),
     Control("vol", "float", 0.5, low=0.2, high=1.5),
-    Control("crowd", "choice", "Retail", ("Cautious", "Retail", "Degen")),
+    Control("crowd", "choice", "Retail", tuple(CROWDS)),
     Control("bias", "float", 0.0, low=-0.5, high=0.5),
-    Control("regime", "choice", "Typical", ("Typical", "Calm", "Stress")),
+    Control("regime", "choice", "Typical", tuple(name.title() for name in REGIMES)),
     # Heatmap page.
     Control("tf", "choice", "1w", tuple(TIMEFRAMES)),
     Control("tiers", "multi", LEVERAGE_LABELS, LEVERAGE_LABELS),
@@ -140,20 +161,20 @@ _CONTROLS: list[Control] = [
     Control("scale", "choice", "Linear", ("Linear", "Log")),
     Control("minc", "float", 0.0, low=0.0, high=10_000.0),
     Control("mmr", "float", 0.4, low=0.0, high=5.0),
-    Control("split", "choice", "50/50", ("50/50", "Taker flow", "Long/short ratio")),
-    Control("opening", "choice", "OI + volume", ("OI + volume", "Rising OI", "Volume")),
+    Control("split", "choice", "50/50", tuple(SPLITS)),
+    Control("opening", "choice", "OI + volume", tuple(OPENINGS)),
     Control("calib", "bool", False),
     Control("ind", "multi", ("RSI", "Open interest"), INDICATOR_NAMES),
     Control("move", "float", -5.0, low=-20.0, high=20.0),
     *(
         Control(f"w{label[:-1]}", "float", w, low=0.0, high=1.0)
-        for label, w in (("5x", 0.30), ("10x", 0.30), ("25x", 0.20), ("50x", 0.12), ("100x", 0.08))
+        for label, w in zip(LEVERAGE_LABELS, DEFAULT_WEIGHTS, strict=True)
     ),
     # Accuracy page: the magnet test's horizon in hours.
     Control("mh", "choice", "24", ("8", "24", "72")),
     # Liquidations page.
-    Control("period", "choice", "1h", ("15m", "1h", "4h", "1d")),
-    Control("bars", "choice", "Mirrored", ("Mirrored", "Side by side")),
+    Control("period", "choice", "1h", PERIODS),
+    Control("bars", "choice", "Mirrored", LAYOUTS),
     Control("back", "choice", "1w", tuple(TIMEFRAMES)),
     # Learn page: the calculator.
     Control("entry", "float", 60_000.0, low=0.0001, high=10_000_000.0),
