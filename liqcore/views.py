@@ -27,6 +27,7 @@ __all__ = [
     "TIER_COLORS",
     "FrozenFigure",
     "book_summary",
+    "colour_ticks",
     "column_candles",
     "format_usd",
     "heatmap_figure",
@@ -213,7 +214,19 @@ def magnet_cells(table: pd.DataFrame) -> pd.DataFrame:
     return cells
 
 
-def _colour_ticks(zmax: float, log_scale: bool) -> tuple[list[float], list[str]]:
+def colour_ticks(zmax: float, log_scale: bool) -> tuple[list[float], list[str]]:
+    """Colour-bar ticks up to ``zmax`` USD, labelled in short USD (:func:`format_usd`).
+
+    About five round steps; on a log scale the powers of ten up to ``zmax`` (six at most),
+    placed at their log10 as the log-scaled colours are.
+
+    Examples
+    --------
+    >>> colour_ticks(1_000_000, log_scale=False)[1]
+    ['$0', '$200K', '$400K', '$600K', '$800K', '$1M']
+    >>> colour_ticks(5e6, log_scale=True)
+    ([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], ['$10', '$100', '$1K', '$10K', '$100K', '$1M'])
+    """
     if zmax <= 0:
         return [0.0], ["$0"]
     if log_scale:
@@ -432,7 +445,7 @@ def _heat_trace(
     else:
         z_shown, zmin, zmax_shown = z, 0.0, zmax
         hover_usd = "%{z:$,.0f}"
-    tickvals, ticktext = _colour_ticks(zmax, log_scale)
+    tickvals, ticktext = colour_ticks(zmax, log_scale)
     prices = heat.prices
     return {
         "type": "heatmap",
