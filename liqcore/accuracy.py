@@ -39,7 +39,7 @@ from liqcore.views import (
     DARK_TEMPLATE,
     ESTIMATE_NOTE,
     HEAT_COLORSCALE,
-    _colour_ticks,
+    colour_ticks,
     format_usd,
 )
 
@@ -999,13 +999,14 @@ def book_comparison_figure(
         The market frame both were computed on (its closes draw the price line).
     cap_percentile : float
         Colours saturate at this percentile of the non-empty cells of both maps.
-    title : str
-    uirevision : str
-        Plotly keeps the user's zoom while this string stays the same.
+    title, uirevision : str
+        The chart's heading, and the key under which plotly keeps the user's zoom.
 
     Returns
     -------
     plotly.graph_objects.Figure
+        The true book on the left (axes ``x``/``y``), the estimate on the right
+        (``x2``/``y2``, zoomed together with the left), the closes over both.
 
     Examples
     --------
@@ -1027,51 +1028,75 @@ def book_comparison_figure(
     est_usd = np.asarray(estimated.total, dtype="float32")
     positive = np.concatenate([true_usd[true_usd > 0], est_usd[est_usd > 0]])
     zmax = max(float(np.percentile(positive, cap_percentile)) if positive.size else 1.0, 1.0)
-    tickvals, ticktext = _colour_ticks(zmax, log_scale=False)
     centres = grid.times + (grid.time_edges[1:] - grid.time_edges[:-1]) / 2
     prices = grid.prices.astype("float32")
     close = market["close"].to_numpy("float32")[grid.column_end]
-    traces: list[dict[str, object]] = []
-    for axis, usd, what in (("", true_usd, "true"), ("2", est_usd, "estimated")):
-        traces.append(
-            {
-                "type": "heatmap",
-                "x": centres,
-                "y": prices,
-                "z": usd.T,
-                "coloraxis": "coloraxis",
-                "zsmooth": False,
-                "name": f"{what} USD at risk",
-                "hovertemplate": (
-                    f"%{{x|%b %d %H:%M}}<br>price %{{y:,.2f}}<br>{what} USD at risk "
-                    "%{z:$,.0f}<extra></extra>"
-                ),
-                "xaxis": f"x{axis}",
-                "yaxis": f"y{axis}",
-            }
-        )
-    for axis in ("", "2"):
-        traces.append(
-            {
-                "type": "scatter",
-                "x": centres,
-                "y": close,
-                "mode": "lines",
-                "line": {"color": "#e6e6e6", "width": 1},
-                "name": "price",
-                "showlegend": False,
-                "hovertemplate": "price %{y:,.2f}<extra></extra>",
-                "xaxis": f"x{axis}",
-                "yaxis": f"y{axis}",
-            }
-        )
+    traces = [
+        _book_heat(centres, prices, true_usd, what="true", axis=""),
+        _book_heat(centres, prices, est_usd, what="estimated", axis="2"),
+        *(_book_price_line(centres, close, axis) for axis in ("", "2")),
+    ]
     now_true, now_est = float(true_usd[-1].sum()), float(est_usd[-1].sum())
     headings = (
         (0.0, f"<b>True book</b> (simulated) · {format_usd(now_true)} at risk now"),
         (0.515, f"<b>Estimated book</b> (estimate) · {format_usd(now_est)} at risk now"),
     )
+    layout = _book_comparison_layout(grid, zmax, headings, title=title, uirevision=uirevision)
+    return go.Figure(data=traces, layout=layout)
+
+
+def _book_heat(
+    centres: pd.DatetimeIndex, prices: np.ndarray, usd: np.ndarray, *, what: str, axis: str
+) -> dict[str, object]:
+    """One book's USD at risk (time x price) as cells on the shared colour axis."""
+    return {
+        "type": "heatmap",
+        "x": centres,
+        "y": prices,
+        "z": usd.T,
+        "coloraxis": "coloraxis",
+        "zsmooth": False,
+        "name": f"{what} USD at risk",
+        "hovertemplate": (
+            f"%{{x|%b %d %H:%M}}<br>price %{{y:,.2f}}<br>{what} USD at risk "
+            "%{z:$,.0f}<extra></extra>"
+        ),
+        "xaxis": f"x{axis}",
+        "yaxis": f"y{axis}",
+    }
+
+
+def _book_price_line(centres: pd.DatetimeIndex, close: np.ndarray, axis: str) -> dict[str, object]:
+    """The close of each column over one of the two books."""
+    return {
+        "type": "scatter",
+        "x": centres,
+        "y": close,
+        "mode": "lines",
+        "line": {"color": "#e6e6e6", "width": 1},
+        "name": "price",
+        "showlegend": False,
+        "hovertemplate": "price %{y:,.2f}<extra></extra>",
+        "xaxis": f"x{axis}",
+        "yaxis": f"y{axis}",
+    }
+
+
+def _book_comparison_layout(
+    grid: Grid,
+    zmax: float,
+    headings: Sequence[tuple[float, str]],
+    *,
+    title: str,
+    uirevision: str,
+) -> dict[str, object]:
+    """The two books' frame: matched axes side by side, one colour bar up to ``zmax`` USD.
+
+    ``headings`` are (left edge in paper units, text), one above each book.
+    """
+    tickvals, ticktext = colour_ticks(zmax, log_scale=False)
     price_range = [float(grid.price_edges[0]), float(grid.price_edges[-1])]
-    layout: dict[str, object] = {
+    return {
         "template": DARK_TEMPLATE,
         "title": {"text": f"{title}<br><sup>{ESTIMATE_NOTE}</sup>", "x": 0.01},
         "height": 500,
@@ -1109,7 +1134,6 @@ def book_comparison_figure(
             for x, text in headings
         ],
     }
-    return go.Figure(data=traces, layout=layout)
 
 
 def mix_figure(

@@ -17,7 +17,7 @@ arrays for plotly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Literal
 
 import numpy as np
@@ -669,12 +669,15 @@ def comparison_figure(
         Mirrored: longs below zero, shorts above. Side by side: both above zero, next
         to each other.
     title : str
+        Above the rows.
     uirevision : str
-        Plotly keeps the user's zoom while this string stays the same.
+        The user's zoom survives reruns of the page while this string stays the same.
 
     Returns
     -------
     plotly.graph_objects.Figure
+        Row ``r`` draws its bars on axes ``x{r}``/``y{2r-1}`` and its price on ``y{2r}``
+        (plotly's unnumbered ``x``/``y`` for the first row).
 
     Examples
     --------
@@ -692,78 +695,32 @@ def comparison_figure(
         msg = "no source to draw"
         raise ValueError(msg)
     labels = list(by_source)
-    rows = len(labels)
     mirrored = layout == "Mirrored"
     traces: list[dict[str, object]] = []
-    top = 0.0
     for row, label in enumerate(labels, start=1):
-        per_period = by_source[label]
         traces += _source_traces(
-            per_period, row=row, source_label=label, layout=layout, first=row == 1
+            by_source[label], row=row, source_label=label, layout=layout, first=row == 1
         )
-        if len(per_period):
-            longs, shorts = per_period["long_usd"].max(), per_period["short_usd"].max()
-            top = max(top, float(max(longs, shorts)))
+    top = _tallest_bar(by_source.values())
     tickvals, ticktext = _usd_ticks(top, mirrored)
     span = top * 1.08 if top > 0 else 1.0
-    y_range = [-span, span] if mirrored else [0.0, span]
-    side_words = "longs ↓ · shorts ↑" if mirrored else "USD liquidated"
-    spacing = 0.09 if rows > 1 else 0.0
-    height = (1.0 - spacing * (rows - 1)) / rows
+    usd_axis = {
+        "range": [-span, span] if mirrored else [0.0, span],
+        "tickvals": tickvals,
+        "ticktext": ticktext,
+        "title": {"text": "longs ↓ · shorts ↑" if mirrored else "USD liquidated"},
+    }
     axes: dict[str, object] = {}
     annotations = []
-    for row in range(1, rows + 1):
-        upper = 1.0 - (row - 1) * (height + spacing)
-        domain = [max(upper - height, 0.0), upper]
-        suffix = "" if row == 1 else str(row)
-        axes[f"xaxis{suffix}"] = {
-            "anchor": f"y{2 * row - 1 if row > 1 else ''}",
-            "domain": [0.0, 0.94],
-            "hoverformat": "%Y-%m-%d %H:%M UTC",
-            "showticklabels": row == rows,
-            **({"matches": "x"} if row > 1 else {}),
-        }
-        axes[f"yaxis{2 * row - 1 if row > 1 else ''}"] = {
-            "anchor": f"x{suffix}",
-            "domain": domain,
-            "range": y_range,
-            "tickvals": tickvals,
-            "ticktext": ticktext,
-            "title": {"text": side_words},
-            "zeroline": True,
-            "zerolinecolor": "#6b7080",
-        }
-        axes[f"yaxis{2 * row}"] = {
-            "anchor": f"x{suffix}",
-            "overlaying": f"y{2 * row - 1 if row > 1 else ''}",
-            "side": "right",
-            "title": {"text": "price"},
-            "showgrid": False,
-            # Own round ticks: plotly would otherwise line them up with the USD grid.
-            "tickmode": "auto",
-            "nticks": 6,
-            "tickformat": ",",
-            "tickfont": {"color": PRICE_COLOR},
-        }
-        annotations.append(
-            {
-                "text": f"Source: {labels[row - 1]}",
-                "x": 0.0,
-                "xanchor": "left",
-                "xref": "paper",
-                "y": upper,
-                "yanchor": "bottom",
-                "yref": "paper",
-                "showarrow": False,
-                "font": {"size": 12, "color": "#c9ccd6"},
-            }
-        )
+    for row, (low, high) in enumerate(_row_domains(len(labels)), start=1):
+        axes |= _row_axes(row, [low, high], usd_axis=usd_axis, dated=row == len(labels))
+        annotations.append(_source_heading(labels[row - 1], high))
     return go.Figure(
         data=traces,
         layout={
             "template": DARK_TEMPLATE,
             "title": {"text": title, "x": 0.01},
-            "height": 300 + 190 * rows,
+            "height": 300 + 190 * len(labels),
             "margin": {"l": 60, "r": 70, "t": 80, "b": 40},
             "barmode": "relative" if mirrored else "group",
             "bargap": 0.1,
@@ -782,6 +739,79 @@ def comparison_figure(
     )
 
 
+def _tallest_bar(per_periods: Iterable[pd.DataFrame]) -> float:
+    """The most USD liquidated in one period on one side, over all sources (0 if none)."""
+    top = 0.0
+    for per_period in per_periods:
+        if len(per_period):
+            longs, shorts = per_period["long_usd"].max(), per_period["short_usd"].max()
+            top = max(top, float(max(longs, shorts)))
+    return top
+
+
+def _row_domains(rows: int) -> list[tuple[float, float]]:
+    """Each source row's bottom and top (paper fractions), top row first, with a gap between."""
+    spacing = 0.09 if rows > 1 else 0.0
+    height = (1.0 - spacing * (rows - 1)) / rows
+    uppers = [1.0 - (row - 1) * (height + spacing) for row in range(1, rows + 1)]
+    return [(max(upper - height, 0.0), upper) for upper in uppers]
+
+
+def _row_axes(
+    row: int, domain: list[float], *, usd_axis: dict[str, object], dated: bool
+) -> dict[str, object]:
+    """One source row's axes: time (shared with the first row), USD liquidated, price.
+
+    ``usd_axis`` is the range, ticks and title every row shares, so the rows compare by
+    eye; only the lowest row (``dated``) labels the times.
+    """
+    time = "" if row == 1 else str(row)  # axis numbers: plotly's first axes have none
+    bars = "" if row == 1 else str(2 * row - 1)
+    return {
+        f"xaxis{time}": {
+            "anchor": f"y{bars}",
+            "domain": [0.0, 0.94],
+            "hoverformat": "%Y-%m-%d %H:%M UTC",
+            "showticklabels": dated,
+            **({"matches": "x"} if row > 1 else {}),
+        },
+        f"yaxis{bars}": {
+            "anchor": f"x{time}",
+            "domain": domain,
+            **usd_axis,
+            "zeroline": True,
+            "zerolinecolor": "#6b7080",
+        },
+        f"yaxis{2 * row}": {
+            "anchor": f"x{time}",
+            "overlaying": f"y{bars}",
+            "side": "right",
+            "title": {"text": "price"},
+            "showgrid": False,
+            # Own round ticks: plotly would otherwise line them up with the USD grid.
+            "tickmode": "auto",
+            "nticks": 6,
+            "tickformat": ",",
+            "tickfont": {"color": PRICE_COLOR},
+        },
+    }
+
+
+def _source_heading(label: str, upper: float) -> dict[str, object]:
+    """``Source: <label>`` above the left end of the row whose top is ``upper``."""
+    return {
+        "text": f"Source: {label}",
+        "x": 0.0,
+        "xanchor": "left",
+        "xref": "paper",
+        "y": upper,
+        "yanchor": "bottom",
+        "yref": "paper",
+        "showarrow": False,
+        "font": {"size": 12, "color": "#c9ccd6"},
+    }
+
+
 def liquidations_figure(
     per_period: pd.DataFrame,
     *,
@@ -792,6 +822,8 @@ def liquidations_figure(
 ) -> go.Figure:
     """Bars of USD liquidated per period, longs red and shorts green, price on the right.
 
+    The one-source case of :func:`comparison_figure`.
+
     Parameters
     ----------
     per_period : DataFrame
@@ -799,11 +831,8 @@ def liquidations_figure(
     source_label : str
         Where the numbers come from ("True (simulated)", "Reported by OKX",
         "Estimate (model)"); shown above the bars.
-    layout : {"Mirrored", "Side by side"}
-        Mirrored: longs below zero, shorts above. Side by side: both above zero.
-    title : str
-    uirevision : str
-        Plotly keeps the user's zoom while this string stays the same.
+    layout, title, uirevision
+        As in :func:`comparison_figure`.
 
     Returns
     -------
@@ -811,12 +840,12 @@ def liquidations_figure(
 
     Examples
     --------
-    >>> idx = pd.date_range("2024-01-01", periods=3, freq="1h", tz="UTC")
-    >>> pp = pd.DataFrame({"long_usd": [5.0, 0, 1], "short_usd": [0.0, 4, 0],
-    ...                    "price": [10.0, 11, 9]}, index=idx)
+    >>> idx = pd.date_range("2024-01-01", periods=2, freq="4h", tz="UTC")
+    >>> pp = pd.DataFrame({"long_usd": [5.0, 1], "short_usd": [0.0, 4], "price": [10.0, 9]},
+    ...                   index=idx)
     >>> fig = liquidations_figure(pp, source_label="Estimate (model)")
     >>> fig.data[0].name, fig.data[0].marker.color, fig.data[0].y.tolist()
-    ('Longs liquidated', '#ef5350', [-5.0, 0.0, -1.0])
+    ('Longs liquidated', '#ef5350', [-5.0, -1.0])
     """
     return comparison_figure(
         {source_label: per_period}, layout=layout, title=title, uirevision=uirevision

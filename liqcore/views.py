@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 
 from liqcore.confluence import confluence
 from liqcore.indicators import RSI_PERIOD, available_indicators, indicator_values
-from liqcore.model import Estimate, Grid
+from liqcore.model import Estimate, Grid, Heatmap
 
 __all__ = [
     "HEAT_COLORSCALE",
@@ -27,6 +27,7 @@ __all__ = [
     "TIER_COLORS",
     "FrozenFigure",
     "book_summary",
+    "colour_ticks",
     "column_candles",
     "format_usd",
     "heatmap_figure",
@@ -213,7 +214,19 @@ def magnet_cells(table: pd.DataFrame) -> pd.DataFrame:
     return cells
 
 
-def _colour_ticks(zmax: float, log_scale: bool) -> tuple[list[float], list[str]]:
+def colour_ticks(zmax: float, log_scale: bool) -> tuple[list[float], list[str]]:
+    """Colour-bar ticks up to ``zmax`` USD, labelled in short USD (:func:`format_usd`).
+
+    About five round steps; on a log scale the powers of ten up to ``zmax`` (six at most),
+    placed at their log10 as the log-scaled colours are.
+
+    Examples
+    --------
+    >>> colour_ticks(1_000_000, log_scale=False)[1]
+    ['$0', '$200K', '$400K', '$600K', '$800K', '$1M']
+    >>> colour_ticks(5e6, log_scale=True)
+    ([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], ['$10', '$100', '$1K', '$10K', '$100K', '$1M'])
+    """
     if zmax <= 0:
         return [0.0], ["$0"]
     if log_scale:
@@ -309,6 +322,8 @@ def heatmap_figure(
     Returns
     -------
     plotly.graph_objects.Figure
+        Heat and candles on axes ``x``/``y``, the liquidation map on ``x2``/``y2``, the
+        indicator panels from axis :data:`_FIRST_PANEL_AXIS` down.
 
     Examples
     --------
@@ -321,8 +336,96 @@ def heatmap_figure(
     >>> [t.name for t in fig.data if t.yaxis == f"y{_FIRST_PANEL_AXIS}"]
     ['RSI']
     """
-    heat = estimate.heatmap
-    grid = heat.grid
+    grid = estimate.heatmap.grid
+    price = estimate.price
+    x0, dx_ms = _even_time_grid(grid)
+    centres = _utc_text(grid.times + (grid.time_edges[1:] - grid.time_edges[:-1]) / 2)
+    x_range = _utc_text(grid.time_edges[[0, -1]]).tolist()
+    panels = [name for name in available_indicators(market) if name in indicators]
+    height, panel_share, heat_bottom = _vertical_split(len(panels))
+    traces: list[dict[str, object]] = [
+        _heat_trace(estimate.heatmap, side, cap_percentile, log_scale, x0=x0, dx_ms=dx_ms),
+        _candle_trace(column_candles(market, grid), centres),
+        *_profile_traces(estimate, side),
+        *_confluence_traces(confluence, side),
+        _distance_axis_carrier(centres[-1], price),
+    ]
+    layout = _heatmap_layout(
+        grid,
+        price,
+        title=title,
+        uirevision=uirevision,
+        height=height,
+        heat_bottom=heat_bottom,
+        x_range=x_range,
+        with_panels=bool(panels),
+    )
+    last_panel = _FIRST_PANEL_AXIS + len(panels) - 1
+    bottom_axis = "xaxis" if not panels else f"xaxis{last_panel}"
+    # The lowest time axis carries the dates. The panels' own axes say so too; the key still
+    # goes in here first because plotly writes the axes in this order (the figure's JSON).
+    layout[bottom_axis] = {**layout.get(bottom_axis, {}), "showticklabels": True}
+    for number, name in enumerate(panels, start=_FIRST_PANEL_AXIS):
+        top = heat_bottom - _PANEL_GAP - panel_share * (number - _FIRST_PANEL_AXIS)
+        values = indicator_values(market, name)[grid.column_end]
+        traces.append(_indicator_trace(name, values, number, x0=x0, dx_ms=dx_ms))
+        layout.update(
+            _indicator_axes(
+                name,
+                number,
+                top=top,
+                share=panel_share,
+                x_range=x_range,
+                dated=number == last_panel,
+            )
+        )
+        layout["annotations"].append(_indicator_label(name, top))
+        if name == "RSI":
+            layout["shapes"] += [_panel_guide(number, level) for level in (30, 70)]
+    # The dicts above follow plotly's schema (the tests render them); validating them again
+    # property by property costs ~100 ms per figure, a third of a slider move's budget.
+    return go.Figure(data=traces, layout=layout, _validate=False)
+
+
+def _even_time_grid(grid: Grid) -> tuple[str, float]:
+    """Where the heat's first cell is centred (UTC text) and the cells' width in ms.
+
+    An even grid over the columns' span: plotly draws ``x0``/``dx`` cells ~5x faster than
+    cells at an array of times (see :func:`heatmap_figure`); each cell stays within one
+    bar of its column.
+    """
+    t_start = grid.time_edges[0]
+    span = grid.time_edges[-1] - t_start
+    dx_ms = span.total_seconds() * 1000.0 / len(grid.times)
+    x0 = _utc_text(pd.DatetimeIndex([t_start + pd.Timedelta(milliseconds=dx_ms / 2)]))[0]
+    return x0, dx_ms
+
+
+def _vertical_split(panel_count: int) -> tuple[int, float, float]:
+    """The chart's height (px), one indicator panel's share of it and where the heat begins.
+
+    Shares are paper fractions: the panels stack at the bottom, the heat above them.
+    """
+    height = HEAT_HEIGHT + PANEL_HEIGHT * panel_count
+    panel_share = PANEL_HEIGHT / height
+    heat_bottom = panel_share * panel_count + (_PANEL_GAP if panel_count else 0.0)
+    return height, panel_share, heat_bottom
+
+
+def _heat_trace(
+    heat: Heatmap,
+    side: str,
+    cap_percentile: float,
+    log_scale: bool,
+    *,
+    x0: str,
+    dx_ms: float,
+) -> dict[str, object]:
+    """The USD at risk of ``side`` as coloured cells, with a horizontal colour bar in USD.
+
+    Colours saturate at ``cap_percentile`` of the non-empty cells; on a log scale they
+    span six decades below that cap.
+    """
     if side == "Longs":
         usd = heat.long
     elif side == "Shorts":
@@ -330,7 +433,6 @@ def heatmap_figure(
     else:
         usd = heat.total
     usd = np.asarray(usd, dtype="float32")
-    price = estimate.price
     positive = usd[usd > 0]
     zmax = float(np.percentile(positive, cap_percentile)) if positive.size else 1.0
     zmax = max(zmax, 1.0)
@@ -343,96 +445,101 @@ def heatmap_figure(
     else:
         z_shown, zmin, zmax_shown = z, 0.0, zmax
         hover_usd = "%{z:$,.0f}"
-    tickvals, ticktext = _colour_ticks(zmax, log_scale)
-    # An even time grid over the columns' span: plotly draws x0/dx cells ~5x faster than
-    # cells at an array of times (see the docstring); each cell is within one bar of its column.
-    t_start = grid.time_edges[0]
-    span = grid.time_edges[-1] - t_start
-    columns = len(grid.times)
-    dx_ms = span.total_seconds() * 1000.0 / columns
-    x0 = _utc_text(pd.DatetimeIndex([t_start + pd.Timedelta(milliseconds=dx_ms / 2)]))[0]
-    centres = _utc_text(grid.times + (grid.time_edges[1:] - grid.time_edges[:-1]) / 2)
+    tickvals, ticktext = colour_ticks(zmax, log_scale)
     prices = heat.prices
-    dy = float(prices[1] - prices[0]) if len(prices) > 1 else 1.0
-    candles = column_candles(market, grid)
-    panels = [name for name in available_indicators(market) if name in indicators]
-    height = HEAT_HEIGHT + PANEL_HEIGHT * len(panels)
-    # Vertical layout (paper fractions): indicator panels at the bottom, heat above them.
-    panel_share = PANEL_HEIGHT / height
-    heat_bottom = panel_share * len(panels) + (_PANEL_GAP if panels else 0.0)
-    traces: list[dict[str, object]] = [
-        {
-            "type": "heatmap",
-            "x0": x0,
-            "dx": dx_ms,
-            "y0": float(prices[0]),
-            "dy": dy,
-            "z": z_shown,
-            "zmin": zmin,
-            "zmax": zmax_shown,
-            "colorscale": HEAT_COLORSCALE,
-            # Horizontal, under the chart: a vertical bar took a third of a phone's width.
-            "colorbar": {
-                "title": {"text": "USD at risk (estimate)", "side": "top", "font": {"size": 11}},
-                "tickvals": tickvals,
-                "ticktext": ticktext,
-                "orientation": "h",
-                "x": 0,
-                "xanchor": "left",
-                "y": -0.03,
-                "yanchor": "top",
-                "len": 0.45,
-                "thickness": 10,
-                "tickfont": {"size": 10},
-            },
-            "hovertemplate": (
-                "%{x|%Y-%m-%d %H:%M}<br>price %{y:,.2f}<br>USD at risk (est.) "
-                f"{hover_usd}<extra></extra>"
-            ),
-            "name": "USD at risk (estimate)",
-            "zsmooth": False,
-            "xaxis": "x",
-            "yaxis": "y",
+    return {
+        "type": "heatmap",
+        "x0": x0,
+        "dx": dx_ms,
+        "y0": float(prices[0]),
+        "dy": float(prices[1] - prices[0]) if len(prices) > 1 else 1.0,
+        "z": z_shown,
+        "zmin": zmin,
+        "zmax": zmax_shown,
+        "colorscale": HEAT_COLORSCALE,
+        # Horizontal, under the chart: a vertical bar took a third of a phone's width.
+        "colorbar": {
+            "title": {"text": "USD at risk (estimate)", "side": "top", "font": {"size": 11}},
+            "tickvals": tickvals,
+            "ticktext": ticktext,
+            "orientation": "h",
+            "x": 0,
+            "xanchor": "left",
+            "y": -0.03,
+            "yanchor": "top",
+            "len": 0.45,
+            "thickness": 10,
+            "tickfont": {"size": 10},
         },
-        {
-            # OHLC bars, not candlesticks: the same four prices and hover, and plotly redraws
-            # them in about half the time (a candle is a box-plot box underneath).
-            "type": "ohlc",
-            "x": centres,
-            "open": candles["open"].to_numpy("float32"),
-            "high": candles["high"].to_numpy("float32"),
-            "low": candles["low"].to_numpy("float32"),
-            "close": candles["close"].to_numpy("float32"),
-            "increasing": {"line": {"color": "#f0f0f0", "width": 1.2}},
-            "decreasing": {"line": {"color": "#9a9a9a", "width": 1.2}},
-            "tickwidth": 0.4,
-            "name": "price",
-            "showlegend": False,
-            "xaxis": "x",
-            "yaxis": "y",
-        },
-        *_profile_traces(estimate, side),
-        *_confluence_traces(confluence, side),
-        # Plotly draws an axis only for a trace on it: one invisible point carries the
-        # distance-from-price axis.
-        {
-            "type": "scatter",
-            "x": [centres[-1]],
-            "y": [price],
-            "mode": "markers",
-            "marker": {"opacity": 0},
-            "hoverinfo": "skip",
-            "showlegend": False,
-            "name": "distance from price",
-            "xaxis": "x",
-            "yaxis": "y7",
-        },
-    ]
-    low_edge, high_edge = float(grid.price_edges[0]), float(grid.price_edges[-1])
-    x_range = _utc_text(grid.time_edges[[0, -1]]).tolist()
-    last_panel = _FIRST_PANEL_AXIS + len(panels) - 1
-    bottom_axis = "xaxis" if not panels else f"xaxis{last_panel}"
-    layout: dict[str, object] = {
+        "hovertemplate": (
+            "%{x|%Y-%m-%d %H:%M}<br>price %{y:,.2f}<br>USD at risk (est.) "
+            f"{hover_usd}<extra></extra>"
+        ),
+        "name": "USD at risk (estimate)",
+        "zsmooth": False,
+        "xaxis": "x",
+        "yaxis": "y",
+    }
+
+
+def _candle_trace(candles: pd.DataFrame, centres: np.ndarray) -> dict[str, object]:
+    """Price as one OHLC bar per heat column (:func:`column_candles`), at the columns' centres.
+
+    OHLC bars, not candlesticks: the same four prices and hover, and plotly redraws them
+    in about half the time (a candle is a box-plot box underneath).
+    """
+    return {
+        "type": "ohlc",
+        "x": centres,
+        "open": candles["open"].to_numpy("float32"),
+        "high": candles["high"].to_numpy("float32"),
+        "low": candles["low"].to_numpy("float32"),
+        "close": candles["close"].to_numpy("float32"),
+        "increasing": {"line": {"color": "#f0f0f0", "width": 1.2}},
+        "decreasing": {"line": {"color": "#9a9a9a", "width": 1.2}},
+        "tickwidth": 0.4,
+        "name": "price",
+        "showlegend": False,
+        "xaxis": "x",
+        "yaxis": "y",
+    }
+
+
+def _distance_axis_carrier(time: str, price: float) -> dict[str, object]:
+    """One invisible point that carries the distance-from-price axis.
+
+    Plotly draws an axis only for a trace on it.
+    """
+    return {
+        "type": "scatter",
+        "x": [time],
+        "y": [price],
+        "mode": "markers",
+        "marker": {"opacity": 0},
+        "hoverinfo": "skip",
+        "showlegend": False,
+        "name": "distance from price",
+        "xaxis": "x",
+        "yaxis": "y7",
+    }
+
+
+def _heatmap_layout(
+    grid: Grid,
+    price: float,
+    *,
+    title: str,
+    uirevision: str,
+    height: int,
+    heat_bottom: float,
+    x_range: list[str],
+    with_panels: bool,
+) -> dict[str, object]:
+    """The chart's frame without the indicator panels: title, legend, the price line.
+
+    The axes are :func:`_heat_and_map_axes`; the legend sits under the colour bar.
+    """
+    return {
         "title": {
             "text": f"{title}<br><sup>{ESTIMATE_NOTE}</sup>",
             "x": 0.01,
@@ -456,48 +563,7 @@ def heatmap_figure(
             "yanchor": "top",
             "font": {"size": 10},
         },
-        # Heatmap + candles; the liquidation map shares its price axis; panels its time axis.
-        "xaxis": _axis(
-            domain=[0, _HEAT_RIGHT],
-            anchor="y",
-            range=x_range,
-            rangeslider={"visible": False},
-            showticklabels=not panels,
-        ),
-        "yaxis": _axis(
-            domain=[heat_bottom, 1],
-            anchor="x",
-            range=[low_edge, high_edge],
-            tickformat=",.0f" if price >= 100 else ",.4~g",
-        ),
-        "xaxis2": _axis(
-            domain=[_MAP_LEFT, 1],
-            anchor="y2",
-            tickprefix="$",
-            tickformat="~s",
-            nticks=3,
-            tickfont={"size": 9},
-        ),
-        "yaxis2": _axis(domain=[heat_bottom, 1], anchor="x2", matches="y", showticklabels=False),
-        # The cumulative curves: their own axis over the map, no labels (the hover says it).
-        "xaxis5": {
-            "overlaying": "x2",
-            "anchor": "y2",
-            "side": "top",
-            "showgrid": False,
-            "showticklabels": False,
-        },
-        # Distance from price, inside the heat's right edge.
-        "yaxis7": {
-            "overlaying": "y",
-            "matches": "y",
-            "anchor": "x",
-            "side": "right",
-            "showgrid": False,
-            "ticklabelposition": "inside",
-            "tickfont": {"size": 9, "color": "#f5c518"},
-            **_distance_ticks(price, low_edge, high_edge),
-        },
+        **_heat_and_map_axes(grid, price, heat_bottom, x_range, with_panels),
         "shapes": [
             {
                 "type": "line",
@@ -536,78 +602,142 @@ def heatmap_figure(
             },
         ],
     }
-    layout[bottom_axis] = {**layout.get(bottom_axis, {}), "showticklabels": True}
-    for number, name in enumerate(panels, start=_FIRST_PANEL_AXIS):
-        top = heat_bottom - _PANEL_GAP - panel_share * (number - _FIRST_PANEL_AXIS)
-        colour, hover, suffix = _INDICATOR_STYLE[name]
-        values = indicator_values(market, name)[grid.column_end]
-        traces.append(
-            {
-                "type": "scatter",
-                "x0": x0,
-                "dx": dx_ms,  # the heat's even grid: no array of times to send again
-                "y": values.astype("float32"),
-                "mode": "lines",
-                "line": {"color": colour, "width": 1.3},
-                "name": name,
-                "hovertemplate": f"%{{x|%Y-%m-%d %H:%M}}<br>{name} {hover}<extra></extra>",
-                "showlegend": False,
-                "xaxis": f"x{number}",
-                "yaxis": f"y{number}",
-            }
-        )
-        extra: dict[str, object] = {}
-        if name == "RSI":
-            extra = {"range": [0, 100], "tickvals": [30, 70]}
-        elif name == "Open interest":
-            extra = {"tickprefix": "$", "tickformat": "~s"}
-        layout[f"xaxis{number}"] = _axis(
+
+
+def _heat_and_map_axes(
+    grid: Grid, price: float, heat_bottom: float, x_range: list[str], with_panels: bool
+) -> dict[str, object]:
+    """Axes of the heat and the liquidation map: time, price, map USD, cumulative USD, distance.
+
+    Numbered 1, 2, 5 and 7 (:data:`_FIRST_PANEL_AXIS`). The map shares the heat's price
+    axis; ``with_panels``, the dates are written under the lowest panel instead.
+    """
+    low_edge, high_edge = float(grid.price_edges[0]), float(grid.price_edges[-1])
+    return {
+        "xaxis": _axis(
+            domain=[0, _HEAT_RIGHT],
+            anchor="y",
+            range=x_range,
+            rangeslider={"visible": False},
+            showticklabels=not with_panels,
+        ),
+        "yaxis": _axis(
+            domain=[heat_bottom, 1],
+            anchor="x",
+            range=[low_edge, high_edge],
+            tickformat=",.0f" if price >= 100 else ",.4~g",
+        ),
+        "xaxis2": _axis(
+            domain=[_MAP_LEFT, 1],
+            anchor="y2",
+            tickprefix="$",
+            tickformat="~s",
+            nticks=3,
+            tickfont={"size": 9},
+        ),
+        "yaxis2": _axis(domain=[heat_bottom, 1], anchor="x2", matches="y", showticklabels=False),
+        # The cumulative curves: their own axis over the map, no labels (the hover says it).
+        "xaxis5": {
+            "overlaying": "x2",
+            "anchor": "y2",
+            "side": "top",
+            "showgrid": False,
+            "showticklabels": False,
+        },
+        # Distance from price, inside the heat's right edge.
+        "yaxis7": {
+            "overlaying": "y",
+            "matches": "y",
+            "anchor": "x",
+            "side": "right",
+            "showgrid": False,
+            "ticklabelposition": "inside",
+            "tickfont": {"size": 9, "color": "#f5c518"},
+            **_distance_ticks(price, low_edge, high_edge),
+        },
+    }
+
+
+def _indicator_trace(
+    name: str, values: np.ndarray, number: int, *, x0: str, dx_ms: float
+) -> dict[str, object]:
+    """One indicator's line (one value per heat column) on panel axis ``number``."""
+    colour, hover, _ = _INDICATOR_STYLE[name]
+    return {
+        "type": "scatter",
+        "x0": x0,
+        "dx": dx_ms,  # the heat's even grid: no array of times to send again
+        "y": values.astype("float32"),
+        "mode": "lines",
+        "line": {"color": colour, "width": 1.3},
+        "name": name,
+        "hovertemplate": f"%{{x|%Y-%m-%d %H:%M}}<br>{name} {hover}<extra></extra>",
+        "showlegend": False,
+        "xaxis": f"x{number}",
+        "yaxis": f"y{number}",
+    }
+
+
+def _indicator_axes(
+    name: str, number: int, *, top: float, share: float, x_range: list[str], dated: bool
+) -> dict[str, object]:
+    """An indicator panel's time axis and value axis.
+
+    The time axis follows the heat's and shows the dates when ``dated`` (the lowest
+    panel); the value axis reaches from ``top`` down one ``share`` of the chart.
+    """
+    extra: dict[str, object] = {}
+    if name == "RSI":
+        extra = {"range": [0, 100], "tickvals": [30, 70]}
+    elif name == "Open interest":
+        extra = {"tickprefix": "$", "tickformat": "~s"}
+    return {
+        f"xaxis{number}": _axis(
             domain=[0, _HEAT_RIGHT],
             anchor=f"y{number}",
             matches="x",
             range=x_range,
-            showticklabels=number == last_panel,
-        )
-        layout[f"yaxis{number}"] = _axis(
-            domain=[max(top - panel_share + _PANEL_GAP, 0.0), top],
+            showticklabels=dated,
+        ),
+        f"yaxis{number}": _axis(
+            domain=[max(top - share + _PANEL_GAP, 0.0), top],
             anchor=f"x{number}",
-            ticksuffix=suffix,
+            ticksuffix=_INDICATOR_STYLE[name][2],
             nticks=3,
             tickfont={"size": 9},
             **extra,
-        )
-        layout["annotations"].append(
-            {
-                # Inside the panel's top-left corner: beside it sat the map's axis labels.
-                "xref": "paper",
-                "x": 0.005,
-                "xanchor": "left",
-                "yref": "paper",
-                "y": top,
-                "yanchor": "top",
-                "bgcolor": "rgba(14,17,23,0.75)",
-                "text": name if name != "RSI" else f"RSI({RSI_PERIOD})",
-                "showarrow": False,
-                "font": {"size": 10, "color": colour},
-            }
-        )
-        if name == "RSI":
-            for level in (30, 70):
-                layout["shapes"].append(
-                    {
-                        "type": "line",
-                        "xref": f"x{number} domain",
-                        "x0": 0,
-                        "x1": 1,
-                        "yref": f"y{number}",
-                        "y0": level,
-                        "y1": level,
-                        "line": {"color": "#555a66", "width": 1, "dash": "dot"},
-                    }
-                )
-    # The dicts above follow plotly's schema (the tests render them); validating them again
-    # property by property costs ~100 ms per figure, a third of a slider move's budget.
-    return go.Figure(data=traces, layout=layout, _validate=False)
+        ),
+    }
+
+
+def _indicator_label(name: str, top: float) -> dict[str, object]:
+    """The panel's name, inside its top-left corner: beside it sat the map's axis labels."""
+    return {
+        "xref": "paper",
+        "x": 0.005,
+        "xanchor": "left",
+        "yref": "paper",
+        "y": top,
+        "yanchor": "top",
+        "bgcolor": "rgba(14,17,23,0.75)",
+        "text": name if name != "RSI" else f"RSI({RSI_PERIOD})",
+        "showarrow": False,
+        "font": {"size": 10, "color": _INDICATOR_STYLE[name][0]},
+    }
+
+
+def _panel_guide(number: int, level: float) -> dict[str, object]:
+    """A dotted line across panel ``number`` at ``level`` (RSI's 30 and 70)."""
+    return {
+        "type": "line",
+        "xref": f"x{number} domain",
+        "x0": 0,
+        "x1": 1,
+        "yref": f"y{number}",
+        "y0": level,
+        "y1": level,
+        "line": {"color": "#555a66", "width": 1, "dash": "dot"},
+    }
 
 
 def _utc_text(times: pd.DatetimeIndex) -> np.ndarray:
