@@ -464,9 +464,9 @@ at 9.0× their earlier rate (90% of all liquidations). ... not a prediction.
     long_share = long_usd[-n:].sum() / recent_total if recent_total > 0 else 0.0
     span, move = f"over the last {n} bars", f"{abs(change) * 100:.1f}%"
     if moved and change < 0:
-        text = _falling_reading(move, span, long_rate, long_share)
+        text = _one_sided_reading("fell", move, span, long_rate, long_share)
     elif moved:
-        text = _rising_reading(move, span, short_rate, 1.0 - long_share)
+        text = _one_sided_reading("rose", move, span, short_rate, 1.0 - long_share)
     else:
         text = _flat_reading(change, span, long_rate, short_rate)
     return f"{text} A reading of the last {n} bars{source}, not a prediction."
@@ -489,56 +489,52 @@ def _rate_vs_earlier(usd: np.ndarray, n: int) -> float:
 
 
 def _versus(rate: float) -> str:
+    """A side's recent rate against its earlier one, in words."""
     if np.isinf(rate):
         return "far above their earlier rate (none before)"
     return f"at {rate:.1f}× their earlier rate"
 
 
 def _ran(side: str, rate: float, share: float) -> str:
+    """A side's liquidations ran heavy: how heavy, and their share of all of them."""
     return f"{side} liquidations ran {_versus(rate)} ({share:.0%} of all liquidations)"
 
 
 def _stayed(side: str, rate: float) -> str:
+    """A side's liquidations stayed low, with their rate."""
     return f"{side} liquidations stayed low ({rate:.1f}× their earlier rate)"
 
 
-def _falling_reading(move: str, span: str, long_rate: float, long_share: float) -> str:
-    """A fall, read from the long liquidations: cascade, real selling, or in between."""
-    if long_rate >= HEAVY_RATE:
-        return (
-            f"Long squeeze / cascade: price fell {move} {span} while "
-            f"{_ran('long', long_rate, long_share)}. Forced selling is driving the move; "
-            "cascades like this often exhaust once the crowded levels are cleared."
-        )
-    if long_rate <= LOW_RATE:
-        return (
-            f"Selling is not forced: price fell {move} {span} while "
-            f"{_stayed('long', long_rate)}. This looks like spot or real selling, "
-            "not a cascade."
-        )
-    return (
-        f"Price fell {move} {span} with long liquidations near their earlier rate "
-        f"({long_rate:.1f}×): some forced selling, but no cascade."
-    )
+#: Readings of a one-sided move, by the way price went: the side it hurts, then the sentence
+#: for that side's liquidations running heavy, staying low, or neither (``str.format`` fields).
+_ONE_SIDED = {
+    "fell": (
+        "long",
+        "Long squeeze / cascade: price fell {move} {span} while {ran}. Forced selling is "
+        "driving the move; cascades like this often exhaust once the crowded levels are cleared.",
+        "Selling is not forced: price fell {move} {span} while {stayed}. This looks like spot "
+        "or real selling, not a cascade.",
+        "Price fell {move} {span} with long liquidations near their earlier rate "
+        "({rate:.1f}×): some forced selling, but no cascade.",
+    ),
+    "rose": (
+        "short",
+        "Short squeeze: price rose {move} {span} while {ran}. Shorts being forced to buy are "
+        "driving the move; squeezes often fade once those shorts are gone.",
+        "Organic demand: price rose {move} {span} while {stayed}. Buyers, not forced short "
+        "covering, are lifting the price.",
+        "Price rose {move} {span} with short liquidations near their earlier rate "
+        "({rate:.1f}×): some forced buying, but no squeeze.",
+    ),
+}
 
 
-def _rising_reading(move: str, span: str, short_rate: float, short_share: float) -> str:
-    """A rise, read from the short liquidations: squeeze, organic demand, or in between."""
-    if short_rate >= HEAVY_RATE:
-        return (
-            f"Short squeeze: price rose {move} {span} while "
-            f"{_ran('short', short_rate, short_share)}. Shorts being forced to buy "
-            "are driving the move; squeezes often fade once those shorts are gone."
-        )
-    if short_rate <= LOW_RATE:
-        return (
-            f"Organic demand: price rose {move} {span} while "
-            f"{_stayed('short', short_rate)}. Buyers, not forced short covering, are "
-            "lifting the price."
-        )
-    return (
-        f"Price rose {move} {span} with short liquidations near their earlier rate "
-        f"({short_rate:.1f}×): some forced buying, but no squeeze."
+def _one_sided_reading(went: str, move: str, span: str, rate: float, share: float) -> str:
+    """A move that ``went`` ("fell" or "rose"), read from the rate of the side it hurts."""
+    side, heavy, low, between = _ONE_SIDED[went]
+    sentence = heavy if rate >= HEAVY_RATE else low if rate <= LOW_RATE else between
+    return sentence.format(
+        move=move, span=span, rate=rate, ran=_ran(side, rate, share), stayed=_stayed(side, rate)
     )
 
 
