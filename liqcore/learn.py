@@ -417,30 +417,79 @@ def opening_figure(
     shown = levels[levels["tier"].isin(chosen)]
     now = shown[shown["bar"] <= upto]
     dead = (now["liquidated_bar"] >= 0) & (now["liquidated_bar"] <= upto)
-    candles = market.iloc[: upto + 1]
-    traces: list[dict[str, object]] = [
-        {
-            "type": "candlestick",
-            "x": candles.index + step / 2,
-            "open": candles["open"].to_numpy(),
-            "high": candles["high"].to_numpy(),
-            "low": candles["low"].to_numpy(),
-            "close": candles["close"].to_numpy(),
-            "increasing": {"line": {"color": "#e6e6e6", "width": 1}, "fillcolor": "#e6e6e6"},
-            "decreasing": {"line": {"color": "#8a8a8a", "width": 1}, "fillcolor": "#3a3a3a"},
-            "name": "price",
-            "showlegend": False,
-        }
+    lo, hi = _price_span(shown, market)
+    traces = [
+        _window_candles(market.iloc[: upto + 1], step),
+        *_level_lines(now, dead, chosen, times[0], step, upto),
+        *_liquidation_marks(now[dead], times, step),
+        *_still_open_profile(now[~dead], chosen, np.linspace(lo, hi, price_bins + 1)),
     ]
+    title = (
+        f"Bar {upto + 1} of {n_bars}: {len(now)} groups of positions opened, "
+        f"{int(dead.sum())} liquidated<br><sup>Simulated positions, known exactly here; "
+        "on real markets the heatmap estimates them</sup>"
+    )
+    return _figure(
+        traces,
+        title,
+        480,
+        barmode="stack",
+        bargap=0,
+        hovermode="closest",
+        legend={"orientation": "h", "y": -0.12, "x": 0.0},
+        xaxis=_axis(
+            domain=[0, 0.74], range=[times[0], times[-1] + step], rangeslider={"visible": False}
+        ),
+        yaxis=_axis(range=[lo, hi], title={"text": "price"}, tickformat=",.0f"),
+        xaxis2=_axis(
+            domain=[0.78, 1],
+            anchor="y2",
+            tickprefix="$",
+            tickformat="~s",
+            nticks=3,
+            title={"text": "still open"},
+        ),
+        yaxis2=_axis(anchor="x2", matches="y", showticklabels=False),
+    )
+
+
+def _window_candles(candles: pd.DataFrame, step: pd.Timedelta) -> dict[str, object]:
+    """The price of the bars replayed so far, candles centred on their bar."""
+    return {
+        "type": "candlestick",
+        "x": candles.index + step / 2,
+        "open": candles["open"].to_numpy(),
+        "high": candles["high"].to_numpy(),
+        "low": candles["low"].to_numpy(),
+        "close": candles["close"].to_numpy(),
+        "increasing": {"line": {"color": "#e6e6e6", "width": 1}, "fillcolor": "#e6e6e6"},
+        "decreasing": {"line": {"color": "#8a8a8a", "width": 1}, "fillcolor": "#3a3a3a"},
+        "name": "price",
+        "showlegend": False,
+    }
+
+
+def _level_lines(
+    opened: pd.DataFrame,
+    liquidated: pd.Series,
+    chosen: Sequence[str],
+    origin: pd.Timestamp,
+    step: pd.Timedelta,
+    upto: int,
+) -> list[dict[str, object]]:
+    """One trace per tier: each group's liquidation price, from its opening to its end.
+
+    A line starts mid opening bar and ends mid liquidation bar (``liquidated`` by bar
+    ``upto``), or at the right edge of what is shown; a tier's lines are one trace with gaps.
+    """
+    traces = []
     for tier in chosen:
-        rows = now[now["tier"] == tier]
+        rows = opened[opened["tier"] == tier]
         if rows.empty:
             continue
-        # In bars: a line starts mid opening bar and ends mid liquidation bar, or at the
-        # right edge of what is shown.
-        gone = dead[rows.index].to_numpy()
-        start = _at(times[0], step, rows["bar"].to_numpy() + 0.5)
-        end = _at(times[0], step, np.where(gone, rows["liquidated_bar"] + 0.5, upto + 1.0))
+        gone = liquidated[rows.index].to_numpy()
+        start = _at(origin, step, rows["bar"].to_numpy() + 0.5)
+        end = _at(origin, step, np.where(gone, rows["liquidated_bar"] + 0.5, upto + 1.0))
         xs = np.empty(3 * len(rows), dtype=object)
         ys = np.empty(3 * len(rows), dtype=object)
         xs[0::3], xs[1::3], xs[2::3] = list(start), list(end), None
@@ -470,23 +519,34 @@ def opening_figure(
                 "legendgroup": tier,
             }
         )
-    died = now[dead]
-    if not died.empty:
-        traces.append(
-            {
-                "type": "scatter",
-                "x": times[died["liquidated_bar"].to_numpy()] + step / 2,
-                "y": died["liq_price"].to_numpy(),
-                "mode": "markers",
-                "marker": {"symbol": "x", "size": 9, "color": "#ffffff"},
-                "name": "liquidated",
-                "hovertemplate": "liquidated at %{y:,.0f}<extra></extra>",
-            }
-        )
-    lo, hi = _price_span(shown, market)
-    edges = np.linspace(lo, hi, price_bins + 1)
+    return traces
+
+
+def _liquidation_marks(
+    died: pd.DataFrame, times: pd.DatetimeIndex, step: pd.Timedelta
+) -> list[dict[str, object]]:
+    """A cross where each group was liquidated (no trace when none was)."""
+    if died.empty:
+        return []
+    return [
+        {
+            "type": "scatter",
+            "x": times[died["liquidated_bar"].to_numpy()] + step / 2,
+            "y": died["liq_price"].to_numpy(),
+            "mode": "markers",
+            "marker": {"symbol": "x", "size": 9, "color": "#ffffff"},
+            "name": "liquidated",
+            "hovertemplate": "liquidated at %{y:,.0f}<extra></extra>",
+        }
+    ]
+
+
+def _still_open_profile(
+    still_open: pd.DataFrame, chosen: Sequence[str], edges: np.ndarray
+) -> list[dict[str, object]]:
+    """The right-hand pile: USD still open per price bin, one stacked bar trace per tier."""
     centres = 0.5 * (edges[:-1] + edges[1:])
-    still_open = now[~dead]
+    traces = []
     for tier in chosen:
         rows = still_open[still_open["tier"] == tier]
         usd, _ = np.histogram(rows["liq_price"], bins=edges, weights=rows["usd"])
@@ -505,33 +565,7 @@ def opening_figure(
                 "yaxis": "y2",
             }
         )
-    title = (
-        f"Bar {upto + 1} of {n_bars}: {len(now)} groups of positions opened, "
-        f"{int(dead.sum())} liquidated<br><sup>Simulated positions, known exactly here; "
-        "on real markets the heatmap estimates them</sup>"
-    )
-    return _figure(
-        traces,
-        title,
-        480,
-        barmode="stack",
-        bargap=0,
-        hovermode="closest",
-        legend={"orientation": "h", "y": -0.12, "x": 0.0},
-        xaxis=_axis(
-            domain=[0, 0.74], range=[times[0], times[-1] + step], rangeslider={"visible": False}
-        ),
-        yaxis=_axis(range=[lo, hi], title={"text": "price"}, tickformat=",.0f"),
-        xaxis2=_axis(
-            domain=[0.78, 1],
-            anchor="y2",
-            tickprefix="$",
-            tickformat="~s",
-            nticks=3,
-            title={"text": "still open"},
-        ),
-        yaxis2=_axis(anchor="x2", matches="y", showticklabels=False),
-    )
+    return traces
 
 
 def _at(origin: pd.Timestamp, step: pd.Timedelta, bars: np.ndarray) -> pd.DatetimeIndex:
@@ -621,13 +655,31 @@ def annotated_heatmap_figure(
         title="How to read the heatmap",
         uirevision="learn-heatmap",
     )
-    # Zoom on the candles (the estimate keeps levels further away for the cascade lesson).
-    lo, hi = float(history["low"].min()), float(history["high"].max())
-    pad = max(0.35 * (hi - lo), 0.02 * est.price)
-    lo, hi = lo - pad, hi + pad
     zones = est.clusters(n=20)
-    # Widen the view to each side's largest nearby cluster (within 15 % of price) when the
-    # candles' range misses it: the lesson is about where the clusters are.
+    lo, hi = _lesson_view(history, zones, est.price)
+    times = est.heatmap.grid.times
+    notes = [
+        *_reading_notes(wanted, times, history, lo, hi),
+        *_cluster_notes(wanted, zones, times, lo, hi),
+    ]
+    fig.layout.yaxis.range = [lo, hi]
+    fig.layout.annotations = (*fig.layout.annotations, *notes)
+    fig.layout.height = 620
+    fig.layout.margin.r = 170 if "colours" in wanted else fig.layout.margin.r
+    fig.layout.showlegend = False
+    return fig
+
+
+def _lesson_view(history: pd.DataFrame, zones: pd.DataFrame, price: float) -> tuple[float, float]:
+    """The price range shown: the candles, reaching out to each side's largest nearby cluster.
+
+    The estimate keeps levels further away for the cascade lesson, so the view zooms on
+    the candles; when their range misses a side's largest cluster within 15 % of price,
+    it widens to take it in: the lesson is about where the clusters are.
+    """
+    lo, hi = float(history["low"].min()), float(history["high"].max())
+    pad = max(0.35 * (hi - lo), 0.02 * price)
+    lo, hi = lo - pad, hi + pad
     for side_name in ("long", "short"):
         side = zones[zones["side"] == side_name]
         if side.empty or side["price"].between(lo, hi).any():
@@ -635,33 +687,40 @@ def annotated_heatmap_figure(
         near = side[side["distance_pct"].abs() <= 15.0]
         if not near.empty:
             y = float(near["price"].iloc[0])
-            lo, hi = min(lo, y - 0.01 * est.price), max(hi, y + 0.01 * est.price)
-    times = est.heatmap.grid.times
-    late_x = times[int(0.85 * (len(times) - 1))]  # the clusters of the current book live here
-    white = "#ffffff"
+            lo, hi = min(lo, y - 0.01 * price), max(hi, y + 0.01 * price)
+    return lo, hi
 
-    def note(text: str, colour: str = white, **where: object) -> dict[str, object]:
-        return {
-            "text": text,
-            "showarrow": True,
-            "arrowhead": 2,
-            "arrowwidth": 1.5,
-            "arrowcolor": colour,
-            "font": {"color": colour, "size": 12},
-            "bgcolor": "rgba(14,17,23,0.85)",
-            "bordercolor": colour,
-            "borderwidth": 1,
-            **where,
-        }
 
+def _arrow_note(text: str, colour: str = "#ffffff", **where: object) -> dict[str, object]:
+    """A boxed explanation with an arrow pointing at ``where`` (plotly annotation keys)."""
+    return {
+        "text": text,
+        "showarrow": True,
+        "arrowhead": 2,
+        "arrowwidth": 1.5,
+        "arrowcolor": colour,
+        "font": {"color": colour, "size": 12},
+        "bgcolor": "rgba(14,17,23,0.85)",
+        "bordercolor": colour,
+        "borderwidth": 1,
+        **where,
+    }
+
+
+def _reading_notes(
+    wanted: set[str], times: pd.DatetimeIndex, history: pd.DataFrame, lo: float, hi: float
+) -> list[dict[str, object]]:
+    """The notes on the axes, the colour scale and the candles, those ``wanted`` asks for."""
     notes: list[dict[str, object]] = []
     if "axes" in wanted:
         early_x = times[len(times) // 5]
         notes.append(
-            note("Time runs left to right", xref="x", yref="y domain", x=early_x, y=0.0, ay=-36)
+            _arrow_note(
+                "Time runs left to right", xref="x", yref="y domain", x=early_x, y=0.0, ay=-36
+            )
         )
         notes.append(
-            note(
+            _arrow_note(
                 "Price, up the side",
                 xref="x domain",
                 yref="y",
@@ -685,25 +744,28 @@ def annotated_heatmap_figure(
                 "yanchor": "top",
                 "align": "left",
                 "showarrow": False,
-                "font": {"color": white, "size": 12},
+                "font": {"color": "#ffffff", "size": 12},
                 "bgcolor": "rgba(14,17,23,0.85)",
-                "bordercolor": white,
+                "bordercolor": "#ffffff",
                 "borderwidth": 1,
             }
         )
     if "candles" in wanted:
-        last = history.iloc[-1]
+        last_high = float(history["high"].iloc[-1])
         notes.append(
-            note(
-                "Candles: the price",
-                xref="x",
-                yref="y",
-                x=times[-1],
-                y=float(last["high"]),
-                ax=-70,
-                ay=-50,
+            _arrow_note(
+                "Candles: the price", xref="x", yref="y", x=times[-1], y=last_high, ax=-70, ay=-50
             )
         )
+    return notes
+
+
+def _cluster_notes(
+    wanted: set[str], zones: pd.DataFrame, times: pd.DatetimeIndex, lo: float, hi: float
+) -> list[dict[str, object]]:
+    """An arrow to each side's largest cluster in view, for the sides ``wanted`` names."""
+    late_x = times[int(0.85 * (len(times) - 1))]  # the clusters of the current book live here
+    notes = []
     for side_name, text, colour, shift in (
         ("long", "Long cluster: longs are liquidated<br>if price falls here", LONG_COLOR, -40),
         ("short", "Short cluster: shorts are liquidated<br>if price rises here", SHORT_COLOR, 40),
@@ -712,13 +774,10 @@ def annotated_heatmap_figure(
         zone = zones[(zones["side"] == side_name) & zones["price"].between(lo, hi)]
         if f"{side_name}s" in wanted and not zone.empty:
             y = float(zone["price"].iloc[0])
-            notes.append(note(text, colour, xref="x", yref="y", x=late_x, y=y, ax=-220, ay=shift))
-    fig.layout.yaxis.range = [lo, hi]
-    fig.layout.annotations = (*fig.layout.annotations, *notes)
-    fig.layout.height = 620
-    fig.layout.margin.r = 170 if "colours" in wanted else fig.layout.margin.r
-    fig.layout.showlegend = False
-    return fig
+            notes.append(
+                _arrow_note(text, colour, xref="x", yref="y", x=late_x, y=y, ax=-220, ay=shift)
+            )
+    return notes
 
 
 # ---------------------------------------------------------------------------
@@ -761,20 +820,43 @@ def cascade_figure(
     shown = np.abs(centre - price) <= price * (span + 1.0) / 100.0
     if shown.sum() >= 2:
         levels = levels[shown]
+    reach = (float(first["price_to"]), float(last["price_to"]))
+    shapes, notes = _move_and_cascade_marks(price, rounds)
+    return _figure(
+        _swept_book(levels, price, reach),
+        # Short lines: a plotly title does not wrap, and a phone is ~360 px wide.
+        f"What a {float(first['move_pct']):+.1f}% move would liquidate<br><sup>{ESTIMATE_NOTE}"
+        "<br>the cascade is an illustration</sup>",
+        520,
+        barmode="overlay",
+        bargap=0,
+        legend={"orientation": "h", "y": -0.15, "x": 0.0},
+        yaxis=_axis(
+            range=[price * (1 - span / 100), price * (1 + span / 100)],
+            title={"text": "price"},
+            tickformat=",.0f",
+        ),
+        xaxis=_axis(tickprefix="$", tickformat="~s", title={"text": "USD at risk per price bin"}),
+        shapes=shapes,
+        annotations=notes,
+    )
+
+
+def _swept_book(
+    levels: pd.DataFrame, price: float, reach: tuple[float, float]
+) -> list[dict[str, object]]:
+    """The book as dim step areas, the levels the move and the cascade reach drawn again bright.
+
+    ``reach`` holds where the move and the cascade end. Filled step areas, not one bar
+    per price bin: 4 paths instead of ~500 rectangles for the browser to draw (the
+    Heatmap page draws this figure under its heatmap).
+    """
     centres = levels["price"].to_numpy()
-    target, final = float(first["price_to"]), float(last["price_to"])
-    lo_move, hi_move = sorted((price, target))
-    lo_all, hi_all = sorted((price, final))
-    in_move = (centres >= lo_move) & (centres <= hi_move)
-    in_cascade = (centres >= lo_all) & (centres <= hi_all) & ~in_move
     below = centres <= price
+    reached = (centres >= min(price, *reach)) & (centres <= max(price, *reach))
     distance = (centres - price) / price * 100.0
     step = float(centres[1] - centres[0]) if len(centres) > 1 else 1.0
-    reached = in_move | in_cascade
     traces = []
-    # Filled step areas, not one bar per price bin: 4 paths instead of ~500 rectangles for
-    # the browser to draw (the Heatmap page draws this figure under its heatmap). The
-    # levels the move and the cascade reach are drawn again, bright, over the dim book.
     for name, column, mask, colour, fill in (
         ("longs (estimate)", "long_usd", below, LONG_COLOR, "rgba(239,83,80,0.35)"),
         ("shorts (estimate)", "short_usd", ~below, SHORT_COLOR, "rgba(38,166,154,0.35)"),
@@ -802,6 +884,15 @@ def cascade_figure(
                 ),
             }
         )
+    return traces
+
+
+def _move_and_cascade_marks(
+    price: float, rounds: pd.DataFrame
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """Lines, bands and labels of price now, the zone the move sweeps and where the cascade ends."""
+    first, last = rounds.iloc[0], rounds.iloc[-1]
+    target, final = float(first["price_to"]), float(last["price_to"])
     shapes: list[dict[str, object]] = [_hline(price, _PRICE_LINE, dash="dot")]
     notes: list[dict[str, object]] = [_side_label(price, f"price now {price:,.0f}", _PRICE_LINE)]
     if float(first["move_pct"]) != 0:
@@ -829,24 +920,7 @@ def cascade_figure(
                 below=final < target,
             )
         )
-    return _figure(
-        traces,
-        # Short lines: a plotly title does not wrap, and a phone is ~360 px wide.
-        f"What a {float(first['move_pct']):+.1f}% move would liquidate<br><sup>{ESTIMATE_NOTE}"
-        "<br>the cascade is an illustration</sup>",
-        520,
-        barmode="overlay",
-        bargap=0,
-        legend={"orientation": "h", "y": -0.15, "x": 0.0},
-        yaxis=_axis(
-            range=[price * (1 - span / 100), price * (1 + span / 100)],
-            title={"text": "price"},
-            tickformat=",.0f",
-        ),
-        xaxis=_axis(tickprefix="$", tickformat="~s", title={"text": "USD at risk per price bin"}),
-        shapes=shapes,
-        annotations=notes,
-    )
+    return shapes, notes
 
 
 def _band(y0: float, y1: float, colour: str) -> dict[str, object]:

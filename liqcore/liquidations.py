@@ -458,84 +458,98 @@ at 9.0× their earlier rate (90% of all liquidations). ... not a prediction.
         return "The price is missing in some bars, so there is no momentum reading."
 
     n = min(lookback, count // 2)
+    change, moved = _recent_move(price, n)
+    long_rate, short_rate = _rate_vs_earlier(long_usd, n), _rate_vs_earlier(short_usd, n)
+    recent_total = long_usd[-n:].sum() + short_usd[-n:].sum()
+    long_share = long_usd[-n:].sum() / recent_total if recent_total > 0 else 0.0
+    span, move = f"over the last {n} bars", f"{abs(change) * 100:.1f}%"
+    if moved and change < 0:
+        text = _one_sided_reading("fell", move, span, long_rate, long_share)
+    elif moved:
+        text = _one_sided_reading("rose", move, span, short_rate, 1.0 - long_share)
+    else:
+        text = _flat_reading(change, span, long_rate, short_rate)
+    return f"{text} A reading of the last {n} bars{source}, not a prediction."
+
+
+def _recent_move(price: np.ndarray, n: int) -> tuple[float, bool]:
+    """Price change over the last ``n`` bars, and whether it beats half the typical move."""
     change = price[-1] / price[-n - 1] - 1.0
     # The typical move over n bars, from the bars before them (the recent move is the question).
-    sigma = float(np.std(np.diff(np.log(price[: count - n])))) * np.sqrt(n)
-    moved = abs(np.log1p(change)) >= max(0.5 * sigma, 0.001)
-    recent = slice(count - n, count)
-    earlier = slice(0, count - n)
+    sigma = float(np.std(np.diff(np.log(price[: len(price) - n])))) * np.sqrt(n)
+    return change, abs(np.log1p(change)) >= max(0.5 * sigma, 0.001)
 
-    def rate(values: np.ndarray) -> float:
-        before, now = values[earlier].mean(), values[recent].mean()
-        if before > 0:
-            return float(now / before)
-        return np.inf if now > 0 else 0.0
 
-    long_rate, short_rate = rate(long_usd), rate(short_usd)
-    recent_total = long_usd[recent].sum() + short_usd[recent].sum()
-    long_share = long_usd[recent].sum() / recent_total if recent_total > 0 else 0.0
-    span = f"over the last {n} bars"
-    move = f"{abs(change) * 100:.1f}%"
+def _rate_vs_earlier(usd: np.ndarray, n: int) -> float:
+    """USD liquidated per bar over the last ``n`` bars, over the rate before (inf if none)."""
+    before, now = usd[: len(usd) - n].mean(), usd[len(usd) - n :].mean()
+    if before > 0:
+        return float(now / before)
+    return np.inf if now > 0 else 0.0
 
-    def versus(side_rate: float) -> str:
-        if np.isinf(side_rate):
-            return "far above their earlier rate (none before)"
-        return f"at {side_rate:.1f}× their earlier rate"
 
-    def ran(side: str, side_rate: float, share: float) -> str:
-        return f"{side} liquidations ran {versus(side_rate)} ({share:.0%} of all liquidations)"
+def _versus(rate: float) -> str:
+    """A side's recent rate against its earlier one, in words."""
+    if np.isinf(rate):
+        return "far above their earlier rate (none before)"
+    return f"at {rate:.1f}× their earlier rate"
 
-    def stayed(side: str, side_rate: float) -> str:
-        return f"{side} liquidations stayed low ({side_rate:.1f}× their earlier rate)"
 
-    if moved and change < 0:
-        if long_rate >= HEAVY_RATE:
-            text = (
-                f"Long squeeze / cascade: price fell {move} {span} while "
-                f"{ran('long', long_rate, long_share)}. Forced selling is driving the move; "
-                "cascades like this often exhaust once the crowded levels are cleared."
-            )
-        elif long_rate <= LOW_RATE:
-            text = (
-                f"Selling is not forced: price fell {move} {span} while "
-                f"{stayed('long', long_rate)}. This looks like spot or real selling, "
-                "not a cascade."
-            )
-        else:
-            text = (
-                f"Price fell {move} {span} with long liquidations near their earlier rate "
-                f"({long_rate:.1f}×): some forced selling, but no cascade."
-            )
-    elif moved:
-        if short_rate >= HEAVY_RATE:
-            text = (
-                f"Short squeeze: price rose {move} {span} while "
-                f"{ran('short', short_rate, 1.0 - long_share)}. Shorts being forced to buy "
-                "are driving the move; squeezes often fade once those shorts are gone."
-            )
-        elif short_rate <= LOW_RATE:
-            text = (
-                f"Organic demand: price rose {move} {span} while "
-                f"{stayed('short', short_rate)}. Buyers, not forced short covering, are "
-                "lifting the price."
-            )
-        else:
-            text = (
-                f"Price rose {move} {span} with short liquidations near their earlier rate "
-                f"({short_rate:.1f}×): some forced buying, but no squeeze."
-            )
-    elif long_rate >= HEAVY_RATE and short_rate >= HEAVY_RATE:
-        text = (
+def _ran(side: str, rate: float, share: float) -> str:
+    """A side's liquidations ran heavy: how heavy, and their share of all of them."""
+    return f"{side} liquidations ran {_versus(rate)} ({share:.0%} of all liquidations)"
+
+
+def _stayed(side: str, rate: float) -> str:
+    """A side's liquidations stayed low, with their rate."""
+    return f"{side} liquidations stayed low ({rate:.1f}× their earlier rate)"
+
+
+#: Readings of a one-sided move, by the way price went: the side it hurts, then the sentence
+#: for that side's liquidations running heavy, staying low, or neither (``str.format`` fields).
+_ONE_SIDED = {
+    "fell": (
+        "long",
+        "Long squeeze / cascade: price fell {move} {span} while {ran}. Forced selling is "
+        "driving the move; cascades like this often exhaust once the crowded levels are cleared.",
+        "Selling is not forced: price fell {move} {span} while {stayed}. This looks like spot "
+        "or real selling, not a cascade.",
+        "Price fell {move} {span} with long liquidations near their earlier rate "
+        "({rate:.1f}×): some forced selling, but no cascade.",
+    ),
+    "rose": (
+        "short",
+        "Short squeeze: price rose {move} {span} while {ran}. Shorts being forced to buy are "
+        "driving the move; squeezes often fade once those shorts are gone.",
+        "Organic demand: price rose {move} {span} while {stayed}. Buyers, not forced short "
+        "covering, are lifting the price.",
+        "Price rose {move} {span} with short liquidations near their earlier rate "
+        "({rate:.1f}×): some forced buying, but no squeeze.",
+    ),
+}
+
+
+def _one_sided_reading(went: str, move: str, span: str, rate: float, share: float) -> str:
+    """A move that ``went`` ("fell" or "rose"), read from the rate of the side it hurts."""
+    side, heavy, low, between = _ONE_SIDED[went]
+    sentence = heavy if rate >= HEAVY_RATE else low if rate <= LOW_RATE else between
+    return sentence.format(
+        move=move, span=span, rate=rate, ran=_ran(side, rate, share), stayed=_stayed(side, rate)
+    )
+
+
+def _flat_reading(change: float, span: str, long_rate: float, short_rate: float) -> str:
+    """No move to speak of: a two-sided flush if both sides were liquidated heavily."""
+    if long_rate >= HEAVY_RATE and short_rate >= HEAVY_RATE:
+        return (
             f"Two-sided flush: price barely moved ({change * 100:+.1f}%) {span} while both "
             "longs and shorts were liquidated well above their earlier rate; leverage is "
             "being cleared on both sides."
         )
-    else:
-        text = (
-            f"No clear momentum: price barely moved ({change * 100:+.1f}%) {span}; long "
-            f"liquidations ran {versus(long_rate)}, short liquidations {versus(short_rate)}."
-        )
-    return f"{text} A reading of the last {n} bars{source}, not a prediction."
+    return (
+        f"No clear momentum: price barely moved ({change * 100:+.1f}%) {span}; long "
+        f"liquidations ran {_versus(long_rate)}, short liquidations {_versus(short_rate)}."
+    )
 
 
 def agreement(truth: pd.DataFrame, estimate: pd.DataFrame) -> dict[str, float | None]:

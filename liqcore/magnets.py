@@ -270,22 +270,14 @@ def magnet_test(
     # A full horizon after the column, and a second one after any touch inside it.
     keep = column_end + 2 * h < n
     column_end = column_end[keep]
-    long_book, short_book = np.asarray(long_book)[keep], np.asarray(short_book)[keep]
-    price = close[column_end]
+    level, mirror, direction, column = _cluster_events(
+        np.asarray(long_book)[keep], np.asarray(short_book)[keep], prices, close[column_end]
+    )
+    read_at = column_end[column]  # the bar at which each event's book is read
+    start = read_at + 1
     pad = np.full(2 * h, np.nan)
-    low_w = sliding_window_view(np.concatenate([low, pad]), h)[column_end + 1]
-    high_w = sliding_window_view(np.concatenate([high, pad]), h)[column_end + 1]
-    long_level, long_found = _largest_cluster(long_book, prices, price, below=True)
-    short_level, short_found = _largest_cluster(short_book, prices, price, below=False)
-    long_mirror = 2 * price - long_level  # as far above as the long cluster is below
-    short_mirror = 2 * price - short_level
-    # Stack the two sides as events: direction -1 = price has to fall to the level.
-    found = np.concatenate([long_found, short_found])
-    level = np.concatenate([long_level, short_level])[found]
-    mirror = np.concatenate([long_mirror, short_mirror])[found]
-    direction = np.concatenate([-np.ones(len(price)), np.ones(len(price))])[found]
-    start = np.concatenate([column_end, column_end])[found] + 1
-    lows, highs = np.concatenate([low_w, low_w])[found], np.concatenate([high_w, high_w])[found]
+    lows = sliding_window_view(np.concatenate([low, pad]), h)[start]
+    highs = sliding_window_view(np.concatenate([high, pad]), h)[start]
     falls = direction < 0
     cluster_hit, cluster_at = _first_true(
         np.where(falls[:, None], lows <= level[:, None], highs >= level[:, None])
@@ -293,16 +285,63 @@ def magnet_test(
     mirror_hit, mirror_at = _first_true(
         np.where(falls[:, None], highs >= mirror[:, None], lows <= mirror[:, None])
     )
+    after_cluster = close[np.minimum(start + cluster_at + h, n - 1)]
+    after_mirror = close[np.minimum(start + mirror_at + h, n - 1)]
+    cluster_move = _move_on(after_cluster, level, direction)
+    mirror_move = _move_on(after_mirror, mirror, -direction)  # the mirror lies the other way
+    return _day_bootstrap(
+        horizon_hours,
+        bars.index[read_at],
+        (cluster_hit, cluster_move),
+        (mirror_hit, mirror_move),
+        boot=boot,
+        seed=seed,
+    )
 
-    def move_after(at: np.ndarray, touched_level: np.ndarray, sign: np.ndarray) -> np.ndarray:
-        # Percent move from the touched level over the horizon after the touch, signed so
-        # that carrying on in the direction of the approach is positive.
-        after = close[np.minimum(start + at + h, n - 1)]
-        return sign * (after - touched_level) / touched_level * 100.0
 
-    cluster_move = move_after(cluster_at, level, direction)
-    mirror_move = move_after(mirror_at, mirror, -direction)  # the mirror lies the other way
-    times = bars.index[np.concatenate([column_end, column_end])[found]]
+def _cluster_events(
+    long_book: np.ndarray, short_book: np.ndarray, prices: np.ndarray, price: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each column's largest long and short cluster as events, with their mirror levels.
+
+    Returns the events' ``level``, ``mirror`` (as far from price on the other side),
+    ``direction`` (-1: price has to fall to the level) and ``column`` (the column each
+    comes from); the long side's events first, columns without a cluster left out.
+    """
+    long_level, long_found = _largest_cluster(long_book, prices, price, below=True)
+    short_level, short_found = _largest_cluster(short_book, prices, price, below=False)
+    found = np.concatenate([long_found, short_found])
+    level = np.concatenate([long_level, short_level])[found]
+    mirror = 2 * np.concatenate([price, price])[found] - level
+    direction = np.concatenate([-np.ones(len(price)), np.ones(len(price))])[found]
+    columns = np.arange(len(price))
+    return level, mirror, direction, np.concatenate([columns, columns])[found]
+
+
+def _move_on(later: np.ndarray, touched_level: np.ndarray, approach: np.ndarray) -> np.ndarray:
+    """Percent move from the touched level to a later close; positive if price carried on.
+
+    ``approach`` is the way price went to reach the level (-1: down to it).
+    """
+    return approach * (later - touched_level) / touched_level * 100.0
+
+
+def _day_bootstrap(
+    horizon_hours: float,
+    times: pd.DatetimeIndex,
+    cluster: tuple[np.ndarray, np.ndarray],
+    mirror: tuple[np.ndarray, np.ndarray],
+    *,
+    boot: int,
+    seed: int,
+) -> MagnetTest:
+    """Hit rates and moves after a touch, with 95 % intervals from resampling whole days.
+
+    ``cluster`` and ``mirror`` are (touched within the horizon, move after the touch)
+    per event; ``times`` says when each event's book was read.
+    """
+    cluster_hit, cluster_move = cluster
+    mirror_hit, mirror_move = mirror
     day_codes, day_index = np.unique(np.asarray(times.floor("D").asi8), return_inverse=True)
     days = len(day_codes)
 
@@ -310,7 +349,7 @@ def magnet_test(
         weights = values if mask is None else np.where(mask, values, 0.0)
         return np.bincount(day_index, weights=weights, minlength=days)
 
-    count = per_day(np.ones(len(level)))
+    count = per_day(np.ones(len(cluster_hit)))
     hits_c, hits_m = per_day(cluster_hit.astype(float)), per_day(mirror_hit.astype(float))
     move_c, move_m = per_day(cluster_move, cluster_hit), per_day(mirror_move, mirror_hit)
     events = int(count.sum())
