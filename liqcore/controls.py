@@ -51,8 +51,8 @@ TIMEFRAMES: dict[str, float] = {
     "6mo": 4380,
     "1y": 8760,
 }
-#: Bar sizes of the Liquidations page (keys of :data:`liqcore.sources.INTERVALS`).
-PERIODS: tuple[str, ...] = ("15m", "1h", "4h", "1d")
+#: Bar sizes of the Liquidations page, with the pandas frequency each stands for.
+PERIODS: dict[str, str] = {"15m": "15min", "1h": "1h", "4h": "4h", "1d": "1D"}
 #: How the Liquidations page lays out several sources' bars.
 LAYOUTS: tuple[str, ...] = ("Mirrored", "Side by side")
 #: Symbols the UI offers for live data; any symbol an exchange lists is accepted.
@@ -173,7 +173,7 @@ _CONTROLS: list[Control] = [
     # Accuracy page: the magnet test's horizon in hours.
     Control("mh", "choice", "24", ("8", "24", "72")),
     # Liquidations page.
-    Control("period", "choice", "1h", PERIODS),
+    Control("period", "choice", "1h", tuple(PERIODS)),
     Control("bars", "choice", "Mirrored", LAYOUTS),
     Control("back", "choice", "1w", tuple(TIMEFRAMES)),
     # Learn page: the calculator.

@@ -24,15 +24,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from liqcore.controls import SOURCES
+from liqcore.controls import LAYOUTS, PERIODS, SOURCES
 from liqcore.market import bar_interval
 from liqcore.views import DARK_TEMPLATE, LONG_COLOR, SHORT_COLOR, format_usd
 
 __all__ = [
     "ESTIMATE_LABEL",
-    "LAYOUTS",
     "MAX_BARS",
-    "PERIODS",
     "TRUE_LABEL",
     "UNKNOWN_LABEL",
     "agreement",
@@ -49,9 +47,6 @@ __all__ = [
     "totals",
 ]
 
-#: Period labels of the page (the URL values) -> pandas resample aliases, shortest first.
-PERIODS: dict[str, str] = {"15m": "15min", "1h": "1h", "4h": "4h", "1d": "1D"}
-LAYOUTS: tuple[str, ...] = ("Mirrored", "Side by side")
 #: More bars than this are thinner than a pixel on a wide screen; :func:`choose_period` coarsens.
 MAX_BARS = 1500
 TRUE_LABEL = "True (simulated)"
