@@ -652,18 +652,12 @@ def _plan(
     crowd_bias: float,
     mmr: float,
 ) -> _Plan:
+    """Draw everything the loop does not decide: paths, lean, funding and new positions.
+
+    The draws come in a fixed order, so a seed always gives the same market.
+    """
     per_hour = 1.0 / bar_hours
-    # Volatility clustering: three log-volatility components (slow, fast, per bar).
-    vv = spec.vol_of_vol
-    slow, fast, per_bar = (sd * vv for sd in _LOG_VOL_SD)
-    log_vol = (
-        _ar1(rng, n, 120.0 * per_hour, slow)
-        + _ar1(rng, n, 3.0 * per_hour, fast)
-        + rng.standard_normal(n) * per_bar
-    )
-    var = slow**2 + fast**2 + per_bar**2  # E[exp(2 log_vol - 2 var)] = 1
-    base = volatility * _FEEDBACK_VOL * math.sqrt(bar_hours / (24 * 365))
-    sigma = base * np.exp(log_vol - var)
+    sigma = _bar_volatility(rng, n, bar_hours, volatility, spec.vol_of_vol)
     # 0 before the build-up, rising to 1 at the end.
     ramp = n if spec.ramp_days is None else min(n, max(1, round(spec.ramp_days * 24 * per_hour)))
     progress = np.clip(np.arange(n) - (n - ramp) + 1, 0, None) / ramp
@@ -671,12 +665,8 @@ def _plan(
     lean = np.clip(spec.lean_mean + crowd_bias + lean_dev, -0.95, 0.95)
     drift = _PRESSURE * (lean_dev - spec.lean_ramp * progress) * sigma
     if spec.shock_at is not None:
-        # A large seller: -1.5 daily sigmas over about two hours.
         start = n - ramp + int(spec.shock_at * ramp)
-        length = max(1, round(2.0 * per_hour))
-        daily = volatility / math.sqrt(365.0)
-        drift[start : start + length] -= 1.5 * daily / length
-        sigma[start : start + length] *= 2.0
+        _large_seller(drift, sigma, start, round(2.0 * per_hour), volatility)
     shocks = rng.standard_normal((n, substeps)) * (sigma / math.sqrt(substeps))[:, None]
     path = np.cumsum(shocks + (drift / substeps)[:, None], axis=1)
     funding_8h = np.clip(
@@ -684,24 +674,110 @@ def _plan(
         -_FUNDING_CAP_8H,
         _FUNDING_CAP_8H,
     )
+    is_long = np.arange(2 * _SLOTS) < _SLOTS
+    leverage = _leverage(rng, is_long, lean, mix, spec.leverage_scale, progress)
+    buffer, coef, has_stop = _triggers(rng, leverage, is_long, spec, mmr)
+    hold = np.ceil(rng.exponential(hold_hours(leverage)) / bar_hours).astype("int64")
+    hold = np.clip(hold, 1, int(60 * 24 / bar_hours))
+    weight = _size_shares(rng, n, is_long)
+    entry_ratio, born_keys, born_reason, dying, dying_liq = _opening_bar_fates(
+        rng, path, coef, weight, is_long, mmr
+    )
+    activity = np.exp(rng.normal(0.0, 0.35, size=n))
+    return _Plan(
+        entry_ratio=entry_ratio,
+        born_keys=born_keys,
+        born_reason=born_reason,
+        dying=dying,
+        dying_liq=dying_liq,
+        rel_low=np.minimum(path.min(axis=1), 0.0),
+        rel_high=np.maximum(path.max(axis=1), 0.0),
+        rel_close=path[:, -1],
+        bar_sigma=sigma,
+        lean=lean,
+        funding=funding_8h * bar_hours / 8.0,
+        activity=activity,
+        churn=_netting_flow(rng, bar_hours, sigma, path),
+        is_long=is_long,
+        weight=weight,
+        leverage=leverage,
+        buffer=buffer,
+        coef=coef,
+        has_stop=has_stop,
+        hold=hold,
+    )
 
-    # Positions: per side, slot 0 is a maker; the other slots are takers with a
-    # probability that grows with the lean towards that side.
-    slots = 2 * _SLOTS
-    is_long = np.arange(slots) < _SLOTS
+
+def _bar_volatility(
+    rng: np.random.Generator, n: int, bar_hours: float, volatility: float, vol_of_vol: float
+) -> np.ndarray:
+    """Each bar's volatility (log), clustered: slow, fast and per-bar log-volatility parts.
+
+    Scaled so that the mean variance is that of the annualised ``volatility``, less the
+    share the forced orders add (:data:`_FEEDBACK_VOL`).
+    """
+    per_hour = 1.0 / bar_hours
+    slow, fast, per_bar = (sd * vol_of_vol for sd in _LOG_VOL_SD)
+    log_vol = (
+        _ar1(rng, n, 120.0 * per_hour, slow)
+        + _ar1(rng, n, 3.0 * per_hour, fast)
+        + rng.standard_normal(n) * per_bar
+    )
+    var = slow**2 + fast**2 + per_bar**2  # E[exp(2 log_vol - 2 var)] = 1
+    base = volatility * _FEEDBACK_VOL * math.sqrt(bar_hours / (24 * 365))
+    return base * np.exp(log_vol - var)
+
+
+def _large_seller(
+    drift: np.ndarray, sigma: np.ndarray, start: int, bars: int, volatility: float
+) -> None:
+    """A large seller from bar ``start``: -1.5 daily sigmas over ``bars`` (about two
+    hours) at twice the volatility; ``drift`` and ``sigma`` change in place."""
+    length = max(1, bars)
+    daily = volatility / math.sqrt(365.0)
+    drift[start : start + length] -= 1.5 * daily / length
+    sigma[start : start + length] *= 2.0
+
+
+def _leverage(
+    rng: np.random.Generator,
+    is_long: np.ndarray,
+    lean: np.ndarray,
+    mix: np.ndarray,
+    leverage_scale: tuple[float, float],
+    progress: np.ndarray,
+) -> np.ndarray:
+    """Whole leverage of every slot (n, 2S): makers low, takers from the crowd's mix.
+
+    Per side, slot 0 is a maker; the other slots are takers with a probability that
+    grows with the lean towards that side, their leverage scaled up by the build-up.
+    """
+    n, slots = len(lean), is_long.size
     toward = np.where(is_long[None, :], lean[:, None], -lean[:, None])
     taker = rng.random((n, slots)) < 0.5 + 0.45 * toward
     taker[:, [0, _SLOTS]] = False
     band = rng.choice(5, size=(n, slots), p=mix)
     lo, hi = np.log(_BAND_EDGES[:-1]), np.log(_BAND_EDGES[1:])
     crowd_lev = np.exp(lo[band] + rng.random((n, slots)) * (hi[band] - lo[band]))
-    scale = spec.leverage_scale[0] + (spec.leverage_scale[1] - spec.leverage_scale[0]) * progress
+    scale = leverage_scale[0] + (leverage_scale[1] - leverage_scale[0]) * progress
     crowd_lev *= scale[:, None]
     maker_lev = np.clip(np.exp(np.log(3.0) + 0.5 * rng.standard_normal((n, slots))), 1.0, 10.0)
-    leverage = np.clip(np.rint(np.where(taker, crowd_lev, maker_lev)), 1, MAX_LEVERAGE)
-    cross = rng.random((n, slots)) < spec.cross_share
+    return np.clip(np.rint(np.where(taker, crowd_lev, maker_lev)), 1, MAX_LEVERAGE)
+
+
+def _triggers(
+    rng: np.random.Generator, leverage: np.ndarray, is_long: np.ndarray, spec: Regime, mmr: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cross-margin buffers, trigger keys per unit of entry price, and who has a stop.
+
+    Returns ``buffer`` (n, 2S), ``coef`` (n, 2S, 3: liquidation, stop-loss,
+    take-profit; -inf where there is none) and ``has_stop``. Every trigger is
+    "key >= threshold": the take-profit key is negated for longs.
+    """
+    shape = leverage.shape
+    cross = rng.random(shape) < spec.cross_share
     buffer = np.where(
-        cross, np.clip(np.exp(np.log(0.12) + 0.8 * rng.standard_normal((n, slots))), 0.02, 0.6), 0
+        cross, np.clip(np.exp(np.log(0.12) + 0.8 * rng.standard_normal(shape)), 0.02, 0.6), 0
     )
     dist = 1.0 / leverage + buffer  # equity per unit of notional before liquidation
     sign = np.where(is_long, 1.0, -1.0)[None, :]
@@ -710,24 +786,42 @@ def _plan(
     # Distance to the liquidation price at opening (funding aside), for the stop's place.
     liq_dist = np.where(is_long, 1.0 - (1.0 - dist) / (1.0 - mmr), (1.0 + dist) / (1.0 + mmr) - 1)
     liq_dist = np.minimum(liq_dist, 0.95)
-    has_stop = rng.random((n, slots)) < spec.stop_share
-    stop_share = rng.uniform(0.3, 0.85, (n, slots))
+    has_stop = rng.random(shape) < spec.stop_share
+    stop_share = rng.uniform(0.3, 0.85, shape)
     stop_coef = np.where(has_stop, sign * (1.0 - sign * stop_share * liq_dist), -np.inf)
-    gain = np.clip(np.exp(np.log(0.6) + 0.7 * rng.standard_normal((n, slots))), 0.1, 5.0)
-    has_tp = rng.random((n, slots)) < spec.take_profit_share
+    gain = np.clip(np.exp(np.log(0.6) + 0.7 * rng.standard_normal(shape)), 0.1, 5.0)
+    has_tp = rng.random(shape) < spec.take_profit_share
     move = np.minimum(gain / leverage, 0.9)
-    # Every trigger is "key >= threshold": the take-profit key is negated for longs.
     tp_coef = np.where(has_tp, -sign * (1.0 + sign * move), -np.inf)
-    coef = np.stack([liq_coef, stop_coef, tp_coef], axis=-1)
-    hold = np.ceil(rng.exponential(hold_hours(leverage)) / bar_hours).astype("int64")
-    hold = np.clip(hold, 1, int(60 * 24 / bar_hours))
-    weight = np.exp(0.5 * rng.standard_normal((n, slots)))
-    weight[:, [0, _SLOTS]] *= 2.0  # makers quote size
+    return buffer, np.stack([liq_coef, stop_coef, tp_coef], axis=-1), has_stop
+
+
+def _size_shares(rng: np.random.Generator, n: int, is_long: np.ndarray) -> np.ndarray:
+    """Each slot's share of its side's new units (n, 2S); makers quote twice the size."""
+    weight = np.exp(0.5 * rng.standard_normal((n, is_long.size)))
+    weight[:, [0, _SLOTS]] *= 2.0
     for side in (is_long, ~is_long):
         weight[:, side] /= weight[:, side].sum(axis=1, keepdims=True)
+    return weight
+
+
+def _opening_bar_fates(
+    rng: np.random.Generator,
+    path: np.ndarray,
+    coef: np.ndarray,
+    weight: np.ndarray,
+    is_long: np.ndarray,
+    mmr: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Where new positions enter their bar, and which of them the rest of it closes.
+
+    Returns the :class:`_Plan` fields ``entry_ratio``, ``born_keys``, ``born_reason``,
+    ``dying`` and ``dying_liq``.
+    """
+    n, substeps = path.shape
     # Takers enter at a random sub-step, makers at the close; what the rest of the
     # opening bar does to a new position is known relative to the bar's start.
-    step = rng.integers(0, substeps - 1, size=(n, slots))
+    step = rng.integers(0, substeps - 1, size=(n, is_long.size))
     step[:, [0, _SLOTS]] = substeps - 1
     rows = np.arange(n)[:, None]
     rest_min = np.minimum.accumulate(path[:, ::-1], axis=1)[:, ::-1]
@@ -751,7 +845,7 @@ def _plan(
         dies, np.where(hit[:, 1], STOP, np.where(hit[:, 0], LIQUIDATED, TAKE_PROFIT)), -1
     ).astype("int8")
     born_keys = np.where(dies[:, None, :], -np.inf, keys)
-    born_keys = np.concatenate([born_keys, np.zeros((n, 1, slots))], axis=1)  # row 3: time
+    born_keys = np.concatenate([born_keys, np.zeros((n, 1, is_long.size))], axis=1)  # row 3: time
     liq_price = np.where(is_long, keys[:, 0] / (1.0 - mmr), -keys[:, 0] / (1.0 + mmr))
     liq_unit = np.where(born_reason == LIQUIDATED, weight * liq_price, 0.0)
     dying_w = np.where(dies, weight, 0.0)
@@ -759,32 +853,21 @@ def _plan(
     dying_liq = np.stack(
         [liq_unit[:, is_long].sum(axis=1), liq_unit[:, ~is_long].sum(axis=1)], axis=1
     )
-    return _Plan(
-        entry_ratio=entry_ratio,
-        born_keys=born_keys,
-        born_reason=born_reason,
-        dying=np.minimum(dying, 0.99),
-        dying_liq=dying_liq,
-        rel_low=np.minimum(path.min(axis=1), 0.0),
-        rel_high=np.maximum(path.max(axis=1), 0.0),
-        rel_close=path[:, -1],
-        bar_sigma=sigma,
-        lean=lean,
-        funding=funding_8h * bar_hours / 8.0,
-        activity=np.exp(rng.normal(0.0, 0.35, size=n)),
-        churn=_CHURN_PER_DAY
+    return entry_ratio, born_keys, born_reason, np.minimum(dying, 0.99), dying_liq
+
+
+def _netting_flow(
+    rng: np.random.Generator, bar_hours: float, sigma: np.ndarray, path: np.ndarray
+) -> np.ndarray:
+    """Traded notional per bar that nets out (market makers), as a share of open interest:
+    more in volatile bars and in bars with a wide range."""
+    return (
+        _CHURN_PER_DAY
         * bar_hours
         / 24.0
         * (sigma / sigma.mean())
         * (0.4 + 0.6 * (path.max(axis=1) - path.min(axis=1)) / (1.6 * sigma))
-        * np.exp(rng.normal(0.0, 0.25, size=n)),
-        is_long=is_long,
-        weight=weight,
-        leverage=leverage,
-        buffer=buffer,
-        coef=coef,
-        has_stop=has_stop,
-        hold=hold,
+        * np.exp(rng.normal(0.0, 0.25, size=len(sigma)))
     )
 
 
