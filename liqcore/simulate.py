@@ -898,19 +898,11 @@ def _run(
 ) -> _Run:
     """The sequential core: one pass over bars with small numpy operations on open positions.
 
-    Each side's open positions live in a compact book: a (4, m) matrix of trigger keys
-    (liquidation, stop-loss, take-profit, minus the time-close bar; each fires when
-    ``key >= threshold``), their units and their position ids.
+    The open positions live in a compact :class:`_Book`; everything the loop does not
+    decide was drawn up front (:func:`_plan`), and is read here as Python floats.
     """
-    slots = 2 * _SLOTS
     strength = strength * spec.book_thinness
-    born = plan.born_reason.ravel()
-    exit_reason = np.append(born, np.int8(TIME))
-    exit_bar = np.where(born >= 0, np.repeat(np.arange(n), slots), n)
-    qty_rec = np.zeros((n, slots))
-    pids = np.arange(n * slots).reshape(n, slots)
-    # exit_reason has one extra "closed" entry: the id of a book's padding slots.
-    book = _Book(n * slots)
+    book = _Book(plan, mmr)
     bars_per_day = 24.0 / bar_hours
     alpha = min(1.0, 1.0 / (_LIQUIDITY_DAYS * bars_per_day))
     refill = 0.5 ** (bar_hours / _REFILL_HALF_LIFE_H)
@@ -920,12 +912,7 @@ def _run(
     )
     funding, activity, churn = (x.tolist() for x in (plan.funding, plan.activity, plan.churn))
     bar_sigma = plan.bar_sigma.tolist()
-    weight = plan.weight
-    born_keys = plan.born_keys[:, [3, 1, 0, 2], :]  # time, stop, liquidation, take-profit
     dying, dying_liq = plan.dying.tolist(), plan.dying_liq
-    sign_all = np.where(plan.is_long, 1.0, -1.0)
-    # Minus the bar of the time close (-inf for a position closed in its opening bar).
-    close_key = np.where(plan.born_reason >= 0, -np.inf, -(np.arange(n)[:, None] + plan.hold))
 
     open_log = np.empty(n)
     start_log = np.empty(n)
@@ -942,8 +929,8 @@ def _run(
     push = 0.0  # log move the last bar's forced orders cause
     ew_var = float(plan.bar_sigma.mean()) ** 2
     ew_volume = open_interest_usd * _CHURN_PER_DAY / bars_per_day
-    neg_inf = -math.inf
     for t in range(n):
+        # The bar starts where the last bar's forced orders pushed it, less what refilled.
         new_transient = refill * transient + (1.0 - _PERMANENT) * push
         level = log_price + _PERMANENT * push + (new_transient - transient)
         transient = new_transient
@@ -955,66 +942,23 @@ def _run(
         close = math.exp(close_log)
         phi += funding[t] * math.exp(log_price)  # funding at the bar's open, from margin
         phi_rec[t] = phi
-        x_long = x_short = 0.0
-        liq_long = liq_short = 0.0
-        m = book.m
-        if m:
-            # Rows in order of precedence (time close at the bar's open, stop before the
-            # liquidation price, liquidation, take-profit), columns long / short.
-            thr = np.array(
-                [
-                    [-t, -t],
-                    [low, -high],
-                    [low * (1.0 - mmr) - phi, phi - high * (1.0 + mmr)],
-                    [-high, low],
-                ]
-            )
-            keys = book.keys[:, :, :m]
-            col = thr[:, :, None]
-            hit = np.flatnonzero(
-                (keys[0] >= col[0])
-                | (keys[1] >= col[1])
-                | (keys[2] >= col[2])
-                | (keys[3] >= col[3])
-            )
-            if hit.size:
-                side = hit // m
-                slot = hit - side * m
-                k = keys[:, side, slot]
-                reason = (k >= thr[:, side]).argmax(axis=0)  # the first row hit
-                ids = book.pid[side, slot]
-                exit_bar[ids] = t
-                exit_reason[ids] = reason
-                q = book.units[side, slot]
-                sums = np.bincount(side * 4 + reason, q, minlength=8).tolist()
-                x_long, x_short = sum(sums[:4]), sum(sums[4:])
-                if sums[LIQUIDATED] > 0 or sums[4 + LIQUIDATED] > 0:
-                    dead = reason == LIQUIDATED
-                    key, short = k[2, dead], side[dead]
-                    price = np.where(short, (phi - key) / (1.0 + mmr), (key + phi) / (1.0 - mmr))
-                    liq_long, liq_short = np.bincount(short, q[dead] * price, minlength=2).tolist()
-                book.keys[:, side, slot] = neg_inf
-        exits = (x_long, x_short)
-        liq_usd = (liq_long, liq_short)
-        x_long, x_short = exits
-        closed[t, 0] = x_long * close - liq_usd[0]
-        closed[t, 1] = x_short * close - liq_usd[1]
+        x_long, x_short, liq_long, liq_short = book.close_triggered(t, low, high, phi)
+        closed[t, 0] = x_long * close - liq_long
+        closed[t, 1] = x_short * close - liq_short
         q_long -= x_long
         q_short -= x_short
-        liq_rec[t, 0], liq_rec[t, 1] = liq_usd
+        liq_rec[t, 0], liq_rec[t, 1] = liq_long, liq_short
         # New positions at the close; the side with more exits gets that many more openings.
         move = abs(close_log - log_price) / bar_sigma[t]
         oi_now = max(q_long * close, 1.0)
         want = base_open * activity[t] * (1.0 + 0.3 * min(move, 6.0))
         want *= min(max(open_interest_usd / oi_now, 0.2), 5.0) ** 2
         d = x_long - x_short
-        # New positions; those the rest of their opening bar closes were found up front.
+        # Those the rest of their opening bar closes were found up front (plan.dying).
         start_price_t = math.exp(level)
         die_l, die_s = dying[t]
         n_long = (want / close + max(d, 0.0)) / (1.0 - die_l)
         n_short = (want / close + max(-d, 0.0)) / (1.0 - die_s)
-        qty = weight[t] * np.array([n_long] * _SLOTS + [n_short] * _SLOTS)
-        qty_rec[t] = qty
         if die_l > 0.0 or die_s > 0.0:
             liq_l = n_long * start_price_t * dying_liq[t, 0]
             liq_s = n_short * start_price_t * dying_liq[t, 1]
@@ -1024,15 +968,7 @@ def _run(
             closed[t, 1] += n_short * die_s * close - liq_s
             q_long -= n_long * die_l
             q_short -= n_short * die_s
-        new_keys = born_keys[t] * start_price_t
-        new_keys[2] -= sign_all * phi
-        new_keys[0] = close_key[t]
-        book.add(
-            new_keys.reshape(4, 2, _SLOTS),
-            qty.reshape(2, _SLOTS),
-            pids[t].reshape(2, _SLOTS),
-            exit_reason,
-        )
+        book.open(t, n_long, n_short, start_price_t, phi)
         q_long += n_long
         q_short += n_short
         units_rec[t] = q_long
@@ -1046,19 +982,15 @@ def _run(
         ret = close_log - log_price
         ew_var += alpha * (ret * ret - ew_var)
         forced = liq_rec[t, 0] - liq_rec[t, 1]  # sells minus buys
-        if forced != 0.0:
-            depth = Liquidity(ew_volume * bars_per_day, math.sqrt(ew_var * bars_per_day))
-            push = -math.copysign(float(impact(forced, depth, strength)), forced)
-        else:
-            push = 0.0
+        push = _forced_push(forced, ew_volume, ew_var, bars_per_day, strength)
         log_price = close_log
     return _Run(
         open_log,
         start_log,
         phi_rec,
-        qty_rec,
-        exit_bar,
-        exit_reason[:-1],
+        book.qty.reshape(n, 2 * _SLOTS),
+        book.exit_bar,
+        book.exit_reason[:-1],
         units_rec,
         opened,
         closed,
@@ -1067,29 +999,61 @@ def _run(
     )
 
 
-class _Book:
-    """The open positions of both sides in compact buffers (see :func:`_run`).
+def _forced_push(
+    forced: float, ew_volume: float, ew_var: float, bars_per_day: float, strength: float
+) -> float:
+    """The log move ``forced`` USD of liquidation orders (sells minus buys) cause, on a
+    book as deep as the rolling traded USD and variance per bar say (square-root law)."""
+    if forced == 0.0:
+        return 0.0
+    depth = Liquidity(ew_volume * bars_per_day, math.sqrt(ew_var * bars_per_day))
+    return -math.copysign(float(impact(forced, depth, strength)), forced)
 
-    ``keys[row, side, slot]``: rows time / stop / liquidation / take-profit, side 0 long
-    and 1 short; both sides use the same ``m`` slots (a side with fewer open positions
-    is padded with slots that can never trigger).
+
+class _Book:
+    """Every position of a run: the open ones in compact buffers, and each one's exit.
+
+    ``keys[row, side, slot]``: trigger keys, each firing when ``key >= threshold``; rows
+    time (minus the time-close bar) / stop / liquidation / take-profit, side 0 long and
+    1 short; both sides use the same ``m`` slots (a side with fewer open positions is
+    padded with slots that can never trigger). ``exit_bar`` and ``exit_reason`` hold
+    every position's fate (those closed in their opening bar are known from the start).
     """
 
-    def __init__(self, padding_id: int) -> None:
+    def __init__(self, plan: _Plan, mmr: float) -> None:
+        n, slots = plan.weight.shape
+        born = plan.born_reason.ravel()
+        # One extra "closed" entry: the id of the padding slots.
+        self.exit_reason = np.append(born, np.int8(TIME))
+        self.exit_bar = np.where(born >= 0, np.repeat(np.arange(n), slots), n)
+        self.qty = np.zeros((n, 2, _SLOTS))  # units opened
+        self.mmr = mmr
+        # What each bar opens, shaped (side, slot) like the buffers.
+        self.born_keys = plan.born_keys[:, [3, 1, 0, 2], :].reshape(n, 4, 2, _SLOTS)
+        # Minus the bar of the time close (-inf for a position closed in its opening bar).
+        close_key = np.where(plan.born_reason >= 0, -np.inf, -(np.arange(n)[:, None] + plan.hold))
+        self.close_key = close_key.reshape(n, 2, _SLOTS)
+        self.sign = np.where(plan.is_long, 1.0, -1.0).reshape(2, _SLOTS)
+        self.weight = plan.weight.reshape(n, 2, _SLOTS)
+        self.ids = np.arange(n * slots).reshape(n, 2, _SLOTS)
         self.cap = 1024
-        self.padding_id = padding_id
+        self.padding_id = n * slots
         self.keys = np.full((4, 2, self.cap), -np.inf)
         self.units = np.zeros((2, self.cap))
-        self.pid = np.full((2, self.cap), padding_id, dtype="int64")
+        self.pid = np.full((2, self.cap), self.padding_id, dtype="int64")
         self.m = 0
 
-    def add(
-        self, keys: np.ndarray, units: np.ndarray, pid: np.ndarray, exit_reason: np.ndarray
-    ) -> None:
-        """Append new positions (keys (4, 2, S)), compacting out closed ones when full."""
-        count = units.shape[1]
+    def open(self, t: int, n_long: float, n_short: float, start_price: float, phi: float) -> None:
+        """Open bar ``t``'s positions (units per side) given the bar's starting price and
+        the funding index, compacting out closed positions when the buffers are full."""
+        units = self.weight[t] * np.array([[n_long], [n_short]])
+        self.qty[t] = units
+        keys = self.born_keys[t] * start_price
+        keys[2] -= self.sign * phi
+        keys[0] = self.close_key[t]
+        count = _SLOTS
         if self.m + count > self.cap:
-            live = [np.flatnonzero(exit_reason[self.pid[s, : self.m]] < 0) for s in (0, 1)]
+            live = [np.flatnonzero(self.exit_reason[self.pid[s, : self.m]] < 0) for s in (0, 1)]
             size = max(len(live[0]), len(live[1]))
             if 2 * (size + count) > self.cap:
                 self.cap *= 2
@@ -1103,8 +1067,54 @@ class _Book:
         end = self.m + count
         self.keys[:, :, self.m : end] = keys
         self.units[:, self.m : end] = units
-        self.pid[:, self.m : end] = pid
+        self.pid[:, self.m : end] = self.ids[t]
         self.m = end
+
+    def close_triggered(
+        self, t: int, low: float, high: float, phi: float
+    ) -> tuple[float, float, float, float]:
+        """Close the positions bar ``t``'s range triggers, recording when and why.
+
+        ``phi`` is the funding index at the bar's open. Returns the units closed and the
+        USD liquidated: long, short, long, short.
+        """
+        m, mmr = self.m, self.mmr
+        if not m:
+            return 0.0, 0.0, 0.0, 0.0
+        # Rows in order of precedence (time close at the bar's open, stop before the
+        # liquidation price, liquidation, take-profit), columns long / short.
+        thr = np.array(
+            [
+                [-t, -t],
+                [low, -high],
+                [low * (1.0 - mmr) - phi, phi - high * (1.0 + mmr)],
+                [-high, low],
+            ]
+        )
+        keys = self.keys[:, :, :m]
+        col = thr[:, :, None]
+        hit = np.flatnonzero(
+            (keys[0] >= col[0]) | (keys[1] >= col[1]) | (keys[2] >= col[2]) | (keys[3] >= col[3])
+        )
+        if not hit.size:
+            return 0.0, 0.0, 0.0, 0.0
+        side = hit // m
+        slot = hit - side * m
+        k = keys[:, side, slot]
+        reason = (k >= thr[:, side]).argmax(axis=0)  # the first row hit
+        ids = self.pid[side, slot]
+        self.exit_bar[ids] = t
+        self.exit_reason[ids] = reason
+        q = self.units[side, slot]
+        sums = np.bincount(side * 4 + reason, q, minlength=8).tolist()
+        liq_long = liq_short = 0.0
+        if sums[LIQUIDATED] > 0 or sums[4 + LIQUIDATED] > 0:
+            dead = reason == LIQUIDATED
+            key, short = k[2, dead], side[dead]
+            price = np.where(short, (phi - key) / (1.0 + mmr), (key + phi) / (1.0 - mmr))
+            liq_long, liq_short = np.bincount(short, q[dead] * price, minlength=2).tolist()
+        self.keys[:, side, slot] = -np.inf
+        return sum(sums[:4]), sum(sums[4:]), liq_long, liq_short
 
 
 def _assemble(
