@@ -181,6 +181,18 @@ def validate_market(market: pd.DataFrame) -> pd.DataFrame:
     ...
     ValueError: missing column 'volume' (a market frame needs open, high, low, close, ...)
     """
+    _check_shape(market)
+    out = _with_utc_index(market)
+    for column in out.columns:
+        out[column] = _numeric_column(out, column)
+    _check_bar_ranges(out)
+    _check_taker_buys(out)
+    _check_times(out)
+    return out
+
+
+def _check_shape(market: pd.DataFrame) -> None:
+    """A DataFrame with the required columns, at least two bars and a time index."""
     if not isinstance(market, pd.DataFrame):
         msg = f"a market frame must be a pandas DataFrame, got {type(market).__name__}"
         raise ValueError(msg)
@@ -194,6 +206,10 @@ def validate_market(market: pd.DataFrame) -> pd.DataFrame:
     if not isinstance(market.index, pd.DatetimeIndex):
         msg = "the index must be bar open times (DatetimeIndex)"
         raise ValueError(msg)
+
+
+def _with_utc_index(market: pd.DataFrame) -> pd.DataFrame:
+    """A copy of the known columns, indexed by UTC times named ``time``, none missing."""
     keep = [c for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if c in market.columns]
     out = market[keep].copy()
     index = out.index
@@ -203,27 +219,33 @@ def validate_market(market: pd.DataFrame) -> pd.DataFrame:
         position = int(np.flatnonzero(out.index.isna())[0])
         msg = f"row {position}: time is missing"
         raise ValueError(msg)
+    return out
 
-    for column in keep:
-        try:
-            values = pd.to_numeric(out[column], errors="raise").astype("float64")
-        except (ValueError, TypeError) as exc:
-            msg = f"column {column!r} is not numeric ({exc})"
-            raise ValueError(msg) from None
-        finite = np.isfinite(values.to_numpy())
-        if not finite.all():
-            position = int(np.flatnonzero(~finite)[0])
-            msg = f"column {column!r} has NaN or infinite value at {_row_label(out, position)}"
-            raise ValueError(msg)
-        if column in _NON_NEGATIVE and (values.to_numpy() < 0).any():
-            position = int(np.flatnonzero(values.to_numpy() < 0)[0])
-            msg = (
-                f"column {column!r} is negative ({values.iloc[position]}) at "
-                f"{_row_label(out, position)}"
-            )
-            raise ValueError(msg)
-        out[column] = values
 
+def _numeric_column(out: pd.DataFrame, column: str) -> pd.Series:
+    """The column as finite ``float64`` (and not negative, where that is impossible)."""
+    try:
+        values = pd.to_numeric(out[column], errors="raise").astype("float64")
+    except (ValueError, TypeError) as exc:
+        msg = f"column {column!r} is not numeric ({exc})"
+        raise ValueError(msg) from None
+    finite = np.isfinite(values.to_numpy())
+    if not finite.all():
+        position = int(np.flatnonzero(~finite)[0])
+        msg = f"column {column!r} has NaN or infinite value at {_row_label(out, position)}"
+        raise ValueError(msg)
+    if column in _NON_NEGATIVE and (values.to_numpy() < 0).any():
+        position = int(np.flatnonzero(values.to_numpy() < 0)[0])
+        msg = (
+            f"column {column!r} is negative ({values.iloc[position]}) at "
+            f"{_row_label(out, position)}"
+        )
+        raise ValueError(msg)
+    return values
+
+
+def _check_bar_ranges(out: pd.DataFrame) -> None:
+    """Prices above zero, ``low <= high``, the open and the close inside the bar's range."""
     high, low = out["high"].to_numpy(), out["low"].to_numpy()
     if (low <= 0).any():
         position = int(np.flatnonzero(low <= 0)[0])
@@ -246,21 +268,29 @@ def validate_market(market: pd.DataFrame) -> pd.DataFrame:
             )
             raise ValueError(msg)
 
-    if "taker_buy_volume" in out.columns:
-        # Taker buying is part of the volume; more than all of it is impossible (and would
-        # give a book with no shorts under the taker-flow split).
-        volume = out["volume"].to_numpy()
-        over = out["taker_buy_volume"].to_numpy() > volume * (1 + 1e-6) + 1e-12
-        if over.any():
-            rows = np.flatnonzero(over)
-            shown = ", ".join(_row_label(out, int(p)) for p in rows[:3])
-            more = f" and {rows.size - 3} more" if rows.size > 3 else ""
-            msg = (
-                f"column 'taker_buy_volume' is above 'volume' in {rows.size} rows ({shown}{more}): "
-                "taker buys are part of the bar's volume; check that both are in base units"
-            )
-            raise ValueError(msg)
 
+def _check_taker_buys(out: pd.DataFrame) -> None:
+    """Taker buying is part of the volume: more than all of it is impossible.
+
+    (It would also give a book with no shorts under the taker-flow split.)
+    """
+    if "taker_buy_volume" not in out.columns:
+        return
+    volume = out["volume"].to_numpy()
+    over = out["taker_buy_volume"].to_numpy() > volume * (1 + 1e-6) + 1e-12
+    if over.any():
+        rows = np.flatnonzero(over)
+        shown = ", ".join(_row_label(out, int(p)) for p in rows[:3])
+        more = f" and {rows.size - 3} more" if rows.size > 3 else ""
+        msg = (
+            f"column 'taker_buy_volume' is above 'volume' in {rows.size} rows ({shown}{more}): "
+            "taker buys are part of the bar's volume; check that both are in base units"
+        )
+        raise ValueError(msg)
+
+
+def _check_times(out: pd.DataFrame) -> None:
+    """Bar times strictly increasing at one regular interval (no duplicates, no gaps)."""
     steps = np.diff(out.index.asi8)
     if (steps == 0).any():
         position = int(np.flatnonzero(steps == 0)[0]) + 1
@@ -281,7 +311,6 @@ def validate_market(market: pd.DataFrame) -> pd.DataFrame:
             f"the interval is {step} (fill missing bars with fill_gaps)"
         )
         raise ValueError(msg)
-    return out
 
 
 #: Traded notional per day above this multiple of open interest means the open interest is

@@ -1579,83 +1579,25 @@ def estimate(
     rate = _hazard_per_bar(params, bar_hours)
     path = _BarPath.of(market) if params.entry == "path" else None
     strata = strata_per_band(params, n)
-    # With closes net of the model's own liquidations, the book depends on what it
-    # liquidates: one fixed-point step (estimate the liquidations, then the book again).
-    passes = 2 if params.closes_net_of_liquidations or params.holding_hours is not None else 1
-
-    start_bar = 0
-    if start is not None:
-        start_ts = pd.Timestamp(start)
-        start_ts = start_ts.tz_localize("UTC") if start_ts.tz is None else start_ts
-        start_bar = int(min(market.index.searchsorted(start_ts), n - 1))
     grid = make_grid(
         market.index,
         low,
         high,
         time_bins=params.time_bins,
         price_bins=params.price_bins,
-        start=start_bar,
+        start=_first_shown_bar(market.index, start),
         price_range=params.price_range,
     )
-
-    bins = len(grid.price_edges) - 1
-    tiers = len(params.leverage_tiers)
     column_of = _column_of_bar(grid, n)
     price = float(close[-1])
     wide_edges = wide_price_edges(grid.price_edges, price)
-    wide_bins = len(wide_edges) - 1
 
     def one_side(side_long: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         share = 2.0 * long_fraction if side_long else 2.0 * (1.0 - long_fraction)
-        reach = _Reach(low if side_long else -high)
-        chunks = [
-            _Stored.of(
-                _model_cohorts(
-                    slice(first, min(first + _CHUNK_BARS, n)),
-                    params,
-                    entry,
-                    side_long,
-                    reach,
-                    close,
-                    path,
-                    strata,
-                ),
-                side_long,
-            )
-            for first in range(0, n, _CHUNK_BARS)
-        ]
-        del reach  # its sparse tables are the largest arrays; the passes do not need them
-        tier_share = params.normalized_weights() / strata
-        realized = None
-        for step in range(passes):
-            liquidated = np.zeros(n) if realized is None else realized.sum(axis=0)
-            opened, closed = _side_opened(flows, params, share, liquidated)
-            mix = _book_mix(params, rate, opened, realized)
-            log_weight = _log_weight(closed, mix, params, rate, bar_hours)
-            del mix
-            last = step == passes - 1
-            realized = np.zeros((tiers, n))
-            if last:
-                delta = np.zeros((tiers, len(grid.column_end), bins))
-                at_end = np.zeros((tiers, bins))
-                at_wide = np.zeros((tiers, wide_bins))
-            for chunk in chunks:
-                cohorts = chunk.valued(tier_share, opened)
-                first = int(chunk.open_bar[0]) if chunk.open_bar.size else n
-                valuer = _Valuer(cohorts, log_weight)
-                if cohorts.open_bar.size:
-                    realized[:, first:] += _side_realized(cohorts, log_weight, valuer, first)
-                if last:
-                    price_bin = _price_bin(grid.price_edges, cohorts.liq_price)
-                    delta += _side_deltas(cohorts, log_weight, grid, valuer, price_bin, column_of)
-                    # The book at the last close, on the grid's bins and on the wide ones.
-                    alive = np.flatnonzero(cohorts.removal_bar >= n)
-                    values = valuer.at(np.full(alive.size, n - 1), alive)
-                    tier = cohorts.tier[alive]
-                    at_end += _binned(tier, price_bin[alive], values, tiers, bins)
-                    wide_bin = _price_bin(wide_edges, cohorts.liq_price[alive])
-                    at_wide += _binned(tier, wide_bin, values, tiers, wide_bins)
-        return _carry(delta, log_weight, grid), at_end, realized, at_wide
+        chunks = _side_chunks(side_long, low, high, close, entry, path, params, strata)
+        return _side_book(
+            chunks, share, params, flows, rate, bar_hours, strata, grid, column_of, wide_edges
+        )
 
     # Longs and shorts are independent; numpy releases the GIL, so both cores work.
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -1663,23 +1605,132 @@ def estimate(
     (long_grid, long_end, realized_long, long_wide) = longs
     (short_grid, short_end, realized_short, short_wide) = shorts
     labels = params.tier_labels()
-    levels = levels_frame(long_end, short_end, grid.price_edges, price, labels)
-    realized = pd.DataFrame(
-        {"long_usd": realized_long.sum(axis=0), "short_usd": realized_short.sum(axis=0)},
-        index=market.index,
-    )
-    for k, label in enumerate(labels):
-        realized[f"long_usd_{label}"] = realized_long[k]
-        realized[f"short_usd_{label}"] = realized_short[k]
     return Estimate(
         heatmap=Heatmap(grid=grid, long=long_grid, short=short_grid),
-        levels=levels,
+        levels=levels_frame(long_end, short_end, grid.price_edges, price, labels),
         wide_levels=levels_frame(long_wide, short_wide, wide_edges, price, labels),
-        realized=realized,
+        realized=_realized_frame(realized_long, realized_short, labels, market.index),
         price=price,
         params=params,
         warnings=warnings,
     )
+
+
+def _first_shown_bar(index: pd.DatetimeIndex, start: pd.Timestamp | str | None) -> int:
+    """The bar the heatmap starts at: the first at or after ``start`` (naive times are UTC)."""
+    if start is None:
+        return 0
+    start_ts = pd.Timestamp(start)
+    start_ts = start_ts.tz_localize("UTC") if start_ts.tz is None else start_ts
+    return int(min(index.searchsorted(start_ts), len(index) - 1))
+
+
+def _side_chunks(
+    is_long: bool,
+    low: np.ndarray,
+    high: np.ndarray,
+    close: np.ndarray,
+    entry: np.ndarray,
+    path: _BarPath | None,
+    params: ModelParams,
+    strata: int,
+) -> list[_Stored]:
+    """One side's cohorts with their first crossings, chunk by chunk, stored compactly.
+
+    The crossing tables (the largest arrays of an estimate) are freed on return: the
+    passes over the book need only the stored liquidation prices and removal bars.
+    """
+    n = len(close)
+    reach = _Reach(low if is_long else -high)
+    return [
+        _Stored.of(
+            _model_cohorts(
+                slice(first, min(first + _CHUNK_BARS, n)),
+                params,
+                entry,
+                is_long,
+                reach,
+                close,
+                path,
+                strata,
+            ),
+            is_long,
+        )
+        for first in range(0, n, _CHUNK_BARS)
+    ]
+
+
+def _side_book(
+    chunks: list[_Stored],
+    share: np.ndarray,
+    params: ModelParams,
+    flows: _Flows,
+    rate: np.ndarray,
+    bar_hours: float,
+    strata: int,
+    grid: Grid,
+    column_of: np.ndarray,
+    wide_edges: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One side's heatmap, book at the last close (grid bins, wide bins) and realized USD.
+
+    ``share`` is twice the side's fraction of new notional per bar. With closes net of
+    the model's own liquidations, the book depends on what it liquidates: one
+    fixed-point step (estimate the liquidations, then the book again).
+    """
+    n = len(flows.oi)
+    tiers = len(params.leverage_tiers)
+    bins = len(grid.price_edges) - 1
+    wide_bins = len(wide_edges) - 1
+    passes = 2 if params.closes_net_of_liquidations or params.holding_hours is not None else 1
+    tier_share = params.normalized_weights() / strata
+    realized = None
+    for step in range(passes):
+        liquidated = np.zeros(n) if realized is None else realized.sum(axis=0)
+        opened, closed = _side_opened(flows, params, share, liquidated)
+        mix = _book_mix(params, rate, opened, realized)
+        log_weight = _log_weight(closed, mix, params, rate, bar_hours)
+        del mix
+        last = step == passes - 1
+        realized = np.zeros((tiers, n))
+        if last:
+            delta = np.zeros((tiers, len(grid.column_end), bins))
+            at_end = np.zeros((tiers, bins))
+            at_wide = np.zeros((tiers, wide_bins))
+        for chunk in chunks:
+            cohorts = chunk.valued(tier_share, opened)
+            first = int(chunk.open_bar[0]) if chunk.open_bar.size else n
+            valuer = _Valuer(cohorts, log_weight)
+            if cohorts.open_bar.size:
+                realized[:, first:] += _side_realized(cohorts, log_weight, valuer, first)
+            if last:
+                price_bin = _price_bin(grid.price_edges, cohorts.liq_price)
+                delta += _side_deltas(cohorts, log_weight, grid, valuer, price_bin, column_of)
+                # The book at the last close, on the grid's bins and on the wide ones.
+                alive = np.flatnonzero(cohorts.removal_bar >= n)
+                values = valuer.at(np.full(alive.size, n - 1), alive)
+                tier = cohorts.tier[alive]
+                at_end += _binned(tier, price_bin[alive], values, tiers, bins)
+                wide_bin = _price_bin(wide_edges, cohorts.liq_price[alive])
+                at_wide += _binned(tier, wide_bin, values, tiers, wide_bins)
+    return _carry(delta, log_weight, grid), at_end, realized, at_wide
+
+
+def _realized_frame(
+    realized_long: np.ndarray,
+    realized_short: np.ndarray,
+    labels: list[str],
+    index: pd.DatetimeIndex,
+) -> pd.DataFrame:
+    """USD liquidated per bar, both sides in total and per tier (``long_usd_<L>x``)."""
+    realized = pd.DataFrame(
+        {"long_usd": realized_long.sum(axis=0), "short_usd": realized_short.sum(axis=0)},
+        index=index,
+    )
+    for k, label in enumerate(labels):
+        realized[f"long_usd_{label}"] = realized_long[k]
+        realized[f"short_usd_{label}"] = realized_short[k]
+    return realized
 
 
 #: What each field of :class:`ModelParams` assumes, in words (the "Model assumptions" table).

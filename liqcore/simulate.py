@@ -661,18 +661,12 @@ def _plan(
     crowd_bias: float,
     mmr: float,
 ) -> _Plan:
+    """Draw everything the loop does not decide: paths, lean, funding and new positions.
+
+    The draws come in a fixed order, so a seed always gives the same market.
+    """
     per_hour = 1.0 / bar_hours
-    # Volatility clustering: three log-volatility components (slow, fast, per bar).
-    vv = spec.vol_of_vol
-    slow, fast, per_bar = (sd * vv for sd in _LOG_VOL_SD)
-    log_vol = (
-        _ar1(rng, n, 120.0 * per_hour, slow)
-        + _ar1(rng, n, 3.0 * per_hour, fast)
-        + rng.standard_normal(n) * per_bar
-    )
-    var = slow**2 + fast**2 + per_bar**2  # E[exp(2 log_vol - 2 var)] = 1
-    base = volatility * _FEEDBACK_VOL * math.sqrt(bar_hours / (24 * 365))
-    sigma = base * np.exp(log_vol - var)
+    sigma = _bar_volatility(rng, n, bar_hours, volatility, spec.vol_of_vol)
     # 0 before the build-up, rising to 1 at the end.
     ramp = n if spec.ramp_days is None else min(n, max(1, round(spec.ramp_days * 24 * per_hour)))
     progress = np.clip(np.arange(n) - (n - ramp) + 1, 0, None) / ramp
@@ -680,12 +674,8 @@ def _plan(
     lean = np.clip(spec.lean_mean + crowd_bias + lean_dev, -0.95, 0.95)
     drift = _PRESSURE * (lean_dev - spec.lean_ramp * progress) * sigma
     if spec.shock_at is not None:
-        # A large seller: -1.5 daily sigmas over about two hours.
         start = n - ramp + int(spec.shock_at * ramp)
-        length = max(1, round(2.0 * per_hour))
-        daily = volatility / math.sqrt(365.0)
-        drift[start : start + length] -= 1.5 * daily / length
-        sigma[start : start + length] *= 2.0
+        _large_seller(drift, sigma, start, round(2.0 * per_hour), volatility)
     shocks = rng.standard_normal((n, substeps)) * (sigma / math.sqrt(substeps))[:, None]
     path = np.cumsum(shocks + (drift / substeps)[:, None], axis=1)
     funding_8h = np.clip(
@@ -693,24 +683,110 @@ def _plan(
         -_FUNDING_CAP_8H,
         _FUNDING_CAP_8H,
     )
+    is_long = np.arange(2 * _SLOTS) < _SLOTS
+    leverage = _leverage(rng, is_long, lean, mix, spec.leverage_scale, progress)
+    buffer, coef, has_stop = _triggers(rng, leverage, is_long, spec, mmr)
+    hold = np.ceil(rng.exponential(hold_hours(leverage)) / bar_hours).astype("int64")
+    hold = np.clip(hold, 1, int(60 * 24 / bar_hours))
+    weight = _size_shares(rng, n, is_long)
+    entry_ratio, born_keys, born_reason, dying, dying_liq = _opening_bar_fates(
+        rng, path, coef, weight, is_long, mmr
+    )
+    activity = np.exp(rng.normal(0.0, 0.35, size=n))
+    return _Plan(
+        entry_ratio=entry_ratio,
+        born_keys=born_keys,
+        born_reason=born_reason,
+        dying=dying,
+        dying_liq=dying_liq,
+        rel_low=np.minimum(path.min(axis=1), 0.0),
+        rel_high=np.maximum(path.max(axis=1), 0.0),
+        rel_close=path[:, -1],
+        bar_sigma=sigma,
+        lean=lean,
+        funding=funding_8h * bar_hours / 8.0,
+        activity=activity,
+        churn=_netting_flow(rng, bar_hours, sigma, path),
+        is_long=is_long,
+        weight=weight,
+        leverage=leverage,
+        buffer=buffer,
+        coef=coef,
+        has_stop=has_stop,
+        hold=hold,
+    )
 
-    # Positions: per side, slot 0 is a maker; the other slots are takers with a
-    # probability that grows with the lean towards that side.
-    slots = 2 * _SLOTS
-    is_long = np.arange(slots) < _SLOTS
+
+def _bar_volatility(
+    rng: np.random.Generator, n: int, bar_hours: float, volatility: float, vol_of_vol: float
+) -> np.ndarray:
+    """Each bar's volatility (log), clustered: slow, fast and per-bar log-volatility parts.
+
+    Scaled so that the mean variance is that of the annualised ``volatility``, less the
+    share the forced orders add (:data:`_FEEDBACK_VOL`).
+    """
+    per_hour = 1.0 / bar_hours
+    slow, fast, per_bar = (sd * vol_of_vol for sd in _LOG_VOL_SD)
+    log_vol = (
+        _ar1(rng, n, 120.0 * per_hour, slow)
+        + _ar1(rng, n, 3.0 * per_hour, fast)
+        + rng.standard_normal(n) * per_bar
+    )
+    var = slow**2 + fast**2 + per_bar**2  # E[exp(2 log_vol - 2 var)] = 1
+    base = volatility * _FEEDBACK_VOL * math.sqrt(bar_hours / (24 * 365))
+    return base * np.exp(log_vol - var)
+
+
+def _large_seller(
+    drift: np.ndarray, sigma: np.ndarray, start: int, bars: int, volatility: float
+) -> None:
+    """A large seller from bar ``start``: -1.5 daily sigmas over ``bars`` (about two
+    hours) at twice the volatility; ``drift`` and ``sigma`` change in place."""
+    length = max(1, bars)
+    daily = volatility / math.sqrt(365.0)
+    drift[start : start + length] -= 1.5 * daily / length
+    sigma[start : start + length] *= 2.0
+
+
+def _leverage(
+    rng: np.random.Generator,
+    is_long: np.ndarray,
+    lean: np.ndarray,
+    mix: np.ndarray,
+    leverage_scale: tuple[float, float],
+    progress: np.ndarray,
+) -> np.ndarray:
+    """Whole leverage of every slot (n, 2S): makers low, takers from the crowd's mix.
+
+    Per side, slot 0 is a maker; the other slots are takers with a probability that
+    grows with the lean towards that side, their leverage scaled up by the build-up.
+    """
+    n, slots = len(lean), is_long.size
     toward = np.where(is_long[None, :], lean[:, None], -lean[:, None])
     taker = rng.random((n, slots)) < 0.5 + 0.45 * toward
     taker[:, [0, _SLOTS]] = False
     band = rng.choice(5, size=(n, slots), p=mix)
     lo, hi = np.log(_BAND_EDGES[:-1]), np.log(_BAND_EDGES[1:])
     crowd_lev = np.exp(lo[band] + rng.random((n, slots)) * (hi[band] - lo[band]))
-    scale = spec.leverage_scale[0] + (spec.leverage_scale[1] - spec.leverage_scale[0]) * progress
+    scale = leverage_scale[0] + (leverage_scale[1] - leverage_scale[0]) * progress
     crowd_lev *= scale[:, None]
     maker_lev = np.clip(np.exp(np.log(3.0) + 0.5 * rng.standard_normal((n, slots))), 1.0, 10.0)
-    leverage = np.clip(np.rint(np.where(taker, crowd_lev, maker_lev)), 1, MAX_LEVERAGE)
-    cross = rng.random((n, slots)) < spec.cross_share
+    return np.clip(np.rint(np.where(taker, crowd_lev, maker_lev)), 1, MAX_LEVERAGE)
+
+
+def _triggers(
+    rng: np.random.Generator, leverage: np.ndarray, is_long: np.ndarray, spec: Regime, mmr: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cross-margin buffers, trigger keys per unit of entry price, and who has a stop.
+
+    Returns ``buffer`` (n, 2S), ``coef`` (n, 2S, 3: liquidation, stop-loss,
+    take-profit; -inf where there is none) and ``has_stop``. Every trigger is
+    "key >= threshold": the take-profit key is negated for longs.
+    """
+    shape = leverage.shape
+    cross = rng.random(shape) < spec.cross_share
     buffer = np.where(
-        cross, np.clip(np.exp(np.log(0.12) + 0.8 * rng.standard_normal((n, slots))), 0.02, 0.6), 0
+        cross, np.clip(np.exp(np.log(0.12) + 0.8 * rng.standard_normal(shape)), 0.02, 0.6), 0
     )
     dist = 1.0 / leverage + buffer  # equity per unit of notional before liquidation
     sign = np.where(is_long, 1.0, -1.0)[None, :]
@@ -719,24 +795,42 @@ def _plan(
     # Distance to the liquidation price at opening (funding aside), for the stop's place.
     liq_dist = np.where(is_long, 1.0 - (1.0 - dist) / (1.0 - mmr), (1.0 + dist) / (1.0 + mmr) - 1)
     liq_dist = np.minimum(liq_dist, 0.95)
-    has_stop = rng.random((n, slots)) < spec.stop_share
-    stop_share = rng.uniform(0.3, 0.85, (n, slots))
+    has_stop = rng.random(shape) < spec.stop_share
+    stop_share = rng.uniform(0.3, 0.85, shape)
     stop_coef = np.where(has_stop, sign * (1.0 - sign * stop_share * liq_dist), -np.inf)
-    gain = np.clip(np.exp(np.log(0.6) + 0.7 * rng.standard_normal((n, slots))), 0.1, 5.0)
-    has_tp = rng.random((n, slots)) < spec.take_profit_share
+    gain = np.clip(np.exp(np.log(0.6) + 0.7 * rng.standard_normal(shape)), 0.1, 5.0)
+    has_tp = rng.random(shape) < spec.take_profit_share
     move = np.minimum(gain / leverage, 0.9)
-    # Every trigger is "key >= threshold": the take-profit key is negated for longs.
     tp_coef = np.where(has_tp, -sign * (1.0 + sign * move), -np.inf)
-    coef = np.stack([liq_coef, stop_coef, tp_coef], axis=-1)
-    hold = np.ceil(rng.exponential(hold_hours(leverage)) / bar_hours).astype("int64")
-    hold = np.clip(hold, 1, int(60 * 24 / bar_hours))
-    weight = np.exp(0.5 * rng.standard_normal((n, slots)))
-    weight[:, [0, _SLOTS]] *= 2.0  # makers quote size
+    return buffer, np.stack([liq_coef, stop_coef, tp_coef], axis=-1), has_stop
+
+
+def _size_shares(rng: np.random.Generator, n: int, is_long: np.ndarray) -> np.ndarray:
+    """Each slot's share of its side's new units (n, 2S); makers quote twice the size."""
+    weight = np.exp(0.5 * rng.standard_normal((n, is_long.size)))
+    weight[:, [0, _SLOTS]] *= 2.0
     for side in (is_long, ~is_long):
         weight[:, side] /= weight[:, side].sum(axis=1, keepdims=True)
+    return weight
+
+
+def _opening_bar_fates(
+    rng: np.random.Generator,
+    path: np.ndarray,
+    coef: np.ndarray,
+    weight: np.ndarray,
+    is_long: np.ndarray,
+    mmr: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Where new positions enter their bar, and which of them the rest of it closes.
+
+    Returns the :class:`_Plan` fields ``entry_ratio``, ``born_keys``, ``born_reason``,
+    ``dying`` and ``dying_liq``.
+    """
+    n, substeps = path.shape
     # Takers enter at a random sub-step, makers at the close; what the rest of the
     # opening bar does to a new position is known relative to the bar's start.
-    step = rng.integers(0, substeps - 1, size=(n, slots))
+    step = rng.integers(0, substeps - 1, size=(n, is_long.size))
     step[:, [0, _SLOTS]] = substeps - 1
     rows = np.arange(n)[:, None]
     rest_min = np.minimum.accumulate(path[:, ::-1], axis=1)[:, ::-1]
@@ -760,7 +854,7 @@ def _plan(
         dies, np.where(hit[:, 1], STOP, np.where(hit[:, 0], LIQUIDATED, TAKE_PROFIT)), -1
     ).astype("int8")
     born_keys = np.where(dies[:, None, :], -np.inf, keys)
-    born_keys = np.concatenate([born_keys, np.zeros((n, 1, slots))], axis=1)  # row 3: time
+    born_keys = np.concatenate([born_keys, np.zeros((n, 1, is_long.size))], axis=1)  # row 3: time
     liq_price = np.where(is_long, keys[:, 0] / (1.0 - mmr), -keys[:, 0] / (1.0 + mmr))
     liq_unit = np.where(born_reason == LIQUIDATED, weight * liq_price, 0.0)
     dying_w = np.where(dies, weight, 0.0)
@@ -768,32 +862,21 @@ def _plan(
     dying_liq = np.stack(
         [liq_unit[:, is_long].sum(axis=1), liq_unit[:, ~is_long].sum(axis=1)], axis=1
     )
-    return _Plan(
-        entry_ratio=entry_ratio,
-        born_keys=born_keys,
-        born_reason=born_reason,
-        dying=np.minimum(dying, 0.99),
-        dying_liq=dying_liq,
-        rel_low=np.minimum(path.min(axis=1), 0.0),
-        rel_high=np.maximum(path.max(axis=1), 0.0),
-        rel_close=path[:, -1],
-        bar_sigma=sigma,
-        lean=lean,
-        funding=funding_8h * bar_hours / 8.0,
-        activity=np.exp(rng.normal(0.0, 0.35, size=n)),
-        churn=_CHURN_PER_DAY
+    return entry_ratio, born_keys, born_reason, np.minimum(dying, 0.99), dying_liq
+
+
+def _netting_flow(
+    rng: np.random.Generator, bar_hours: float, sigma: np.ndarray, path: np.ndarray
+) -> np.ndarray:
+    """Traded notional per bar that nets out (market makers), as a share of open interest:
+    more in volatile bars and in bars with a wide range."""
+    return (
+        _CHURN_PER_DAY
         * bar_hours
         / 24.0
         * (sigma / sigma.mean())
         * (0.4 + 0.6 * (path.max(axis=1) - path.min(axis=1)) / (1.6 * sigma))
-        * np.exp(rng.normal(0.0, 0.25, size=n)),
-        is_long=is_long,
-        weight=weight,
-        leverage=leverage,
-        buffer=buffer,
-        coef=coef,
-        has_stop=has_stop,
-        hold=hold,
+        * np.exp(rng.normal(0.0, 0.25, size=len(sigma)))
     )
 
 
@@ -824,19 +907,11 @@ def _run(
 ) -> _Run:
     """The sequential core: one pass over bars with small numpy operations on open positions.
 
-    Each side's open positions live in a compact book: a (4, m) matrix of trigger keys
-    (liquidation, stop-loss, take-profit, minus the time-close bar; each fires when
-    ``key >= threshold``), their units and their position ids.
+    The open positions live in a compact :class:`_Book`; everything the loop does not
+    decide was drawn up front (:func:`_plan`), and is read here as Python floats.
     """
-    slots = 2 * _SLOTS
     strength = strength * spec.book_thinness
-    born = plan.born_reason.ravel()
-    exit_reason = np.append(born, np.int8(TIME))
-    exit_bar = np.where(born >= 0, np.repeat(np.arange(n), slots), n)
-    qty_rec = np.zeros((n, slots))
-    pids = np.arange(n * slots).reshape(n, slots)
-    # exit_reason has one extra "closed" entry: the id of a book's padding slots.
-    book = _Book(n * slots)
+    book = _Book(plan, mmr)
     bars_per_day = 24.0 / bar_hours
     alpha = min(1.0, 1.0 / (_LIQUIDITY_DAYS * bars_per_day))
     refill = 0.5 ** (bar_hours / _REFILL_HALF_LIFE_H)
@@ -846,12 +921,7 @@ def _run(
     )
     funding, activity, churn = (x.tolist() for x in (plan.funding, plan.activity, plan.churn))
     bar_sigma = plan.bar_sigma.tolist()
-    weight = plan.weight
-    born_keys = plan.born_keys[:, [3, 1, 0, 2], :]  # time, stop, liquidation, take-profit
     dying, dying_liq = plan.dying.tolist(), plan.dying_liq
-    sign_all = np.where(plan.is_long, 1.0, -1.0)
-    # Minus the bar of the time close (-inf for a position closed in its opening bar).
-    close_key = np.where(plan.born_reason >= 0, -np.inf, -(np.arange(n)[:, None] + plan.hold))
 
     open_log = np.empty(n)
     start_log = np.empty(n)
@@ -868,8 +938,8 @@ def _run(
     push = 0.0  # log move the last bar's forced orders cause
     ew_var = float(plan.bar_sigma.mean()) ** 2
     ew_volume = open_interest_usd * _CHURN_PER_DAY / bars_per_day
-    neg_inf = -math.inf
     for t in range(n):
+        # The bar starts where the last bar's forced orders pushed it, less what refilled.
         new_transient = refill * transient + (1.0 - _PERMANENT) * push
         level = log_price + _PERMANENT * push + (new_transient - transient)
         transient = new_transient
@@ -881,66 +951,23 @@ def _run(
         close = math.exp(close_log)
         phi += funding[t] * math.exp(log_price)  # funding at the bar's open, from margin
         phi_rec[t] = phi
-        x_long = x_short = 0.0
-        liq_long = liq_short = 0.0
-        m = book.m
-        if m:
-            # Rows in order of precedence (time close at the bar's open, stop before the
-            # liquidation price, liquidation, take-profit), columns long / short.
-            thr = np.array(
-                [
-                    [-t, -t],
-                    [low, -high],
-                    [low * (1.0 - mmr) - phi, phi - high * (1.0 + mmr)],
-                    [-high, low],
-                ]
-            )
-            keys = book.keys[:, :, :m]
-            col = thr[:, :, None]
-            hit = np.flatnonzero(
-                (keys[0] >= col[0])
-                | (keys[1] >= col[1])
-                | (keys[2] >= col[2])
-                | (keys[3] >= col[3])
-            )
-            if hit.size:
-                side = hit // m
-                slot = hit - side * m
-                k = keys[:, side, slot]
-                reason = (k >= thr[:, side]).argmax(axis=0)  # the first row hit
-                ids = book.pid[side, slot]
-                exit_bar[ids] = t
-                exit_reason[ids] = reason
-                q = book.units[side, slot]
-                sums = np.bincount(side * 4 + reason, q, minlength=8).tolist()
-                x_long, x_short = sum(sums[:4]), sum(sums[4:])
-                if sums[LIQUIDATED] > 0 or sums[4 + LIQUIDATED] > 0:
-                    dead = reason == LIQUIDATED
-                    key, short = k[2, dead], side[dead]
-                    price = np.where(short, (phi - key) / (1.0 + mmr), (key + phi) / (1.0 - mmr))
-                    liq_long, liq_short = np.bincount(short, q[dead] * price, minlength=2).tolist()
-                book.keys[:, side, slot] = neg_inf
-        exits = (x_long, x_short)
-        liq_usd = (liq_long, liq_short)
-        x_long, x_short = exits
-        closed[t, 0] = x_long * close - liq_usd[0]
-        closed[t, 1] = x_short * close - liq_usd[1]
+        x_long, x_short, liq_long, liq_short = book.close_triggered(t, low, high, phi)
+        closed[t, 0] = x_long * close - liq_long
+        closed[t, 1] = x_short * close - liq_short
         q_long -= x_long
         q_short -= x_short
-        liq_rec[t, 0], liq_rec[t, 1] = liq_usd
+        liq_rec[t, 0], liq_rec[t, 1] = liq_long, liq_short
         # New positions at the close; the side with more exits gets that many more openings.
         move = abs(close_log - log_price) / bar_sigma[t]
         oi_now = max(q_long * close, 1.0)
         want = base_open * activity[t] * (1.0 + 0.3 * min(move, 6.0))
         want *= min(max(open_interest_usd / oi_now, 0.2), 5.0) ** 2
         d = x_long - x_short
-        # New positions; those the rest of their opening bar closes were found up front.
+        # Those the rest of their opening bar closes were found up front (plan.dying).
         start_price_t = math.exp(level)
         die_l, die_s = dying[t]
         n_long = (want / close + max(d, 0.0)) / (1.0 - die_l)
         n_short = (want / close + max(-d, 0.0)) / (1.0 - die_s)
-        qty = weight[t] * np.array([n_long] * _SLOTS + [n_short] * _SLOTS)
-        qty_rec[t] = qty
         if die_l > 0.0 or die_s > 0.0:
             liq_l = n_long * start_price_t * dying_liq[t, 0]
             liq_s = n_short * start_price_t * dying_liq[t, 1]
@@ -950,15 +977,7 @@ def _run(
             closed[t, 1] += n_short * die_s * close - liq_s
             q_long -= n_long * die_l
             q_short -= n_short * die_s
-        new_keys = born_keys[t] * start_price_t
-        new_keys[2] -= sign_all * phi
-        new_keys[0] = close_key[t]
-        book.add(
-            new_keys.reshape(4, 2, _SLOTS),
-            qty.reshape(2, _SLOTS),
-            pids[t].reshape(2, _SLOTS),
-            exit_reason,
-        )
+        book.open(t, n_long, n_short, start_price_t, phi)
         q_long += n_long
         q_short += n_short
         units_rec[t] = q_long
@@ -972,19 +991,15 @@ def _run(
         ret = close_log - log_price
         ew_var += alpha * (ret * ret - ew_var)
         forced = liq_rec[t, 0] - liq_rec[t, 1]  # sells minus buys
-        if forced != 0.0:
-            depth = Liquidity(ew_volume * bars_per_day, math.sqrt(ew_var * bars_per_day))
-            push = -math.copysign(float(impact(forced, depth, strength)), forced)
-        else:
-            push = 0.0
+        push = _forced_push(forced, ew_volume, ew_var, bars_per_day, strength)
         log_price = close_log
     return _Run(
         open_log,
         start_log,
         phi_rec,
-        qty_rec,
-        exit_bar,
-        exit_reason[:-1],
+        book.qty.reshape(n, 2 * _SLOTS),
+        book.exit_bar,
+        book.exit_reason[:-1],
         units_rec,
         opened,
         closed,
@@ -993,29 +1008,61 @@ def _run(
     )
 
 
-class _Book:
-    """The open positions of both sides in compact buffers (see :func:`_run`).
+def _forced_push(
+    forced: float, ew_volume: float, ew_var: float, bars_per_day: float, strength: float
+) -> float:
+    """The log move ``forced`` USD of liquidation orders (sells minus buys) cause, on a
+    book as deep as the rolling traded USD and variance per bar say (square-root law)."""
+    if forced == 0.0:
+        return 0.0
+    depth = Liquidity(ew_volume * bars_per_day, math.sqrt(ew_var * bars_per_day))
+    return -math.copysign(float(impact(forced, depth, strength)), forced)
 
-    ``keys[row, side, slot]``: rows time / stop / liquidation / take-profit, side 0 long
-    and 1 short; both sides use the same ``m`` slots (a side with fewer open positions
-    is padded with slots that can never trigger).
+
+class _Book:
+    """Every position of a run: the open ones in compact buffers, and each one's exit.
+
+    ``keys[row, side, slot]``: trigger keys, each firing when ``key >= threshold``; rows
+    time (minus the time-close bar) / stop / liquidation / take-profit, side 0 long and
+    1 short; both sides use the same ``m`` slots (a side with fewer open positions is
+    padded with slots that can never trigger). ``exit_bar`` and ``exit_reason`` hold
+    every position's fate (those closed in their opening bar are known from the start).
     """
 
-    def __init__(self, padding_id: int) -> None:
+    def __init__(self, plan: _Plan, mmr: float) -> None:
+        n, slots = plan.weight.shape
+        born = plan.born_reason.ravel()
+        # One extra "closed" entry: the id of the padding slots.
+        self.exit_reason = np.append(born, np.int8(TIME))
+        self.exit_bar = np.where(born >= 0, np.repeat(np.arange(n), slots), n)
+        self.qty = np.zeros((n, 2, _SLOTS))  # units opened
+        self.mmr = mmr
+        # What each bar opens, shaped (side, slot) like the buffers.
+        self.born_keys = plan.born_keys[:, [3, 1, 0, 2], :].reshape(n, 4, 2, _SLOTS)
+        # Minus the bar of the time close (-inf for a position closed in its opening bar).
+        close_key = np.where(plan.born_reason >= 0, -np.inf, -(np.arange(n)[:, None] + plan.hold))
+        self.close_key = close_key.reshape(n, 2, _SLOTS)
+        self.sign = np.where(plan.is_long, 1.0, -1.0).reshape(2, _SLOTS)
+        self.weight = plan.weight.reshape(n, 2, _SLOTS)
+        self.ids = np.arange(n * slots).reshape(n, 2, _SLOTS)
         self.cap = 1024
-        self.padding_id = padding_id
+        self.padding_id = n * slots
         self.keys = np.full((4, 2, self.cap), -np.inf)
         self.units = np.zeros((2, self.cap))
-        self.pid = np.full((2, self.cap), padding_id, dtype="int64")
+        self.pid = np.full((2, self.cap), self.padding_id, dtype="int64")
         self.m = 0
 
-    def add(
-        self, keys: np.ndarray, units: np.ndarray, pid: np.ndarray, exit_reason: np.ndarray
-    ) -> None:
-        """Append new positions (keys (4, 2, S)), compacting out closed ones when full."""
-        count = units.shape[1]
+    def open(self, t: int, n_long: float, n_short: float, start_price: float, phi: float) -> None:
+        """Open bar ``t``'s positions (units per side) given the bar's starting price and
+        the funding index, compacting out closed positions when the buffers are full."""
+        units = self.weight[t] * np.array([[n_long], [n_short]])
+        self.qty[t] = units
+        keys = self.born_keys[t] * start_price
+        keys[2] -= self.sign * phi
+        keys[0] = self.close_key[t]
+        count = _SLOTS
         if self.m + count > self.cap:
-            live = [np.flatnonzero(exit_reason[self.pid[s, : self.m]] < 0) for s in (0, 1)]
+            live = [np.flatnonzero(self.exit_reason[self.pid[s, : self.m]] < 0) for s in (0, 1)]
             size = max(len(live[0]), len(live[1]))
             if 2 * (size + count) > self.cap:
                 self.cap *= 2
@@ -1029,8 +1076,54 @@ class _Book:
         end = self.m + count
         self.keys[:, :, self.m : end] = keys
         self.units[:, self.m : end] = units
-        self.pid[:, self.m : end] = pid
+        self.pid[:, self.m : end] = self.ids[t]
         self.m = end
+
+    def close_triggered(
+        self, t: int, low: float, high: float, phi: float
+    ) -> tuple[float, float, float, float]:
+        """Close the positions bar ``t``'s range triggers, recording when and why.
+
+        ``phi`` is the funding index at the bar's open. Returns the units closed and the
+        USD liquidated: long, short, long, short.
+        """
+        m, mmr = self.m, self.mmr
+        if not m:
+            return 0.0, 0.0, 0.0, 0.0
+        # Rows in order of precedence (time close at the bar's open, stop before the
+        # liquidation price, liquidation, take-profit), columns long / short.
+        thr = np.array(
+            [
+                [-t, -t],
+                [low, -high],
+                [low * (1.0 - mmr) - phi, phi - high * (1.0 + mmr)],
+                [-high, low],
+            ]
+        )
+        keys = self.keys[:, :, :m]
+        col = thr[:, :, None]
+        hit = np.flatnonzero(
+            (keys[0] >= col[0]) | (keys[1] >= col[1]) | (keys[2] >= col[2]) | (keys[3] >= col[3])
+        )
+        if not hit.size:
+            return 0.0, 0.0, 0.0, 0.0
+        side = hit // m
+        slot = hit - side * m
+        k = keys[:, side, slot]
+        reason = (k >= thr[:, side]).argmax(axis=0)  # the first row hit
+        ids = self.pid[side, slot]
+        self.exit_bar[ids] = t
+        self.exit_reason[ids] = reason
+        q = self.units[side, slot]
+        sums = np.bincount(side * 4 + reason, q, minlength=8).tolist()
+        liq_long = liq_short = 0.0
+        if sums[LIQUIDATED] > 0 or sums[4 + LIQUIDATED] > 0:
+            dead = reason == LIQUIDATED
+            key, short = k[2, dead], side[dead]
+            price = np.where(short, (phi - key) / (1.0 + mmr), (key + phi) / (1.0 - mmr))
+            liq_long, liq_short = np.bincount(short, q[dead] * price, minlength=2).tolist()
+        self.keys[:, side, slot] = -np.inf
+        return sum(sums[:4]), sum(sums[4:]), liq_long, liq_short
 
 
 def _assemble(
