@@ -29,13 +29,13 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP)
-	$(BIN)/python -m liqcore.bench
+	$(BIN)/python bench/engine.py
 
 realism: $(STAMP)
-	$(BIN)/python -m liqcore.realism
+	$(BIN)/python -m liqcore.analysis.realism
 
 realcheck: $(STAMP)
-	$(BIN)/python -m liqcore.realcheck --classic
+	$(BIN)/python bench/realcheck.py --classic
 
 # Record a venue's live liquidations: make record EXCHANGE=bybit SYMBOL=ETH [ARGS="--seconds 60"]
 EXCHANGE ?= binance

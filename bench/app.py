@@ -181,9 +181,9 @@ def profile(repeat: int) -> None:
     import plotly.graph_objects as go
     from playwright.sync_api import sync_playwright
 
+    from liqcore.figures.heatmap import HEAT_COLUMNS, FrozenFigure, heatmap_figure
     from liqcore.model import ModelParams, estimate
     from liqcore.simulate import simulate
-    from liqcore.views import HEAT_COLUMNS, FrozenFigure, heatmap_figure
 
     market = simulate(days=60, interval="15min", seed=7).market
     start = market.index[-1] - pd.Timedelta(days=7)

@@ -16,9 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import pandas as pd
+
 from liqcore.model import DEFAULT_TIERS, DEFAULT_WEIGHTS
 from liqcore.simulate import CROWDS, REGIMES
-from liqcore.sources import ALL, EXCHANGES
+from liqcore.sources import ALL, EXCHANGES, parse_timeframe
 from liqcore.sources.base import title
 
 __all__ = [
@@ -38,18 +40,12 @@ __all__ = [
     "timeframe_hours",
 ]
 
-#: How far back a view looks, shortest first, with the length in hours. A month is
-#: ``"1mo"`` (30 days): a lone ``m`` means minutes, as in the bar intervals ``1m``, ``15m``.
+#: How far back a view looks, shortest first, with the length in hours (as
+#: :func:`liqcore.sources.parse_timeframe` reads the label: a month is 30 days, a year 365).
+#: A month is ``"1mo"``: a lone ``m`` means minutes, as in the bar intervals ``1m``, ``15m``.
 TIMEFRAMES: dict[str, float] = {
-    "12h": 12,
-    "24h": 24,
-    "3d": 72,
-    "1w": 168,
-    "2w": 336,
-    "1mo": 720,
-    "3mo": 2160,
-    "6mo": 4380,
-    "1y": 8760,
+    label: parse_timeframe(label) / pd.Timedelta(hours=1)
+    for label in ("12h", "24h", "3d", "1w", "2w", "1mo", "3mo", "6mo", "1y")
 }
 #: Bar sizes of the Liquidations page, with the pandas frequency each stands for.
 PERIODS: dict[str, str] = {"15m": "15min", "1h": "1h", "4h": "4h", "1d": "1D"}
@@ -74,7 +70,7 @@ LEVERAGE_LABELS: tuple[str, ...] = tuple(f"{tier:g}x" for tier in DEFAULT_TIERS)
 SPLITS: dict[str, str] = {"50/50": "even", "Taker flow": "taker", "Long/short ratio": "ratio"}
 #: Where the model's new positions come from: label -> ``ModelParams.opening``.
 OPENINGS: dict[str, str] = {"OI + volume": "mix", "Rising OI": "oi", "Volume": "volume"}
-#: The indicator panels of the Heatmap page (:data:`liqcore.indicators.INDICATORS`).
+#: The indicator panels of the Heatmap page (:data:`liqcore.analysis.indicators.INDICATORS`).
 INDICATOR_NAMES: tuple[str, ...] = ("RSI", "Funding", "Open interest", "Long/short")
 
 
@@ -84,7 +80,7 @@ def timeframe_hours(label: str) -> float:
     Examples
     --------
     >>> timeframe_hours("1w"), timeframe_hours("1mo")
-    (168, 720)
+    (168.0, 720.0)
     """
     return TIMEFRAMES[label]
 

@@ -56,7 +56,7 @@ Each mechanism, its parameter and why it is realistic:
   clustering from three log-volatility components: a slow one (half-life 5 days),
   a fast one (half-life 3 hours) and a per-bar one, normalised so that
   ``volatility`` is the realised annualised volatility of hourly log returns of
-  the market you get (±25 %, checked by ``python -m liqcore.realism``).
+  the market you get (±25 %, checked by ``python -m liqcore.analysis.realism``).
 * **Entries** -- 12 groups of traders open per side per bar: takers at a random
   sub-step of the bar (the rest of that bar's path can already stop, liquidate or
   take profit on them, as 100x scalpers know), makers at the close.

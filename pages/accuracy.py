@@ -1,7 +1,8 @@
 """Accuracy: how good the estimate is, against the simulated truth and reported liquidations.
 
-All scoring, tables and figures come from :mod:`liqcore.accuracy`; this page chooses the
-data, caches at the UI boundary and lays the results out.
+Scores, calibration, readings and figures come from :mod:`liqcore.analysis` and
+:mod:`liqcore.figures`; this page chooses the data, caches at the UI boundary and lays
+the results out.
 """
 
 from dataclasses import replace
@@ -9,11 +10,14 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
-from liqcore import accuracy as acc
+from liqcore.analysis import readings, scores
+from liqcore.analysis.calibration import Calibration, calibrate, correct_params
+from liqcore.analysis.real_scores import daily_scores
+from liqcore.analysis.realized import realized_source_label
 from liqcore.controls import CONTROLS, OPENINGS, TIMEFRAMES
-from liqcore.liquidations import realized_source_label
+from liqcore.figures.accuracy import book_comparison_figure, mix_figure
 from liqcore.model import DEFAULT_TIERS, DEFAULT_WEIGHTS, Estimate, ModelParams, estimate
-from liqcore.real import PROVENANCE, WARM_UP_DAYS, daily_scores
+from liqcore.real import PROVENANCE, WARM_UP_DAYS
 from liqcore.simulate import CROWDS, SimulatedMarket
 from ui import cache, data, state
 from ui.frame import ensure_app_frame
@@ -69,23 +73,23 @@ def sim_estimate(key: SimKey, params: ModelParams) -> Estimate:
 
 
 @st.cache_data(max_entries=2, show_spinner="Computing the truth…")
-def sim_truth(key: SimKey) -> acc.Truth:
+def sim_truth(key: SimKey) -> scores.Truth:
     """The truth on the scored window's grid (every estimate here shares it: same bins, start)."""
     sim = data.simulated(*key)
-    grid = sim_estimate(key, acc.correct_params(sim, GRID)).heatmap.grid
-    return acc.truth_on(sim, grid)
+    grid = sim_estimate(key, correct_params(sim, GRID)).heatmap.grid
+    return scores.truth_on(sim, grid)
 
 
 @st.cache_data(max_entries=2, show_spinner="Measuring how much of the truth is luck…")
 def sim_ceiling(key: SimKey) -> dict[str, float]:
     """The split-half ceiling of the true book on the scored window's grid."""
-    return acc.book_ceiling(data.simulated(*key), sim_truth(key).heatmap.grid)
+    return scores.book_ceiling(data.simulated(*key), sim_truth(key).heatmap.grid)
 
 
 @st.cache_data(max_entries=4, show_spinner="Calibrating the leverage mix…")
-def calibration(history: pd.DataFrame, params: ModelParams) -> acc.Calibration:
+def calibration(history: pd.DataFrame, params: ModelParams) -> Calibration:
     """Fitted tier weights (``st.cache_data`` hashes the frame itself: a few ms here)."""
-    return acc.calibrate(history, params)
+    return calibrate(history, params)
 
 
 def heatmap_params() -> ModelParams:
@@ -173,7 +177,7 @@ def truth_section(choice: state.DataChoice) -> None:
         f"{SCORE_DAYS} days** are scored; the days before let positions build up. The truth is "
         "every simulated position; the estimate sees only candles, volume and open interest."
     )
-    correct = acc.correct_params(sim, GRID)
+    correct = correct_params(sim, GRID)
     st.info(
         "The simulated crowd does not follow the model's rules: leverage is any whole number "
         "from 1x to 125x, about a third of positions are on cross margin (further from "
@@ -189,14 +193,14 @@ def truth_section(choice: state.DataChoice) -> None:
     st.markdown("**Mis-specify the model on purpose** to see what the estimate is sensitive to:")
     yours = misspecification_controls(correct, choice.crowd)
     truth = sim_truth(key)
-    correct_scores = acc.score_against_truth(sim_estimate(key, correct), truth)
+    correct_scores = scores.score_against_truth(sim_estimate(key, correct), truth)
     yours_est = sim_estimate(key, yours)
-    yours_scores = acc.score_against_truth(yours_est, truth)
+    yours_scores = scores.score_against_truth(yours_est, truth)
 
-    no_skill = acc.reference_scores(truth, sim.market)
-    st.info(acc.ceiling_sentence(correct_scores, sim_ceiling(key)), icon=":material/casino:")
+    no_skill = scores.reference_scores(truth, sim.market)
+    st.info(readings.ceiling_sentence(correct_scores, sim_ceiling(key)), icon=":material/casino:")
     st.dataframe(
-        acc.scenario_table(correct_scores, yours_scores, no_skill),
+        readings.scenario_table(correct_scores, yours_scores, no_skill),
         width="stretch",
         column_config={
             "Correctly specified": SCORE_FORMAT,
@@ -207,8 +211,8 @@ def truth_section(choice: state.DataChoice) -> None:
         key="acc_scenarios",
     )
     st.caption(
-        f"Correctly specified: {acc.describe_params(correct)}.  \n"
-        f"Your assumptions: {acc.describe_params(yours)}."
+        f"Correctly specified: {readings.describe_params(correct)}.  \n"
+        f"Your assumptions: {readings.describe_params(yours)}."
     )
     st.caption(
         "No skill: what a map that knows only where the price is scores (USD at risk falling "
@@ -220,9 +224,9 @@ def truth_section(choice: state.DataChoice) -> None:
             icon=":material/tune:",
         )
     else:
-        st.info(acc.sensitivity_sentence(correct_scores, yours_scores), icon=":material/tune:")
+        st.info(readings.sensitivity_sentence(correct_scores, yours_scores), icon=":material/tune:")
 
-    fig = acc.book_comparison_figure(
+    fig = book_comparison_figure(
         truth.heatmap,
         yours_est.heatmap,
         sim.market,
@@ -245,15 +249,15 @@ def baseline_section(
         f"Rank correlation, bar by bar, of the liquidations the model **estimates** (with the "
         f"Heatmap page's assumptions) with {against}, over {len(bars):,} bars. {REFERENCES}"
     )
-    show_verdict(acc.reported_scores(realized, market, bars), against, key="acc_baseline")
+    show_verdict(scores.reported_scores(realized, market, bars), against, key="acc_baseline")
 
 
 def show_verdict(table: pd.DataFrame, against: str, key: str) -> None:
     """The model-vs-references verdict in words, then its table of scores."""
-    sentence, verdict = acc.baseline_verdict(table, against)
+    sentence, verdict = readings.baseline_verdict(table, against)
     show = {"beats": st.success, "loses": st.error}.get(verdict, st.warning)
     show(sentence, icon=":material/verified:" if verdict == "beats" else ":material/info:")
-    shown = acc.reported_table(table)
+    shown = readings.reported_table(table)
     formats = {"Margin": CHANGE_FORMAT}
     st.dataframe(
         shown,
@@ -288,11 +292,11 @@ def calibration_section(
         mixes["True (simulated crowd)"] = true_mix
     left, right = st.columns(2)
     left.plotly_chart(
-        acc.mix_figure(mixes, cal.tiers), key="acc_mix_chart", config=CHART, width="stretch"
+        mix_figure(mixes, cal.tiers), key="acc_mix_chart", config=CHART, width="stretch"
     )
     with right:
         st.dataframe(
-            acc.calibration_table(cal, "Assumed mix"),
+            readings.calibration_table(cal, "Assumed mix"),
             column_config={
                 "Assumed mix": SCORE_FORMAT,
                 "Calibrated mix": SCORE_FORMAT,
@@ -300,7 +304,7 @@ def calibration_section(
             },
             key="acc_calibration",
         )
-        st.markdown(acc.overfitting_sentence(cal))
+        st.markdown(readings.overfitting_sentence(cal))
         if true_mix is not None:
             st.caption(
                 "The fitted mix is the one that makes *this model's* liquidations match best, "
@@ -349,7 +353,7 @@ if choice.source == "sim":
     bars = est.realized.index[est.heatmap.grid.start_bar :]
     baseline_section(est.realized, sim.market, bars, "the true simulated liquidations")
     # The true mix as this model would be told it (by the leverage setting if it adds cross margin).
-    calibration_section(sim.market, params, acc.correct_params(sim, params).tier_weights)
+    calibration_section(sim.market, params, correct_params(sim, params).tier_weights)
 elif choice.source == "real":
     real_section(choice)
 else:

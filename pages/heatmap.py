@@ -3,19 +3,15 @@
 import pandas as pd
 import streamlit as st
 
+from liqcore.analysis.book import book_summary, magnet_cells, magnet_table
+from liqcore.analysis.indicators import RSI_PERIOD, available_indicators
+from liqcore.analysis.whatif import what_if
 from liqcore.controls import LEVERAGE_LABELS
-from liqcore.indicators import RSI_PERIOD, available_indicators
-from liqcore.learn import cascade_figure
+from liqcore.figures.heatmap import HEAT_COLUMNS
+from liqcore.figures.lessons import cascade_figure
+from liqcore.figures.theme import format_usd
 from liqcore.market import has_realized
 from liqcore.model import Estimate, ModelParams, assumptions_table
-from liqcore.views import (
-    HEAT_COLUMNS,
-    book_summary,
-    format_usd,
-    magnet_cells,
-    magnet_table,
-)
-from liqcore.whatif import what_if
 from ui import cache, data, state, widgets
 from ui.frame import ensure_app_frame
 from ui.widgets import bound

@@ -1,19 +1,27 @@
 """Learn: six short steps from "what is a liquidation" to reading the heatmap wisely.
 
-Every figure is computed by :mod:`liqcore.learn` on a small simulated market that follows
+Every figure is computed by :mod:`liqcore.figures.lessons` on a small simulated market that follows
 the sidebar's simulation settings. Each step renders in a fragment, so touching one step
 reruns only that step.
 """
 
 import streamlit as st
 
-from liqcore import learn
-from liqcore.controls import LEVERAGE_LABELS
-from liqcore.liquidations import LAYOUTS, TRUE_LABEL, liquidations_figure
+from liqcore.analysis import lessons
+from liqcore.analysis.realized import TRUE_LABEL
+from liqcore.controls import LAYOUTS, LEVERAGE_LABELS
+from liqcore.figures.lessons import (
+    annotated_heatmap_figure,
+    calculator_figure,
+    cascade_figure,
+    leverage_risk_figure,
+    opening_figure,
+)
+from liqcore.figures.liquidations import liquidations_figure
+from liqcore.figures.theme import format_usd
 from liqcore.model import Estimate
 from liqcore.orderbook import DEFAULT_STRENGTH, cascade, market_liquidity
 from liqcore.simulate import SimulatedMarket
-from liqcore.views import format_usd
 from ui import data, state
 from ui.widgets import bound
 
@@ -36,7 +44,9 @@ def lesson_estimate(
     seed: int, days: int, volatility: float, crowd: str, bias: float, regime: str = "Typical"
 ) -> Estimate:
     """The estimate steps 3 and 4 share."""
-    return learn.lesson_estimate(data.simulated(seed, days, volatility, crowd, bias, regime).market)
+    return lessons.lesson_estimate(
+        data.simulated(seed, days, volatility, crowd, bias, regime).market
+    )
 
 
 def sim_key() -> tuple[int, int, float, str, float, str]:
@@ -116,7 +126,7 @@ def step_liquidation() -> None:
         "Margin (USD)", min_value=1.0, value=1_000.0, step=100.0, key="learn_margin"
     )
     try:
-        result = learn.calculator(entry, leverage, side, mmr_pct / 100.0, margin_usd=margin)
+        result = lessons.calculator(entry, leverage, side, mmr_pct / 100.0, margin_usd=margin)
     except ValueError as exc:
         st.info(str(exc), icon=":material/info:")
         return
@@ -137,7 +147,7 @@ def step_liquidation() -> None:
         delta_color="off",
         delta_arrow="off",
     )
-    st.plotly_chart(learn.calculator_figure(result), key="learn_calc_chart", config=CHART)
+    st.plotly_chart(calculator_figure(result), key="learn_calc_chart", config=CHART)
     with st.expander("The formula", icon=":material/function:"):
         st.markdown(
             "Isolated margin, fees and funding ignored: a long is liquidated at "
@@ -186,9 +196,9 @@ def step_clusters(sim: SimulatedMarket) -> None:
     if not tiers:
         st.info("Pick at least one leverage to draw its levels.", icon=":material/info:")
         return
-    levels = learn.opening_levels(sim, n_bars=OPENING_BARS)
+    levels = lessons.opening_levels(sim, n_bars=OPENING_BARS)
     window = sim.market.iloc[-OPENING_BARS:]
-    fig = learn.opening_figure(levels, window, upto - 1, tiers=tiers)
+    fig = opening_figure(levels, window, upto - 1, tiers=tiers)
     st.plotly_chart(fig, key="learn_open_chart", config=CHART)
     st.caption(
         "Lines: liquidation levels of positions opened in that bar (colour = leverage). "
@@ -234,7 +244,7 @@ def step_heatmap(sim: SimulatedMarket, est: Estimate) -> None:
         key="learn_side",
         required=True,
     )
-    fig = learn.annotated_heatmap_figure(est, sim.market, labels=labels, side=side)
+    fig = annotated_heatmap_figure(est, sim.market, labels=labels, side=side)
     st.plotly_chart(fig, key="learn_heat_chart", config=CHART)
     st.caption(
         "The bars on the right are the map right now, by leverage; the curves add them up "
@@ -304,7 +314,7 @@ def step_cascade(sim: SimulatedMarket, est: Estimate) -> None:
         delta_arrow="off",
     )
     st.plotly_chart(
-        learn.cascade_figure(est.levels, est.price, rounds), key="learn_cascade_chart", config=CHART
+        cascade_figure(est.levels, est.price, rounds), key="learn_cascade_chart", config=CHART
     )
     st.caption(
         "The cascade is an illustration: each round, the USD liquidated so far pushes price by "
@@ -343,7 +353,7 @@ def step_realized(sim: SimulatedMarket) -> None:
         "Layout", LAYOUTS, default=LAYOUTS[0], key="learn_layout", required=True
     )
     days = cols[2].slider("Days shown", 1, LESSON_DAYS, value=3, key="learn_days")
-    per_period = learn.recent_liquidations(sim.market, period, days=days)
+    per_period = lessons.recent_liquidations(sim.market, period, days=days)
     out = st.columns(2)
     out[0].metric("Longs liquidated", format_usd(float(per_period["long_usd"].sum())))
     out[1].metric("Shorts liquidated", format_usd(float(per_period["short_usd"].sum())))
@@ -390,8 +400,8 @@ def step_wisely(sim: SimulatedMarket) -> None:
         required=True,
     )
     hours = {"1h": 1, "8h": 8, "24h": 24, "3d": 72}[horizon]
-    risk = learn.leverage_risk(sim.market, hours=hours)
-    st.plotly_chart(learn.leverage_risk_figure(risk, hours), key="learn_risk_chart", config=CHART)
+    risk = lessons.leverage_risk(sim.market, hours=hours)
+    st.plotly_chart(leverage_risk_figure(risk, hours), key="learn_risk_chart", config=CHART)
     check_yourself(
         "learn_q6",
         "The heatmap shows a big short cluster 3% above price. What does it tell you?",

@@ -3,11 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from liqcore import liquidations as liq
+from liqcore.analysis import readings, realized
+from liqcore.figures.liquidations import comparison_figure
+from liqcore.figures.theme import format_usd
 from liqcore.market import bar_interval
 from liqcore.model import ModelParams
 from liqcore.real import PROVENANCE
-from liqcore.views import format_usd
 from ui import cache, data, recorded, state, widgets
 from ui.frame import ensure_app_frame
 from ui.state import default
@@ -65,7 +66,7 @@ def source_frames(
 ) -> dict[str, pd.DataFrame]:
     """Realized frames to show, by source label: the data's own (if any) first, then the model's."""
     frames = {}
-    own = liq.realized_from_market(market)
+    own = realized.realized_from_market(market)
     if chosen == "real" and market.attrs.get("source") == "real":
         # The real example's liquidations are Hyperliquid's daily totals, beside the bars.
         coin = state.data_choice().symbol
@@ -77,27 +78,27 @@ def source_frames(
         # Exchange lists are short (OKX: its latest orders): show only what they cover.
         own = own.loc[pd.Timestamp(covered) :]
         st.caption(
-            f":material/schedule: {liq.realized_source_label(market, chosen)} covers only "
+            f":material/schedule: {realized.realized_source_label(market, chosen)} covers only "
             f"since {pd.Timestamp(covered):%Y-%m-%d %H:%M} UTC: the exchange publishes its "
             "latest liquidation orders, not a history."
         )
         if len(own) < 2:
             own = None
     if own is not None:
-        frames[liq.realized_source_label(market, chosen)] = own
+        frames[realized.realized_source_label(market, chosen)] = own
     elif not frames:
         st.info(
             "This data has no realized liquidations of its own, so only the model's estimate is "
             "shown.",
             icon=":material/info:",
         )
-    frames[liq.ESTIMATE_LABEL] = realized_estimate
+    frames[realized.ESTIMATE_LABEL] = realized_estimate
     return frames
 
 
 def show_totals(per_period: dict[str, pd.DataFrame]) -> None:
     for label, frame in per_period.items():
-        summary = liq.totals(frame)
+        summary = realized.totals(frame)
         with st.container(border=True, horizontal=True, vertical_alignment="center"):
             st.markdown(f"Source:  \n**{label}**", width=180)
             metrics = st.columns(3)
@@ -116,7 +117,7 @@ def show_largest(per_period: dict[str, pd.DataFrame]) -> None:
     cols = st.columns(len(per_period))
     for col, (label, frame) in zip(cols, per_period.items(), strict=True):
         col.caption(f"Source: **{label}**")
-        table = liq.largest_bars(frame, n=5)
+        table = realized.largest_bars(frame, n=5)
         if table.empty:
             col.info("Nothing was liquidated in this window.")
             continue
@@ -164,7 +165,7 @@ def liquidations_view() -> None:
         st.warning(warning)
 
     interval = bar_interval(market)
-    drawn, period_note = liq.choose_period(
+    drawn, period_note = realized.choose_period(
         period, interval, shown.index[-1] - shown.index[0] + interval
     )
     if choice.source == "real" and market.attrs.get("source") == "real":
@@ -181,7 +182,7 @@ def liquidations_view() -> None:
     recorded.recorded_section(choice, shown, est.realized, drawn, layout, lookback)
     try:
         per_period = {
-            label: liq.liquidations_by_period(
+            label: realized.liquidations_by_period(
                 frame.loc[start:], shown["close"], drawn, drop_partial_first=True
             )
             for label, frame in source_frames(shown, est.realized, choice.source).items()
@@ -196,7 +197,7 @@ def liquidations_view() -> None:
             icon=":material/warning:",
         )
         return
-    if all(liq.totals(frame)["total_usd"] <= 0 for frame in per_period.values()):
+    if all(realized.totals(frame)["total_usd"] <= 0 for frame in per_period.values()):
         st.info(
             f"Nothing was liquidated in the last {lookback} ({', '.join(per_period)}).",
             icon=":material/info:",
@@ -204,13 +205,13 @@ def liquidations_view() -> None:
         return
 
     title = f"Liquidations per {drawn} · {data.shown_label(choice, market)} · last {lookback}"
-    fig = liq.comparison_figure(
+    fig = comparison_figure(
         per_period, layout=layout, title=title, uirevision=f"{choice}-{lookback}-{drawn}"
     )
     st.plotly_chart(fig, key="liquidations_chart", config={"displaylogo": False})
     primary, primary_frame = next(iter(per_period.items()))
-    if liq.ESTIMATE_LABEL in per_period and primary != liq.ESTIMATE_LABEL:
-        fit = liq.agreement(primary_frame, per_period[liq.ESTIMATE_LABEL])
+    if realized.ESTIMATE_LABEL in per_period and primary != realized.ESTIMATE_LABEL:
+        fit = realized.agreement(primary_frame, per_period[realized.ESTIMATE_LABEL])
         parts = [
             f"{fit[f'{side}_ratio']:.0%} of the {side}s"
             for side in ("long", "short")
@@ -222,7 +223,7 @@ def liquidations_view() -> None:
             st.caption(f"How close the estimate came to {primary}: {', '.join(parts)}.")
 
     st.info(
-        liq.momentum_hint(primary_frame, source_label=primary),
+        readings.momentum_hint(primary_frame, source_label=primary),
         icon=":material/speed:",
     )
     show_totals(per_period)

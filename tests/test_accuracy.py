@@ -10,15 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liqcore.accuracy import (
+from liqcore.analysis.calibration import calibrate, correct_params, nonnegative_least_squares
+from liqcore.analysis.scores import (
     LEVEL_WIDTH,
     book_by_level,
     book_ceiling,
-    calibrate,
-    correct_params,
     distance_reference,
     naive_baseline,
-    nonnegative_least_squares,
     rank_correlation,
     reference_scores,
     reported_scores,

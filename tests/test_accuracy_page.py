@@ -13,7 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from liqcore import accuracy as acc
+from liqcore.analysis import calibration, readings
+from liqcore.analysis.scores import SCORES, score_against_truth, truth_on, truth_scores
+from liqcore.figures.accuracy import book_comparison_figure, mix_figure
 from liqcore.model import ModelParams, estimate
 from liqcore.simulate import simulate
 
@@ -31,33 +33,35 @@ def est(sim):
     return estimate(sim.market, SMALL, start=sim.market.index[-1] - pd.Timedelta(days=2))
 
 
-def cal_with(before: tuple[float, float], after: tuple[float, float]) -> acc.Calibration:
+def cal_with(before: tuple[float, float], after: tuple[float, float]) -> calibration.Calibration:
     scores = pd.DataFrame(
         {"default mix": before, "calibrated mix": after},
         index=["fit (first part)", "test (rest)"],
     )
-    return acc.Calibration((0.5, 0.5), (10.0, 100.0), pd.Timestamp("2024-01-02", tz="UTC"), scores)
+    return calibration.Calibration(
+        (0.5, 0.5), (10.0, 100.0), pd.Timestamp("2024-01-02", tz="UTC"), scores
+    )
 
 
 # --------------------------------------------------------------------------- scores
 
 
 def test_truth_computed_once_scores_like_truth_scores(sim, est) -> None:
-    truth = acc.truth_on(sim, est.heatmap.grid)
-    assert acc.score_against_truth(est, truth) == acc.truth_scores(est, sim)
+    truth = truth_on(sim, est.heatmap.grid)
+    assert score_against_truth(est, truth) == truth_scores(est, sim)
 
 
 def test_a_truth_on_another_grid_is_refused(sim, est) -> None:
     other = estimate(sim.market, replace(SMALL, price_bins=40), start=est.heatmap.times[0])
-    truth = acc.truth_on(sim, other.heatmap.grid)
+    truth = truth_on(sim, other.heatmap.grid)
     with pytest.raises(ValueError, match="another grid"):
-        acc.score_against_truth(est, truth)
+        score_against_truth(est, truth)
     with pytest.raises(ValueError, match="same grid"):
-        acc.book_comparison_figure(truth.heatmap, est.heatmap, sim.market)
+        book_comparison_figure(truth.heatmap, est.heatmap, sim.market)
 
 
 def test_correct_params_tell_the_model_the_simulated_truth(sim) -> None:
-    params = acc.correct_params(sim, SMALL)
+    params = calibration.correct_params(sim, SMALL)
     p = sim.positions
     book = p.in_book
     # The model adds its own cross buffer: the mix is by the leverage setting, not 1/(1/L + b).
@@ -73,11 +77,13 @@ def test_correct_params_tell_the_model_the_simulated_truth(sim) -> None:
     # at high leverage; a half-life at 10x of hours to a day or two.
     assert 0.5 <= params.holding_exponent <= 1.0
     assert 5 <= params.holding_hours <= 48
-    isolated = acc.correct_params(sim, replace(SMALL, cross_share=0.0))
+    isolated = calibration.correct_params(sim, replace(SMALL, cross_share=0.0))
     assert isolated.tier_weights == sim.leverage_mix and isolated.cross_share == 0.0
     assert params.leverage_tiers == sim.leverage_tiers
     assert params.mmr == sim.mmr
-    assert acc.correct_params(simulate(days=2, interval="15min", seed=1, mmr=0.01)).mmr == 0.01
+    assert (
+        calibration.correct_params(simulate(days=2, interval="15min", seed=1, mmr=0.01)).mmr == 0.01
+    )
     assert (params.time_bins, params.price_bins) == (SMALL.time_bins, SMALL.price_bins)
 
 
@@ -85,10 +91,10 @@ def test_correct_params_tell_the_model_the_simulated_truth(sim) -> None:
 
 
 def test_scenario_table_puts_the_correct_model_first_with_deltas() -> None:
-    right = {key: 0.1 * i for i, key in enumerate(acc.SCORES)}
+    right = {key: 0.1 * i for i, key in enumerate(SCORES)}
     wrong = {key: value - 0.05 for key, value in right.items()}
-    table = acc.scenario_table(right, wrong)
-    assert list(table.index) == [label for label, _ in acc.SCORES.values()]
+    table = readings.scenario_table(right, wrong)
+    assert list(table.index) == [label for label, _ in SCORES.values()]
     assert list(table.columns)[1:3] == ["Correctly specified", "Your assumptions"]
     np.testing.assert_allclose(table["Change"], -0.05)
     assert table.loc["Top-decile capture", "No skill"] == 0.1
@@ -96,16 +102,18 @@ def test_scenario_table_puts_the_correct_model_first_with_deltas() -> None:
 
 
 def test_sensitivity_sentence_names_the_biggest_drop_and_admits_rises() -> None:
-    right = dict.fromkeys(acc.SCORES, 0.8)
-    sentence = acc.sensitivity_sentence(right, right | {"book_now": 0.7, "book_over_time": 0.4})
+    right = dict.fromkeys(SCORES, 0.8)
+    sentence = readings.sensitivity_sentence(
+        right, right | {"book_now": 0.7, "book_over_time": 0.4}
+    )
     assert "lower 2 of the 5 scores" in sentence
     assert "book over time most: 0.80 → 0.40" in sentence
-    rise = acc.sensitivity_sentence(right, right | {"book_now": 0.9})
+    rise = readings.sensitivity_sentence(right, right | {"book_now": 0.9})
     assert "raise the book now" in rise
     assert "not always the best-scoring" in rise
-    assert "not sensitive" in acc.sensitivity_sentence(right, right)
-    nothing = dict.fromkeys(acc.SCORES, float("nan"))
-    assert "cannot be computed" in acc.sensitivity_sentence(nothing, nothing)
+    assert "not sensitive" in readings.sensitivity_sentence(right, right)
+    nothing = dict.fromkeys(SCORES, float("nan"))
+    assert "cannot be computed" in readings.sensitivity_sentence(nothing, nothing)
 
 
 @given(
@@ -122,11 +130,11 @@ def test_baseline_verdict_agrees_with_the_numbers(values: tuple[float, ...]) -> 
         },
         index=["long", "short"],
     )
-    sentence, verdict = acc.baseline_verdict(table, "the data")
+    sentence, verdict = readings.baseline_verdict(table, "the data")
     wins = int(model_long > base_long) + int(model_short > base_short)
     assert verdict == {2: "beats", 1: "mixed", 0: "loses"}[wins]
     assert ("does not beat" in sentence) == (wins == 0)
-    shown = acc.reported_table(table)
+    shown = readings.reported_table(table)
     assert list(shown.index) == ["Longs", "Shorts"]
     # Shown to two decimals: a margin that rounds to nothing is 0 (never "-0.00").
     margins = np.array([model_long - base_long, model_short - base_short])
@@ -139,7 +147,7 @@ def test_baseline_verdict_says_when_nothing_can_be_ranked() -> None:
         {"model": [float("nan"), 0.5], "baseline": [0.2, 0.1], "model_beats_baseline": [0, 1]},
         index=["long", "short"],
     )
-    sentence, verdict = acc.baseline_verdict(table, "the reported liquidations")
+    sentence, verdict = readings.baseline_verdict(table, "the reported liquidations")
     assert verdict == "unscored"
     assert "longs" in sentence and "shorts" not in sentence
 
@@ -156,8 +164,8 @@ def test_baseline_verdict_says_when_nothing_can_be_ranked() -> None:
 )
 def test_overfitting_sentence_compares_fit_and_test(before, after, words) -> None:
     cal = cal_with(before, after)
-    assert words in acc.overfitting_sentence(cal)
-    table = acc.calibration_table(cal, "Assumed mix")
+    assert words in readings.overfitting_sentence(cal)
+    table = readings.calibration_table(cal, "Assumed mix")
     np.testing.assert_allclose(table["Change"], np.subtract(after, before))
 
 
@@ -172,26 +180,26 @@ def test_overfitting_sentence_compares_fit_and_test(before, after, words) -> Non
 def test_overfitting_sentence_agrees_with_the_numbers_it_shows(after, words) -> None:
     # Calm regime: +0.012 in sample and +0.008 out of sample both show as +0.01; the
     # sentence must not call one a gain and the other none.
-    sentence = acc.overfitting_sentence(cal_with((0.5, 0.5), after))
+    sentence = readings.overfitting_sentence(cal_with((0.5, 0.5), after))
     assert words in sentence
     if "+0.01" in sentence:
         assert "but not on the unseen rest (+0.01)" not in sentence
 
 
 def test_describe_params_names_every_assumption_the_page_changes() -> None:
-    text = acc.describe_params(
+    text = readings.describe_params(
         ModelParams(tier_weights=(1, 1, 1, 1, 0), mmr=0.01, opening="oi"),
     )
     assert text.startswith("mix 25/25/25/25/0%")
-    assert "mmr 1.00%" in text and "rising OI" in text and "same-bar liquidation on" in text
+    assert "mmr 1.00%" in text and "Rising OI" in text and "same-bar liquidation on" in text
 
 
 # --------------------------------------------------------------------------- figures
 
 
 def test_book_comparison_draws_both_books_on_one_scale(sim, est) -> None:
-    truth = acc.truth_on(sim, est.heatmap.grid)
-    fig = acc.book_comparison_figure(truth.heatmap, est.heatmap, sim.market)
+    truth = truth_on(sim, est.heatmap.grid)
+    fig = book_comparison_figure(truth.heatmap, est.heatmap, sim.market)
     true_map, est_map = (t for t in fig.data if t.type == "heatmap")
     assert true_map.coloraxis == est_map.coloraxis == "coloraxis"
     np.testing.assert_array_equal(true_map.y, est_map.y)
@@ -204,12 +212,12 @@ def test_book_comparison_draws_both_books_on_one_scale(sim, est) -> None:
 
 
 def test_mix_figure_normalises_and_checks_each_mix() -> None:
-    fig = acc.mix_figure({"a": (2, 2, 4, 1, 1), "b": (1, 1, 1, 1, 1)}, (5, 10, 25, 50, 100))
+    fig = mix_figure({"a": (2, 2, 4, 1, 1), "b": (1, 1, 1, 1, 1)}, (5, 10, 25, 50, 100))
     for trace in fig.data:
         assert sum(trace.y) == pytest.approx(1.0)
         assert list(trace.x) == ["5x", "10x", "25x", "50x", "100x"]
     with pytest.raises(ValueError, match="needs 5"):
-        acc.mix_figure({"a": (1, 1)}, (5, 10, 25, 50, 100))
+        mix_figure({"a": (1, 1)}, (5, 10, 25, 50, 100))
 
 
 # --------------------------------------------------------------------------- the page

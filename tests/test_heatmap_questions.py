@@ -12,13 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liqcore.confluence import confluence
+from liqcore.analysis.confluence import confluence
+from liqcore.analysis.indicators import available_indicators, indicator_values, rsi
+from liqcore.analysis.magnets import MIN_TOUCHES, MagnetTest, magnet_study, magnet_test
+from liqcore.analysis.whatif import what_if
 from liqcore.controls import INDICATOR_NAMES
-from liqcore.indicators import available_indicators, indicator_values, rsi
-from liqcore.magnets import MIN_TOUCHES, MagnetTest, magnet_study, magnet_test
 from liqcore.model import ModelParams, estimate
 from liqcore.simulate import simulate
-from liqcore.whatif import what_if
 
 
 def reference_rsi(close: list[float], period: int) -> list[float]:
@@ -303,7 +303,7 @@ def test_the_magnet_section_never_shows_nan(open_app) -> None:
 
 
 def test_every_indicator_panel_gets_its_own_axes() -> None:
-    from liqcore.views import heatmap_figure
+    from liqcore.figures.heatmap import heatmap_figure
 
     market = simulate(days=5, interval="1h", seed=3).market
     spec = heatmap_figure(estimate(market), market, indicators=INDICATOR_NAMES).to_dict()
@@ -325,7 +325,7 @@ def typed_array(values: object) -> np.ndarray:
 
 @pytest.mark.parametrize(("side", "shown"), [("Both", 2), ("Longs", 1), ("Shorts", 1)])
 def test_confluence_markers_follow_the_side_shown(side: str, shown: int) -> None:
-    from liqcore.views import heatmap_figure
+    from liqcore.figures.heatmap import heatmap_figure
 
     market = simulate(days=5, interval="1h", seed=3).market
     est = estimate(market)

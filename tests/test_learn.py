@@ -1,4 +1,4 @@
-"""The Learn page: its lessons' computations (liqcore.learn) and the page as a visitor uses it."""
+"""The Learn page: its lessons' maths and figures, and the page as a visitor uses it."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from streamlit.testing.v1 import AppTest
 
-from liqcore import learn
+from liqcore import orderbook
+from liqcore.analysis import lessons
+from liqcore.figures.lessons import annotated_heatmap_figure, cascade_figure, opening_figure
 from liqcore.model import levels_frame
 from liqcore.orderbook import Liquidity, cascade, market_liquidity
 from liqcore.simulate import SimulatedMarket, simulate
@@ -42,7 +44,7 @@ def small_sim() -> SimulatedMarket:
 def test_calculator_is_the_isolated_margin_formula(
     entry: float, leverage: float, mmr: float, side: str, margin: float
 ) -> None:
-    r = learn.calculator(entry, leverage, side, mmr, margin_usd=margin)
+    r = lessons.calculator(entry, leverage, side, mmr, margin_usd=margin)
     if side.lower() == "long":
         expected = entry * (1 - 1 / leverage) / (1 - mmr)
         assert r["liq_price"] < entry and r["distance_pct"] < 0
@@ -59,7 +61,9 @@ def test_calculator_is_the_isolated_margin_formula(
 
 
 def test_more_leverage_brings_the_liquidation_price_closer() -> None:
-    distances = [abs(learn.calculator(60_000, lev, "long")["distance_pct"]) for lev in (5, 10, 20)]
+    distances = [
+        abs(lessons.calculator(60_000, lev, "long")["distance_pct"]) for lev in (5, 10, 20)
+    ]
     assert distances[0] > distances[1] > distances[2]
     assert distances[1] == pytest.approx(2 * distances[2], rel=0.05)  # "about twice as close"
 
@@ -77,11 +81,11 @@ def test_more_leverage_brings_the_liquidation_price_closer() -> None:
 )
 def test_calculator_explains_inputs_without_a_liquidation_price(args: tuple, words: str) -> None:
     with pytest.raises(ValueError, match=words):
-        learn.calculator(*args)
+        lessons.calculator(*args)
 
 
 def test_a_short_at_1x_still_has_a_liquidation_price() -> None:
-    r = learn.calculator(100.0, 1.0, "short", mmr=0.0)
+    r = lessons.calculator(100.0, 1.0, "short", mmr=0.0)
     assert r["liq_price"] == pytest.approx(200.0)
 
 
@@ -91,7 +95,7 @@ def test_a_short_at_1x_still_has_a_liquidation_price() -> None:
 def test_opening_levels_are_the_simulated_positions_of_the_window() -> None:
     sim = small_sim()
     n, first = 48, 100
-    lv = learn.opening_levels(sim, n_bars=n, first_bar=first)
+    lv = lessons.opening_levels(sim, n_bars=n, first_bar=first)
     p = sim.positions
     in_window = (p.open_bar >= first) & (p.open_bar < first + n) & p.in_book
     assert len(lv) == in_window.sum()
@@ -114,20 +118,20 @@ def test_opening_levels_are_the_simulated_positions_of_the_window() -> None:
 
 def test_opening_levels_rejects_a_window_outside_the_market() -> None:
     with pytest.raises(ValueError, match="first_bar"):
-        learn.opening_levels(small_sim(), n_bars=8, first_bar=10_000)
+        lessons.opening_levels(small_sim(), n_bars=8, first_bar=10_000)
 
 
 def test_opening_figure_grows_bar_by_bar() -> None:
     sim = small_sim()
-    lv = learn.opening_levels(sim, n_bars=10)
+    lv = lessons.opening_levels(sim, n_bars=10)
     window = sim.market.iloc[-10:]
 
     def candles(upto: int) -> int:
-        fig = learn.opening_figure(lv, window, upto)
+        fig = opening_figure(lv, window, upto)
         return len(next(t for t in fig.data if t.type == "candlestick").x)
 
     assert [candles(k) for k in (0, 4, 9)] == [1, 5, 10]
-    only = learn.opening_figure(lv, window, 9, tiers=["100x"])
+    only = opening_figure(lv, window, 9, tiers=["100x"])
     assert {t.name for t in only.data if t.type == "scatter"} <= {"100x", "liquidated"}
 
 
@@ -136,13 +140,13 @@ def test_opening_figure_grows_bar_by_bar() -> None:
 
 def test_annotated_heatmap_labels_follow_the_choice() -> None:
     sim = small_sim()
-    est = learn.lesson_estimate(sim.market, days_shown=2)
-    every = learn.annotated_heatmap_figure(est, sim.market)
+    est = lessons.lesson_estimate(sim.market, days_shown=2)
+    every = annotated_heatmap_figure(est, sim.market)
     texts = " ".join(a.text for a in every.layout.annotations)
     for words in ("Time runs", "Price", "Colour = USD", "Candles"):
         assert words in texts
     assert "estimate" in texts  # the colour legend says what the colours are
-    bare = learn.annotated_heatmap_figure(est, sim.market, labels=())
+    bare = annotated_heatmap_figure(est, sim.market, labels=())
     assert len(bare.layout.annotations) < len(every.layout.annotations)
 
 
@@ -169,7 +173,7 @@ def test_sweep_adds_up_the_levels_between_price_and_the_target(
     book: tuple[pd.DataFrame, float], move: float
 ) -> None:
     levels, price = book
-    swept = learn.sweep(levels, price, move)
+    swept = orderbook.sweep(levels, price, move)
     target = price * (1 + move / 100)
     centre = levels["price"]
     if move < 0:
@@ -195,8 +199,8 @@ def test_a_bigger_move_never_liquidates_less(
     small, big = sorted((a, b))
     sign = -1.0 if down else 1.0
     assert (
-        learn.sweep(levels, price, sign * small)["usd"]
-        <= learn.sweep(levels, price, sign * big)["usd"]
+        orderbook.sweep(levels, price, sign * small)["usd"]
+        <= orderbook.sweep(levels, price, sign * big)["usd"]
     )
     end_small = cascade(levels, price, sign * small, THIN, strength).iloc[-1]
     end_big = cascade(levels, price, sign * big, THIN, strength).iloc[-1]
@@ -215,7 +219,7 @@ def test_cascade_rounds_add_up_and_only_push_further(
     assert (rounds["usd"] >= -1e-6).all()
     moves = rounds["move_pct"].abs().to_numpy()
     assert (np.diff(moves) >= -1e-9).all()  # forced orders push with the move, never back
-    first = learn.sweep(levels, price, move)["usd"]
+    first = orderbook.sweep(levels, price, move)["usd"]
     assert rounds["usd"].iloc[0] == pytest.approx(first)
     # Without impact the cascade is the move alone.
     assert len(cascade(levels, price, move, THIN, 0.0)) == 1
@@ -238,9 +242,9 @@ def test_a_cascade_can_reach_the_next_cluster() -> None:
 
 def test_cascade_figure_marks_the_swept_zone() -> None:
     sim = small_sim()
-    est = learn.lesson_estimate(sim.market, days_shown=2)
+    est = lessons.lesson_estimate(sim.market, days_shown=2)
     rounds = cascade(est.levels, est.price, -6.0, market_liquidity(sim.market))
-    fig = learn.cascade_figure(est.levels, est.price, rounds)
+    fig = cascade_figure(est.levels, est.price, rounds)
     texts = [a.text for a in fig.layout.annotations]
     assert any(t.startswith("your move") and "(est.)" in t for t in texts)
     assert "estimate" in fig.data[0].name
@@ -252,24 +256,24 @@ def test_cascade_figure_marks_the_swept_zone() -> None:
 def test_recent_liquidations_add_up_to_the_market_s_own() -> None:
     market = small_sim().market
     for period in ("1h", "4h"):
-        per = learn.recent_liquidations(market, period, days=10)  # more than the market
+        per = lessons.recent_liquidations(market, period, days=10)  # more than the market
         assert per["long_usd"].sum() == pytest.approx(market["realized_long_usd"].sum())
         assert per["short_usd"].sum() == pytest.approx(market["realized_short_usd"].sum())
     with pytest.raises(ValueError, match="no liquidation data"):
-        learn.recent_liquidations(market.drop(columns="realized_long_usd"))
+        lessons.recent_liquidations(market.drop(columns="realized_long_usd"))
 
 
 def test_higher_leverage_and_longer_horizons_are_liquidated_more_often() -> None:
     market = small_sim().market
-    day = learn.leverage_risk(market, hours=24)
-    hour = learn.leverage_risk(market, hours=1)
+    day = lessons.leverage_risk(market, hours=24)
+    hour = lessons.leverage_risk(market, hours=1)
     for frame in (day, hour):
         for column in ("long_liquidated_pct", "short_liquidated_pct"):
             assert frame[column].is_monotonic_increasing
     assert (day["long_liquidated_pct"] >= hour["long_liquidated_pct"]).all()
     assert day["long_liquidated_pct"].iloc[-1] > 50  # 100x rarely lives a day
     with pytest.raises(ValueError, match="too few"):
-        learn.leverage_risk(market.iloc[:10], hours=24)
+        lessons.leverage_risk(market.iloc[:10], hours=24)
 
 
 # --------------------------------------------------------------------------- the page
@@ -318,12 +322,13 @@ def test_the_calculator_follows_its_inputs() -> None:
     assert_ran(at)
     after = metric(at, "Liquidation price")
     assert after != before
-    assert after == f"{learn.calculator(60_000, 25, 'long')['liq_price']:,.2f}"
+    assert after == f"{lessons.calculator(60_000, 25, 'long')['liq_price']:,.2f}"
     at.button_group(key="pos").set_value("Short").run()
     assert float(metric(at, "Liquidation price").replace(",", "")) > 60_000
     at.number_input(key="entry").set_value(100.0).run()
     assert (
-        metric(at, "Liquidation price") == f"{learn.calculator(100, 25, 'short')['liq_price']:,.2f}"
+        metric(at, "Liquidation price")
+        == f"{lessons.calculator(100, 25, 'short')['liq_price']:,.2f}"
     )
 
 

@@ -15,9 +15,23 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from streamlit.testing.v1 import AppTest
 
-from liqcore import liquidations as liq
+from liqcore import controls
+from liqcore.analysis import readings
+from liqcore.analysis.realized import (
+    ESTIMATE_LABEL,
+    TRUE_LABEL,
+    UNKNOWN_LABEL,
+    agreement,
+    choose_period,
+    largest_bars,
+    liquidations_by_period,
+    realized_from_market,
+    realized_source_label,
+    totals,
+)
+from liqcore.figures.liquidations import comparison_figure, liquidations_figure
+from liqcore.figures.theme import LONG_COLOR, SHORT_COLOR
 from liqcore.real import real_market, reported_daily
-from liqcore.views import LONG_COLOR, SHORT_COLOR
 from ui import cache, data
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,7 +76,7 @@ def realized_frames(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.Series, str]:
     long_usd = draw(hnp.arrays("float64", n, elements=amounts))
     short_usd = draw(hnp.arrays("float64", n, elements=amounts))
     price = draw(hnp.arrays("float64", n, elements=st.floats(1.0, 1e6, allow_nan=False)))
-    period = draw(st.sampled_from(list(liq.PERIODS)))
+    period = draw(st.sampled_from(list(controls.PERIODS)))
     realized = pd.DataFrame({"long_usd": long_usd, "short_usd": short_usd}, index=index)
     return realized, pd.Series(price, index=index), period
 
@@ -71,8 +85,8 @@ def realized_frames(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.Series, str]:
 @given(realized_frames())
 def test_per_period_sums_equal_bar_sums(case: tuple[pd.DataFrame, pd.Series, str]) -> None:
     realized, price, period = case
-    out = liq.liquidations_by_period(realized, price, period)
-    freq = liq.PERIODS[period]
+    out = liquidations_by_period(realized, price, period)
+    freq = controls.PERIODS[period]
     # Every bar lands in the period its open time floors to (UTC clock periods).
     expected = realized.groupby(realized.index.floor(freq)).sum()
     assert list(out.index) == list(expected.index)
@@ -89,9 +103,9 @@ def test_per_period_sums_equal_bar_sums(case: tuple[pd.DataFrame, pd.Series, str
 def test_partial_first_period_is_dropped_only_when_asked() -> None:
     realized = _realized(np.ones(10), np.zeros(10), start="2024-01-01 03:30")  # 03:30-05:45
     price = pd.Series(100.0, index=realized.index)
-    full = liq.liquidations_by_period(realized, price, "1h")
+    full = liquidations_by_period(realized, price, "1h")
     assert full["bars"].tolist() == [2, 4, 4]
-    trimmed = liq.liquidations_by_period(realized, price, "1h", drop_partial_first=True)
+    trimmed = liquidations_by_period(realized, price, "1h", drop_partial_first=True)
     assert trimmed["bars"].tolist() == [4, 4]
     assert trimmed.index[0] == pd.Timestamp("2024-01-01 04:00", tz="UTC")
 
@@ -103,7 +117,7 @@ def test_daily_totals_beside_hourly_bars_take_the_day_s_last_close() -> None:
     price = pd.Series(np.arange(72, dtype="float64"), index=hours)
     days = pd.date_range("2024-01-01", periods=3, freq="1D", tz="UTC", name="time")
     daily = pd.DataFrame({"long_usd": [1.0, 2, 3], "short_usd": [0.0, 0, 0]}, index=days)
-    out = liq.liquidations_by_period(daily, price, "1d")
+    out = liquidations_by_period(daily, price, "1d")
     assert out["price"].tolist() == [23.0, 47.0, 71.0]
 
 
@@ -112,7 +126,7 @@ def test_real_example_reported_days_and_estimate_days_show_the_same_close() -> N
     reported = reported_daily("BTC").loc[market.index[0] :]
     hourly = pd.DataFrame({"long_usd": 1.0, "short_usd": 0.0}, index=market.index)
     by_day = {
-        name: liq.liquidations_by_period(frame, market["close"], "1d", drop_partial_first=True)
+        name: liquidations_by_period(frame, market["close"], "1d", drop_partial_first=True)
         for name, frame in (("reported", reported), ("estimate", hourly))
     }
     same_days = by_day["reported"].index.intersection(by_day["estimate"].index)
@@ -129,7 +143,7 @@ def test_real_example_reported_days_and_estimate_days_show_the_same_close() -> N
 def test_periods_without_bars_are_left_out() -> None:
     index = pd.DatetimeIndex(["2024-01-01 00:00", "2024-01-01 03:00"], tz="UTC", name="time")
     realized = pd.DataFrame({"long_usd": [1.0, 2.0], "short_usd": [0.0, 0.0]}, index=index)
-    out = liq.liquidations_by_period(realized, pd.Series([1.0, 2.0], index=index), "1h")
+    out = liquidations_by_period(realized, pd.Series([1.0, 2.0], index=index), "1h")
     assert out["long_usd"].tolist() == [1.0, 2.0]
 
 
@@ -145,24 +159,24 @@ def test_periods_without_bars_are_left_out() -> None:
 def test_bad_input_is_refused_with_a_reason(frame: pd.DataFrame, period: str, message: str):
     price = pd.Series(1.0, index=frame.index)
     with pytest.raises(ValueError, match=message):
-        liq.liquidations_by_period(frame, price, period)
+        liquidations_by_period(frame, price, period)
 
 
 def test_empty_window_gives_an_empty_frame() -> None:
     empty = _realized(np.array([]), np.array([]))
-    out = liq.liquidations_by_period(empty, pd.Series([], dtype=float), "1h")
+    out = liquidations_by_period(empty, pd.Series([], dtype=float), "1h")
     assert out.empty
     assert list(out.columns) == ["long_usd", "short_usd", "total_usd", "price", "bars"]
-    assert liq.totals(out)["long_share"] is None
+    assert totals(out)["long_share"] is None
 
 
 def test_choose_period_coarsens_for_coarse_data_and_long_windows() -> None:
     week = pd.Timedelta(days=7)
-    assert liq.choose_period("1h", pd.Timedelta("15min"), week) == ("1h", None)
-    period, note = liq.choose_period("15m", pd.Timedelta("4h"), week)
+    assert choose_period("1h", pd.Timedelta("15min"), week) == ("1h", None)
+    period, note = choose_period("15m", pd.Timedelta("4h"), week)
     assert period == "4h"
     assert "4h bars" in note
-    period, note = liq.choose_period("15m", pd.Timedelta("15min"), pd.Timedelta(days=90))
+    period, note = choose_period("15m", pd.Timedelta("15min"), pd.Timedelta(days=90))
     assert period == "4h"  # 90 days: 8,640 bars of 1h, 540 of 4h
     assert "8,640" in note
 
@@ -174,40 +188,40 @@ def test_choose_period_coarsens_for_coarse_data_and_long_windows() -> None:
 
 def test_totals_and_largest_bars() -> None:
     pp = _per_period([5.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0], [10.0, 11.0, 9.0, 9.0])
-    summary = liq.totals(pp)
+    summary = totals(pp)
     assert summary["long_usd"] == 6.0
     assert summary["long_share"] == 1.0
     assert summary["long_short_ratio"] is None  # no short liquidated: no ratio, no ZeroDivision
-    top = liq.largest_bars(pp, n=5)
+    top = largest_bars(pp, n=5)
     assert top["usd"].tolist() == [5.0, 1.0]  # empty bars are not "largest"
     assert top["side"].tolist() == ["Longs", "Longs"]
     assert top["share_pct"].sum() == pytest.approx(100.0)
     with pytest.raises(ValueError, match="at least 1"):
-        liq.largest_bars(pp, n=0)
+        largest_bars(pp, n=0)
 
 
 def test_source_labels() -> None:
     market = pd.DataFrame({"realized_long_usd": [1.0], "realized_short_usd": [2.0]})
-    assert liq.realized_source_label(market) == liq.TRUE_LABEL
+    assert realized_source_label(market) == TRUE_LABEL
     # The app falls back to the simulation when a chosen file or exchange fails.
-    assert liq.realized_source_label(market, "okx") == liq.UNKNOWN_LABEL
+    assert realized_source_label(market, "okx") == UNKNOWN_LABEL
     market.attrs["source"] = "okx"
-    assert liq.realized_source_label(market, "okx") == "Reported by OKX"
+    assert realized_source_label(market, "okx") == "Reported by OKX"
     market.attrs["source"] = "hyperliquid"
-    assert liq.realized_source_label(market, "hyperliquid") == "Reported by Hyperliquid"
-    assert liq.realized_from_market(market)["short_usd"].tolist() == [2.0]
-    assert liq.realized_from_market(market.drop(columns="realized_long_usd")) is None
+    assert realized_source_label(market, "hyperliquid") == "Reported by Hyperliquid"
+    assert realized_from_market(market)["short_usd"].tolist() == [2.0]
+    assert realized_from_market(market.drop(columns="realized_long_usd")) is None
 
 
 def test_agreement_of_a_perfect_and_a_half_estimate() -> None:
     truth = _per_period([4.0, 0.0, 2.0, 1.0], [0.0, 3.0, 0.0, 1.0], [1.0, 1.0, 1.0, 1.0])
-    assert liq.agreement(truth, truth) == {
+    assert agreement(truth, truth) == {
         "long_ratio": 1.0,
         "short_ratio": 1.0,
         "correlation": 1.0,
     }
     half = truth.assign(long_usd=truth["long_usd"] / 2)
-    assert liq.agreement(truth, half)["long_ratio"] == 0.5
+    assert agreement(truth, half)["long_ratio"] == 0.5
 
 
 # ---------------------------------------------------------------------------
@@ -225,7 +239,7 @@ def week_per_period() -> pd.DataFrame:
 
 
 def test_mirrored_figure_puts_red_longs_below_and_green_shorts_above(week_per_period) -> None:
-    fig = liq.liquidations_figure(week_per_period, source_label=liq.TRUE_LABEL)
+    fig = liquidations_figure(week_per_period, source_label=TRUE_LABEL)
     longs, shorts, price = fig.data
     assert longs.marker.color == LONG_COLOR
     assert shorts.marker.color == SHORT_COLOR
@@ -239,29 +253,27 @@ def test_mirrored_figure_puts_red_longs_below_and_green_shorts_above(week_per_pe
     assert fig.layout.yaxis2.side == "right"
     # Tick labels are positive USD on both sides of zero.
     assert all(not text.startswith("-") for text in fig.layout.yaxis.ticktext)
-    assert fig.layout.annotations[0].text == f"Source: {liq.TRUE_LABEL}"
+    assert fig.layout.annotations[0].text == f"Source: {TRUE_LABEL}"
     # Hover shows the USD formatted, not raw floats.
     assert longs.hovertext[0].startswith("$")
 
 
 def test_side_by_side_figure_has_both_sides_upwards(week_per_period) -> None:
-    fig = liq.liquidations_figure(
-        week_per_period, source_label=liq.ESTIMATE_LABEL, layout="Side by side"
-    )
+    fig = liquidations_figure(week_per_period, source_label=ESTIMATE_LABEL, layout="Side by side")
     longs, shorts, _ = fig.data
     assert (longs.y >= 0).all()
     assert (shorts.y >= 0).all()
     assert fig.layout.barmode == "group"
     with pytest.raises(ValueError, match="layout must be one of"):
-        liq.liquidations_figure(week_per_period, source_label="x", layout="Stacked")
+        liquidations_figure(week_per_period, source_label="x", layout="Stacked")
 
 
 def test_comparison_figure_shares_one_usd_scale(week_per_period) -> None:
     estimate = week_per_period.assign(long_usd=week_per_period["long_usd"] * 3)
-    fig = liq.comparison_figure({liq.TRUE_LABEL: week_per_period, liq.ESTIMATE_LABEL: estimate})
+    fig = comparison_figure({TRUE_LABEL: week_per_period, ESTIMATE_LABEL: estimate})
     assert [a.text for a in fig.layout.annotations] == [
-        f"Source: {liq.TRUE_LABEL}",
-        f"Source: {liq.ESTIMATE_LABEL}",
+        f"Source: {TRUE_LABEL}",
+        f"Source: {ESTIMATE_LABEL}",
     ]
     assert fig.layout.yaxis.range == fig.layout.yaxis3.range  # same scale: comparable by eye
     assert fig.layout.yaxis.range[1] >= estimate["long_usd"].max()
@@ -299,29 +311,29 @@ def _scenario(end_price: float, recent_long: float, recent_short: float) -> pd.D
 def test_momentum_reading_of_constructed_scenarios(
     end_price: float, recent_long: float, recent_short: float, reading: str
 ) -> None:
-    hint = liq.momentum_hint(
-        _scenario(end_price, recent_long, recent_short), source_label=liq.TRUE_LABEL
+    hint = readings.momentum_hint(
+        _scenario(end_price, recent_long, recent_short), source_label=TRUE_LABEL
     )
     assert hint.startswith(reading)
     assert hint.endswith("not a prediction.")
-    assert liq.TRUE_LABEL in hint
+    assert TRUE_LABEL in hint
 
 
 def test_momentum_reading_without_earlier_liquidations_says_far_above() -> None:
     pp = _scenario(88.0, 5e6, 0.0)
     pp.iloc[:BASE, pp.columns.get_loc("long_usd")] = 0.0
-    hint = liq.momentum_hint(pp)
+    hint = readings.momentum_hint(pp)
     assert hint.startswith("Long squeeze")
     assert "far above their earlier rate" in hint
     assert "inf" not in hint
 
 
 def test_momentum_reading_refuses_to_read_too_little_or_nothing() -> None:
-    assert liq.momentum_hint(_scenario(88.0, 6e6, 1e6).iloc[:3]).startswith("Not enough bars")
+    assert readings.momentum_hint(_scenario(88.0, 6e6, 1e6).iloc[:3]).startswith("Not enough bars")
     silent = _scenario(88.0, 0.0, 0.0).assign(long_usd=0.0, short_usd=0.0)
-    assert liq.momentum_hint(silent).startswith("Nothing was liquidated")
+    assert readings.momentum_hint(silent).startswith("Nothing was liquidated")
     with pytest.raises(ValueError, match="lookback"):
-        liq.momentum_hint(silent, lookback=0)
+        readings.momentum_hint(silent, lookback=0)
 
 
 # ---------------------------------------------------------------------------
@@ -348,11 +360,11 @@ def test_page_shows_truth_and_estimate_labelled() -> None:
     assert not at.exception
     figure = _figure(at)
     titles = [a["text"] for a in figure["layout"]["annotations"]]
-    assert titles == [f"Source: {liq.TRUE_LABEL}", f"Source: {liq.ESTIMATE_LABEL}"]
+    assert titles == [f"Source: {TRUE_LABEL}", f"Source: {ESTIMATE_LABEL}"]
     assert len(at.metric) == 6  # longs, shorts, ratio for each source
     assert any("not a prediction" in info.value for info in at.info)
     captions = " ".join(c.value for c in at.caption)
-    assert liq.TRUE_LABEL in captions and liq.ESTIMATE_LABEL in captions
+    assert TRUE_LABEL in captions and ESTIMATE_LABEL in captions
 
 
 def test_changing_the_period_changes_the_bars() -> None:
@@ -401,7 +413,7 @@ def test_data_without_realized_columns_shows_only_the_estimate(monkeypatch) -> N
     assert not at.exception
     assert any("only the model's estimate" in info.value for info in at.info)
     titles = [a["text"] for a in _figure(at)["layout"]["annotations"]]
-    assert titles == [f"Source: {liq.ESTIMATE_LABEL}"]
+    assert titles == [f"Source: {ESTIMATE_LABEL}"]
     assert len(at.metric) == 3
 
 

@@ -5,17 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from liqcore.analysis.real_scores import daily_scores, pooled, realcheck
+from liqcore.controls import REAL_COINS
 from liqcore.market import load_market
 from liqcore.model import estimate
-from liqcore.real import (
-    REAL_COINS,
-    daily_scores,
-    pooled,
-    real_market,
-    realcheck,
-    reported_daily,
-    resample_market,
-)
+from liqcore.real import real_market, reported_daily, resample_market
 
 
 @pytest.fixture(scope="module")

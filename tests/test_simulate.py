@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from liqcore.analysis.realism import stylized_facts
 from liqcore.model import first_crossing, make_grid
-from liqcore.realism import stylized_facts
 from liqcore.simulate import (
     LIQUIDATED,
     REGIMES,

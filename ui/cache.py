@@ -15,12 +15,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from liqcore.accuracy import Calibration, calibrate, recent_history
-from liqcore.confluence import books_to_compare, confluence
+from liqcore.analysis.calibration import Calibration, calibrate, recent_history
+from liqcore.analysis.confluence import books_to_compare, confluence
 from liqcore.controls import TIMEFRAMES
+from liqcore.figures.heatmap import FrozenFigure, heatmap_figure
 from liqcore.market import bar_interval, history_window
 from liqcore.model import Estimate, ModelParams, estimate
-from liqcore.views import FrozenFigure, heatmap_figure
 from ui.data import load_for
 from ui.state import DataChoice
 

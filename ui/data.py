@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 import pandas as pd
 import streamlit as st
 
+from liqcore.analysis.realized import attach_reported
 from liqcore.controls import TIMEFRAMES
-from liqcore.liquidations import attach_reported
 from liqcore.market import bar_interval, interval_label, load_market
 from liqcore.real import real_market, reported_daily
 from liqcore.simulate import CROWDS, SimulatedMarket, simulate

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from liqcore.magnets import (
+from liqcore.analysis.magnets import (
     MAX_DISTANCE_PCT,
     MIN_DISTANCE_PCT,
     MIN_TOUCHES,

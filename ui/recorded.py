@@ -16,13 +16,15 @@ import pandas as pd
 import requests
 import streamlit as st
 
-from liqcore import liquidations as liq
+from liqcore import controls
+from liqcore.analysis import realized
+from liqcore.analysis.realized import gaps, recorded_label, recorded_per_period
 from liqcore.controls import SOURCES, TIMEFRAMES
+from liqcore.figures.recorded import recorded_figure
+from liqcore.figures.theme import format_usd
 from liqcore.record import NO_FEED, StoreLocked, feed, open_store
 from liqcore.record.background import BackgroundRecorders
-from liqcore.record.figure import gaps, recorded_figure, recorded_label, recorded_per_period
 from liqcore.record.store import LiquidationStore, default_db_path
-from liqcore.views import format_usd
 from ui import data, state, widgets
 
 #: Where the app's recorders connect: a mirror, or the tests' fake feed. One websocket
@@ -164,7 +166,7 @@ def recorded_section(
     recording = _recording_toggle(exchange, symbol, name, store)
 
     start, end, live = _window(choice, shown, lookback)
-    freq = liq.PERIODS[period]
+    freq = controls.PERIODS[period]
     bars = store.bars(exchange, symbol, start, end, freq)
     if bars["long_usd"].isna().all():
         nudge = (
@@ -183,7 +185,7 @@ def recorded_section(
     label = recorded_label(name)
     by_source = {label: recorded}
     if live:
-        by_source[liq.ESTIMATE_LABEL] = liq.liquidations_by_period(
+        by_source[realized.ESTIMATE_LABEL] = realized.liquidations_by_period(
             realized_estimate.loc[start:], shown["close"], period
         )
     spans = store.coverage(exchange, symbol, start, end)
@@ -197,7 +199,7 @@ def recorded_section(
     )
     st.plotly_chart(fig, key="recorded_chart", config={"displaylogo": False})
     covered = float(bars["covered"].mean())
-    summary = liq.totals(recorded)
+    summary = realized.totals(recorded)
     lower = feed(exchange).lower_bound
     st.caption(
         f"Recorded {format_usd(summary['long_usd'])} of longs and "

@@ -4,7 +4,8 @@
 * :mod:`~liqcore.record.store`: the DuckDB file, its two tables, per-period bars;
 * :mod:`~liqcore.record.recorder`: the connection loop (reconnects, heartbeats, batches);
 * :mod:`~liqcore.record.background`: recorders running in a server's background thread;
-* :mod:`~liqcore.record.figure`: recorded bars beside the estimate, gaps shaded.
+* :mod:`liqcore.figures.recorded`: recorded bars beside the estimate, gaps shaded
+  (the bars and gaps themselves: :mod:`liqcore.analysis.realized`).
 
 ``python -m liqcore.record --exchange binance --symbol BTC`` records from the command line.
 """

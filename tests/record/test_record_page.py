@@ -23,8 +23,8 @@ import streamlit as st
 from fake_feeds import FakeFeeds, bybit
 from streamlit.testing.v1 import AppTest
 
+from liqcore.figures.recorded import GAP_COLOR
 from liqcore.record import open_store
-from liqcore.record.figure import GAP_COLOR
 from liqcore.simulate import simulate
 from ui import data, recorded
 

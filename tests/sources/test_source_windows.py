@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from liqcore.controls import TIMEFRAMES
 from liqcore.sources.base import (
     INTERVALS,
     MAX_BARS,
     REASONS,
-    TIMEFRAMES,
     SourceUnavailable,
     base_asset,
     choose_interval,
@@ -51,7 +51,11 @@ def test_chosen_interval_gives_a_workable_number_of_bars(hours: int) -> None:
 
 
 def test_every_offered_timeframe_reads() -> None:
-    assert [parse_timeframe(t).days for t in TIMEFRAMES] == [1, 3, 7, 14, 30, 90, 180, 365]
+    # The app's timeframes (liqcore.controls) are the parser's reading of their labels.
+    hours = {"12h": 12, "24h": 24, "3d": 72, "1w": 168, "2w": 336}
+    days = {"1mo": 30, "3mo": 90, "6mo": 180, "1y": 365}
+    assert hours | {label: 24 * n for label, n in days.items()} == TIMEFRAMES
+    assert all(parse_timeframe(label).days == n for label, n in days.items())
 
 
 @pytest.mark.parametrize("text", ["1m", "5 m", "soon", "0d", "-1d", ""])

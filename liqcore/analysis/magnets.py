@@ -42,8 +42,12 @@ __all__ = [
 
 #: A cluster nearer than this (percent of price) is touched by noise alone: left out.
 MIN_DISTANCE_PCT = 0.25
+
+
 #: A cluster further than this is not what a trader watches over hours or days.
 MAX_DISTANCE_PCT = 15.0
+
+
 #: Fewer touches than this on either side (cluster or mirror): no claim about the move after.
 MIN_TOUCHES = 10
 

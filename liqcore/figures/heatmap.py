@@ -1,88 +1,41 @@
-"""Figures and tables built from model results (plotly; no streamlit).
+"""The heatmap figure: the estimated book over time under candles, with the level profile.
 
-Everything a page shows is built here so it can be tested without a browser:
-the heatmap with candles and the liquidation map beside it, the open-interest
-panel, the summary numbers, and the magnet-zone table. Arrays go to plotly as
-float32 (plotly encodes them as base64 typed arrays), and candles are drawn one
-per heatmap column so the payload stays near the plot's pixel size.
+One figure in panels: the heat (USD at each price and time), OHLC bars, the current
+book by leverage beside it with cumulative curves, and optional indicator panels.
+:class:`FrozenFigure` carries a finished figure's JSON so a rerun need not rebuild it.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from liqcore.confluence import confluence
-from liqcore.indicators import RSI_PERIOD, available_indicators, indicator_values
+from liqcore.analysis.indicators import RSI_PERIOD, available_indicators, indicator_values
+from liqcore.figures.theme import (
+    ESTIMATE_NOTE,
+    HEAT_COLORSCALE,
+    LONG_COLOR,
+    PRICE_COLOR,
+    SHORT_COLOR,
+    TIER_COLORS,
+    axis_style,
+    colour_ticks,
+)
 from liqcore.model import Estimate, Grid, Heatmap
 
 __all__ = [
-    "HEAT_COLORSCALE",
     "HEAT_COLUMNS",
-    "TIER_COLORS",
+    "HEAT_HEIGHT",
+    "PANEL_HEIGHT",
     "FrozenFigure",
-    "book_summary",
-    "colour_ticks",
     "column_candles",
-    "format_usd",
     "heatmap_figure",
-    "magnet_cells",
-    "magnet_table",
 ]
-
-#: Calm = deep purple/blue, hot = yellow/red, as on the commercial maps traders know.
-HEAT_COLORSCALE: list[list[object]] = [
-    [0.0, "#0b0a24"],
-    [0.12, "#2a1b6b"],
-    [0.3, "#2f4fa8"],
-    [0.5, "#1f9e89"],
-    [0.72, "#f6d32d"],
-    [0.88, "#ff8c1a"],
-    [1.0, "#ff2d1a"],
-]
-TIER_COLORS: dict[str, str] = {
-    "5x": "#4c78a8",
-    "10x": "#72b7b2",
-    "25x": "#eeca3b",
-    "50x": "#f58518",
-    "100x": "#e45756",
-}
-LONG_COLOR = "#ef5350"  # longs liquidated = forced sells, red as on every liquidation chart
-SHORT_COLOR = "#26a69a"
-ESTIMATE_NOTE = "Estimate from public data, not exchange data"
-_GRID = "#262a36"
-#: A small dark template: plotly's "plotly_dark" is deep-copied on every use and costs ~0.2 s.
-DARK_TEMPLATE: dict[str, object] = {
-    "layout": {
-        "font": {"color": "#e6e6e6", "size": 12},
-        "paper_bgcolor": "#0e1117",
-        "plot_bgcolor": "#0e1117",
-        "xaxis": {"gridcolor": _GRID, "zerolinecolor": _GRID, "linecolor": _GRID},
-        "yaxis": {"gridcolor": _GRID, "zerolinecolor": _GRID, "linecolor": _GRID},
-        "hoverlabel": {"font": {"family": "monospace"}},
-        "colorway": ["#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b"],
-    }
-}
-
-
-def format_usd(value: float) -> str:
-    """Short USD label: ``$1.25M``, ``$830K``, ``$2.1B``.
-
-    Examples
-    --------
-    >>> format_usd(1_254_000), format_usd(830_000), format_usd(2.1e9), format_usd(12.5)
-    ('$1.25M', '$830K', '$2.1B', '$12.5')
-    """
-    magnitude = abs(value)
-    for threshold, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if magnitude >= threshold:
-            return f"${value / threshold:.3g}{suffix}"
-    return f"${value:.3g}"
 
 
 def column_candles(market: pd.DataFrame, grid: Grid) -> pd.DataFrame:
@@ -113,157 +66,38 @@ def column_candles(market: pd.DataFrame, grid: Grid) -> pd.DataFrame:
     )
 
 
-def book_summary(estimate: Estimate) -> dict[str, float | None]:
-    """Headline numbers of the current book: price, nearest clusters, USD near price.
-
-    Returns
-    -------
-    dict
-        ``price``; ``nearest_long_price`` / ``nearest_long_pct`` and the same for
-        shorts (None when that side is empty); ``long_usd_2pct``, ``short_usd_2pct``,
-        ``long_usd_5pct``, ``short_usd_5pct``: USD that a move of 2% / 5% would liquidate.
-    """
-    price = estimate.price
-    levels = estimate.wide_levels  # the ±5 % may reach past the chart's price range
-    clusters = estimate.clusters(n=50)
-    out: dict[str, float | None] = {"price": price}
-    for side in ("long", "short"):
-        zones = clusters[clusters["side"] == side]
-        if zones.empty:
-            out[f"nearest_{side}_price"] = out[f"nearest_{side}_pct"] = None
-        else:
-            nearest = zones.loc[zones["distance_pct"].abs().idxmin()]
-            out[f"nearest_{side}_price"] = float(nearest["price"])
-            out[f"nearest_{side}_pct"] = float(nearest["distance_pct"])
-    centre = levels["price"].to_numpy()
-    for pct in (2, 5):
-        near = np.abs(centre - price) <= price * pct / 100
-        out[f"long_usd_{pct}pct"] = float(levels.loc[near & (centre <= price), "long_usd"].sum())
-        out[f"short_usd_{pct}pct"] = float(levels.loc[near & (centre > price), "short_usd"].sum())
-    return out
-
-
-def magnet_table(
-    estimate: Estimate,
-    n: int = 5,
-    min_usd: float = 0.0,
-    others: Mapping[str, pd.DataFrame] | None = None,
-) -> pd.DataFrame:
-    """The largest clusters ("magnet zones") above and below price, ready to show.
-
-    Columns: ``Side``, ``Centre``, ``USD at risk (est.)``, ``Distance %``, then, when
-    ``others`` (timeframe -> that timeframe's clusters) is given, ``Timeframes`` (the
-    timeframes whose books have the zone too, :func:`liqcore.confluence.confluence`),
-    and last the zone's edges ``From`` and ``To``.
-
-    Examples
-    --------
-    >>> from liqcore.simulate import simulate
-    >>> from liqcore.model import estimate as run
-    >>> est = run(simulate(days=3, interval="15m", seed=2).market)
-    >>> table = magnet_table(est, n=2, others={"now": est.clusters(n=2)})
-    >>> list(table.columns), set(table["Timeframes"])
-    (['Side', 'Centre', 'USD at risk (est.)', 'Distance %', 'Timeframes', 'From', 'To'], {'now'})
-    """
-    zones = estimate.clusters(n=n, min_usd=min_usd)
-    table = pd.DataFrame(
-        {
-            "Side": np.where(zones["side"] == "long", "Longs (below)", "Shorts (above)"),
-            "Centre": zones["price"].round(2),
-            "USD at risk (est.)": zones["usd"].round(0),
-            "Distance %": zones["distance_pct"].round(2),
-        }
-    )
-    if others is not None:
-        table["Timeframes"] = confluence(zones, others, estimate.price)["timeframes"].to_numpy()
-    # The zone's edges last: on a phone the first columns are the ones seen without scrolling.
-    table["From"] = zones["price_low"].round(2).to_numpy()
-    table["To"] = zones["price_high"].round(2).to_numpy()
-    return table
-
-
-def magnet_cells(table: pd.DataFrame) -> pd.DataFrame:
-    """The magnet-zone table (:func:`magnet_table`) with its numbers formatted, as text.
-
-    For ``st.table``: a static table, so ten rows need no interactive grid (the browser
-    then has ~1.3 MB less code to load while it draws the heatmap), and one that scrolls
-    sideways on a phone instead of cutting its right-hand columns off.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"Side": ["Longs (below)"], "Centre": [95.5],
-    ...     "USD at risk (est.)": [1.2e6], "Distance %": [-4.5], "Timeframes": ["24h · 1w"],
-    ...     "From": [95.0], "To": [96.0]})
-    >>> magnet_cells(t).iloc[0].tolist()
-    ['Longs (below)', '95.50', '$1.2M', '-4.50%', '24h · 1w', '95.00', '96.00']
-    """
-    numeric = {
-        "From": "{:,.2f}",
-        "To": "{:,.2f}",
-        "Centre": "{:,.2f}",
-        "Distance %": "{:+.2f}%",
-    }
-    cells = table.astype("object").copy()
-    for column in table.columns:
-        if column.startswith("USD"):
-            cells[column] = [format_usd(float(v)) for v in table[column]]
-        elif column in numeric:
-            cells[column] = [numeric[column].format(float(v)) for v in table[column]]
-        else:
-            cells[column] = table[column].astype(str)
-    return cells
-
-
-def colour_ticks(zmax: float, log_scale: bool) -> tuple[list[float], list[str]]:
-    """Colour-bar ticks up to ``zmax`` USD, labelled in short USD (:func:`format_usd`).
-
-    About five round steps; on a log scale the powers of ten up to ``zmax`` (six at most),
-    placed at their log10 as the log-scaled colours are.
-
-    Examples
-    --------
-    >>> colour_ticks(1_000_000, log_scale=False)[1]
-    ['$0', '$200K', '$400K', '$600K', '$800K', '$1M']
-    >>> colour_ticks(5e6, log_scale=True)
-    ([1.0, 2.0, 3.0, 4.0, 5.0, 6.0], ['$10', '$100', '$1K', '$10K', '$100K', '$1M'])
-    """
-    if zmax <= 0:
-        return [0.0], ["$0"]
-    if log_scale:
-        top = int(np.floor(np.log10(max(zmax, 1.0))))
-        values = [10.0**e for e in range(max(top - 5, 0), top + 1)]
-        return [float(np.log10(v)) for v in values], [format_usd(v) for v in values]
-    step = 10 ** np.floor(np.log10(zmax / 4))
-    for mult in (1, 2, 2.5, 5, 10):
-        if zmax / (step * mult) <= 5:
-            step *= mult
-            break
-    values = list(np.arange(0, zmax + step / 2, step))
-    return [float(v) for v in values], [format_usd(v) for v in values]
-
-
-def _axis(**extra: object) -> dict[str, object]:
-    return {"gridcolor": _GRID, "zerolinecolor": _GRID, "linecolor": _GRID, **extra}
-
-
 #: Time columns of the Heatmap page's heat: the payload stays under 0.3 MB (float32 cells)
 #: and a column is still narrower than 6 px on a 1,440 px page.
 HEAT_COLUMNS = 180
+
+
 #: Heights (px) of the chart's parts: the heat under the candles, one indicator panel.
 HEAT_HEIGHT = 560
+
+
 PANEL_HEIGHT = 110
+
+
 _PANEL_GAP = 0.025
+
+
 #: Axis numbers: 1 heat and price, 2 liquidation map, 5 its cumulative curves, 7 distance
 #: from price; the indicator panels take 8, 9, ... (a panel numbered 5 took over the
 #: cumulative curves' axis and broke the chart).
 _FIRST_PANEL_AXIS = 8
+
+
 #: Where the heat ends and the liquidation map begins (fractions of the chart's width).
 _HEAT_RIGHT = 0.8
+
+
 _MAP_LEFT = 0.81
+
+
 #: Indicator panel styles: line colour, hover format, axis suffix.
 _INDICATOR_STYLE: dict[str, tuple[str, str, str]] = {
     "RSI": ("#c792ea", "%{y:.1f}", ""),
-    "Funding": ("#f5c518", "%{y:.4f}%", "%"),
+    "Funding": (PRICE_COLOR, "%{y:.4f}%", "%"),
     "Open interest": ("#9ecae1", "%{y:$,.0f}", ""),
     "Long/short": ("#ff9e80", "%{y:.3f}", ""),
 }
@@ -313,10 +147,10 @@ def heatmap_figure(
     uirevision : str
         Plotly keeps the user's zoom while this string stays the same.
     indicators : sequence of str
-        Panels under the candles (:data:`liqcore.indicators.INDICATORS`); the ones the
+        Panels under the candles (:data:`liqcore.analysis.indicators.INDICATORS`); the ones the
         data has no column for are left out.
     confluence : DataFrame, optional
-        Clusters seen on several timeframes (:func:`liqcore.confluence.confluence`),
+        Clusters seen on several timeframes (:func:`liqcore.analysis.confluence.confluence`),
         marked on the liquidation map.
 
     Returns
@@ -573,7 +407,7 @@ def _heatmap_layout(
                 "yref": "y",
                 "y0": price,
                 "y1": price,
-                "line": {"color": "#f5c518", "width": 1, "dash": "dot"},
+                "line": {"color": PRICE_COLOR, "width": 1, "dash": "dot"},
             }
         ],
         "annotations": [
@@ -586,7 +420,7 @@ def _heatmap_layout(
                 "yanchor": "bottom",
                 "text": f"price {price:,.2f}",
                 "showarrow": False,
-                "font": {"color": "#f5c518", "size": 11},
+                "font": {"color": PRICE_COLOR, "size": 11},
                 "bgcolor": "rgba(14,17,23,0.75)",
             },
             {
@@ -614,20 +448,20 @@ def _heat_and_map_axes(
     """
     low_edge, high_edge = float(grid.price_edges[0]), float(grid.price_edges[-1])
     return {
-        "xaxis": _axis(
+        "xaxis": axis_style(
             domain=[0, _HEAT_RIGHT],
             anchor="y",
             range=x_range,
             rangeslider={"visible": False},
             showticklabels=not with_panels,
         ),
-        "yaxis": _axis(
+        "yaxis": axis_style(
             domain=[heat_bottom, 1],
             anchor="x",
             range=[low_edge, high_edge],
             tickformat=",.0f" if price >= 100 else ",.4~g",
         ),
-        "xaxis2": _axis(
+        "xaxis2": axis_style(
             domain=[_MAP_LEFT, 1],
             anchor="y2",
             tickprefix="$",
@@ -635,7 +469,9 @@ def _heat_and_map_axes(
             nticks=3,
             tickfont={"size": 9},
         ),
-        "yaxis2": _axis(domain=[heat_bottom, 1], anchor="x2", matches="y", showticklabels=False),
+        "yaxis2": axis_style(
+            domain=[heat_bottom, 1], anchor="x2", matches="y", showticklabels=False
+        ),
         # The cumulative curves: their own axis over the map, no labels (the hover says it).
         "xaxis5": {
             "overlaying": "x2",
@@ -652,7 +488,7 @@ def _heat_and_map_axes(
             "side": "right",
             "showgrid": False,
             "ticklabelposition": "inside",
-            "tickfont": {"size": 9, "color": "#f5c518"},
+            "tickfont": {"size": 9, "color": PRICE_COLOR},
             **_distance_ticks(price, low_edge, high_edge),
         },
     }
@@ -692,14 +528,14 @@ def _indicator_axes(
     elif name == "Open interest":
         extra = {"tickprefix": "$", "tickformat": "~s"}
     return {
-        f"xaxis{number}": _axis(
+        f"xaxis{number}": axis_style(
             domain=[0, _HEAT_RIGHT],
             anchor=f"y{number}",
             matches="x",
             range=x_range,
             showticklabels=dated,
         ),
-        f"yaxis{number}": _axis(
+        f"yaxis{number}": axis_style(
             domain=[max(top - share + _PANEL_GAP, 0.0), top],
             anchor=f"x{number}",
             ticksuffix=_INDICATOR_STYLE[name][2],

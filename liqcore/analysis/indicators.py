@@ -16,6 +16,7 @@ __all__ = ["INDICATORS", "RSI_PERIOD", "available_indicators", "indicator_values
 #: Wilder's period for the relative strength index.
 RSI_PERIOD = 14
 
+
 #: Indicator name (as the page and the URL spell it) -> market column it needs.
 INDICATORS: dict[str, str] = dict(
     zip(

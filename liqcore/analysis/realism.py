@@ -1,6 +1,6 @@
 """How much the simulated market behaves like a real one: stylized facts against real references.
 
-``python -m liqcore.realism`` (``make realism``) simulates the default market (365 days
+``python -m liqcore.analysis.realism`` (``make realism``) simulates the default market (365 days
 of 15m bars, seeds 0-2), resamples each to hourly bars, measures every fact of
 :data:`FACTS` with :func:`stylized_facts`, takes the median over the seeds and prints
 it next to the real reference and the band the simulated market must stay in. It
@@ -27,7 +27,11 @@ import pandas as pd
 __all__ = [
     "BINANCE_BTC_1H",
     "FACTS",
+    "HYPERLIQUID_BTC",
+    "REAL_DIR",
+    "REPORTED_BTC_4H",
     "Fact",
+    "main",
     "real_liquidation_facts",
     "realism_report",
     "stylized_facts",
@@ -44,15 +48,21 @@ BINANCE_BTC_1H: dict[str, float] = {
     "wick_share": 0.51,
     "abs_acf1": 0.275,
 }
+
+
 #: Liquidation shares measured on ``hyperliquid-2025-12`` (BTC), used when it is absent.
 HYPERLIQUID_BTC: dict[str, float] = {
     "liq_long_median_pct": 0.81,
     "liq_short_median_pct": 0.18,
     "liq_p90_pct": 2.75,
 }
+
+
 #: Naive baseline vs reported liquidations, Spearman at 4h bars, a real BTC set (SOURCES.md).
 REPORTED_BTC_4H: dict[str, float] = {"baseline_long": 0.83, "baseline_short": 0.78}
-REAL_DIR = Path(__file__).resolve().parents[2] / "shared" / "real" / "hyperliquid-2025-12"
+
+
+REAL_DIR = Path(__file__).resolve().parents[3] / "shared" / "real" / "hyperliquid-2025-12"
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,7 @@ FACTS: tuple[Fact, ...] = (
         "baseline_short", "naive baseline vs true liquidations, Spearman 4h, shorts", "", 0.65, 0.90
     ),
 )
+
 
 _OHLC = {"open": "first", "high": "max", "low": "min", "close": "last"}
 
@@ -124,7 +135,7 @@ def stylized_facts(market: pd.DataFrame) -> dict[str, float]:
     >>> 0.2 < facts["volatility"] < 1.0, 0.3 < facts["wick_share"] < 0.7
     (True, True)
     """
-    from liqcore.accuracy import naive_baseline, rank_correlation
+    from liqcore.analysis.scores import naive_baseline, rank_correlation
 
     hourly = _resample(market, "1h")
     log_ret = np.diff(np.log(hourly["close"].to_numpy()))

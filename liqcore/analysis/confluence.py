@@ -20,6 +20,8 @@ __all__ = ["CONFLUENCE_TIMEFRAMES", "TOLERANCE_PCT", "books_to_compare", "conflu
 
 #: The timeframes whose books are compared (labels of :data:`liqcore.controls.TIMEFRAMES`).
 CONFLUENCE_TIMEFRAMES: tuple[str, ...] = ("12h", "24h", "1w")
+
+
 #: Two zones closer than this (percent of price) count as overlapping.
 TOLERANCE_PCT = 0.1
 

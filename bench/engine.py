@@ -1,4 +1,4 @@
-"""Speed and memory benchmarks of the engine and the simulator: ``python -m liqcore.bench``.
+"""Speed and memory benchmarks of the engine and the simulator: ``python bench/engine.py``.
 
 Targets (from the engine issue): one year of 1-minute candles x 5 tiers x both
 sides -> heatmap + levels + realized in <= 1.5 s and <= 500 MB peak; 30 days of

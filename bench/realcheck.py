@@ -1,8 +1,8 @@
 """``make realcheck``: the model against the naive baseline on the real example, printed.
 
-Run ``python -m liqcore.realcheck`` (``--classic`` also scores the model before issue 10:
+Run ``python bench/realcheck.py`` (``--classic`` also scores the model before issue 10:
 discrete tiers, isolated margin, one close rate). Scores are rank correlations over days
-(the reported liquidations are daily totals); see :func:`liqcore.real.realcheck`.
+(the reported liquidations are daily totals); see :func:`liqcore.analysis.real_scores.realcheck`.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import time
 
 import pandas as pd
 
+from liqcore.analysis.real_scores import pooled, realcheck
 from liqcore.model import ModelParams
-from liqcore.real import pooled, realcheck
 
 
 def _show(title: str, params: ModelParams) -> None:
