@@ -14,7 +14,7 @@ from liqcore.market import has_realized
 from liqcore.model import Estimate, ModelParams, assumptions_table
 from ui import cache, data, state, widgets
 from ui.frame import ensure_app_frame
-from ui.widgets import bound
+from ui.widgets import bound, fact
 
 ensure_app_frame()
 # A first visit folds the sidebar away (the router: streamlit_app.py), not every visit.
@@ -243,12 +243,11 @@ def book_metrics(est: Estimate) -> None:
             )
     for col, pct in ((cols[3], 2), (cols[4], 5)):
         longs, shorts = summary[f"long_usd_{pct}pct"], summary[f"short_usd_{pct}pct"]
-        col.metric(
+        fact(
+            col,
             f"At risk within ±{pct}% (est.)",
             format_usd(longs + shorts),
             f"L {format_usd(longs)} · S {format_usd(shorts)}",
-            delta_color="off",
-            delta_arrow="off",
             help=f"USD of longs (L) a {pct}% fall and of shorts (S) a {pct}% rise would liquidate.",
         )
 
@@ -267,34 +266,30 @@ def what_if_view(est: Estimate, history: pd.DataFrame) -> None:
     )
     result = what_if(est, history, move)
     cols = st.columns(4)
-    cols[0].metric(
+    fact(
+        cols[0],
         f"A {abs(move):g}% fall liquidates (est.)",
         format_usd(result.fall_usd),
         "longs",
-        delta_color="off",
-        delta_arrow="off",
     )
-    cols[1].metric(
+    fact(
+        cols[1],
         f"A {abs(move):g}% rise liquidates (est.)",
         format_usd(result.rise_usd),
         "shorts",
-        delta_color="off",
-        delta_arrow="off",
     )
     last = result.rounds.iloc[-1]
-    cols[2].metric(
+    fact(
+        cols[2],
         "The cascade could add (illustration)",
         format_usd(result.cascade_usd),
         f"{len(result.rounds) - 1} round(s)" if len(result.rounds) > 1 else "no further push",
-        delta_color="off",
-        delta_arrow="off",
     )
-    cols[3].metric(
+    fact(
+        cols[3],
         "Price could end at (illustration)",
         f"{float(last['price_to']):,.2f}",
         f"{float(last['move_pct']):+.2f}%",
-        delta_color="off",
-        delta_arrow="off",
     )
     st.plotly_chart(
         cascade_figure(est.wide_levels, est.price, result.rounds),

@@ -23,7 +23,7 @@ from liqcore.model import Estimate
 from liqcore.orderbook import DEFAULT_STRENGTH, cascade, market_liquidity
 from liqcore.simulate import SimulatedMarket
 from ui import data, state
-from ui.widgets import bound
+from ui.widgets import bound, fact
 
 #: Days of the lessons' own simulated market: short, so the first page of the app is quick.
 LESSON_DAYS = 14
@@ -132,20 +132,18 @@ def step_liquidation() -> None:
         return
     out = st.columns(4)
     out[0].metric("Liquidation price", f"{result['liq_price']:,.2f}")
-    out[1].metric(
+    fact(
+        out[1],
         "Price move that liquidates",
         f"{result['distance_pct']:+.2f}%",
         "a fall" if result["side"] == "long" else "a rise",
-        delta_color="off",
-        delta_arrow="off",
     )
     out[2].metric("Position size", format_usd(result["position_usd"]))
-    out[3].metric(
+    fact(
+        out[3],
         "Lost if liquidated",
         format_usd(result["margin_lost_usd"]),
         f"{format_usd(result['loss_at_liq_usd'])} by the move + the rest as fee",
-        delta_color="off",
-        delta_arrow="off",
     )
     st.plotly_chart(calculator_figure(result), key="learn_calc_chart", config=CHART)
     with st.expander("The formula", icon=":material/function:"):
@@ -292,26 +290,23 @@ def step_cascade(sim: SimulatedMarket, est: Estimate) -> None:
     rounds = cascade(est.levels, est.price, move, liquidity, strength)
     first, last = rounds.iloc[0], rounds.iloc[-1]
     out = st.columns(3)
-    out[0].metric(
+    fact(
+        out[0],
         f"Liquidated by the {move:+.1f}% move (est.)",
         format_usd(float(first["usd"])),
         "longs" if move < 0 else "shorts" if move > 0 else None,
-        delta_color="off",
-        delta_arrow="off",
     )
-    out[1].metric(
+    fact(
+        out[1],
         "Cascade adds (illustration)",
         format_usd(float(last["cum_usd"] - first["usd"])),
         f"{len(rounds) - 1} round(s)" if len(rounds) > 1 else "no further push",
-        delta_color="off",
-        delta_arrow="off",
     )
-    out[2].metric(
+    fact(
+        out[2],
         "Price could end at",
         f"{float(last['price_to']):,.0f}",
         f"{float(last['move_pct']):+.1f}%",
-        delta_color="off",
-        delta_arrow="off",
     )
     st.plotly_chart(
         cascade_figure(est.levels, est.price, rounds), key="learn_cascade_chart", config=CHART

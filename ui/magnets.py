@@ -19,6 +19,7 @@ from liqcore.analysis.magnets import (
 from liqcore.model import ModelParams
 from ui import cache, data, state
 from ui.state import default
+from ui.widgets import fact
 
 #: How far back the test looks, and one book per this many hours in it.
 LOOK_BACK = "3mo"
@@ -78,26 +79,23 @@ def magnet_section() -> None:
     if result.events == 0:
         return
     cols = st.columns(4)
-    cols[0].metric(
+    fact(
+        cols[0],
         f"Reached the largest cluster within {horizon} h",
         f"{result.cluster_rate:.0%}",
         f"{result.events:,} cases over {result.days} days",
-        delta_color="off",
-        delta_arrow="off",
     )
-    cols[1].metric(
+    fact(
+        cols[1],
         "Reached the mirror level (base rate)",
         f"{result.mirror_rate:.0%}",
         "as far away, other side",
-        delta_color="off",
-        delta_arrow="off",
     )
-    cols[2].metric(
+    fact(
+        cols[2],
         "Difference (95% interval)",
         f"{100 * result.difference:+.1f} pts",
         f"{100 * result.difference_low:+.1f} to {100 * result.difference_high:+.1f}",
-        delta_color="off",
-        delta_arrow="off",
     )
     mirror = result.move_label(cluster=False, count=False)  # short: the pill is narrow
     if result.mirror_touches:

@@ -12,7 +12,7 @@ import streamlit as st
 
 from liqcore.controls import CONTROLS, clean_query
 
-__all__ = ["FOOTER", "bound", "footer", "plain", "share_view", "show_url_notices"]
+__all__ = ["FOOTER", "bound", "fact", "footer", "plain", "share_view", "show_url_notices"]
 
 FOOTER = "Estimates from public data, not exchange data. Not financial advice."
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>:!~|$&])")
@@ -51,6 +51,17 @@ def bound(widget: Callable[..., _Value], label: str, key: str, **kwargs: object)
     else:
         kwargs.setdefault("value", start)
     return widget(label, *args, key=key, bind="query-params", **kwargs)
+
+
+def fact(
+    container: object, label: str, value: str, note: str | None = None, help: str | None = None
+) -> None:
+    """A metric whose small line is a note about the value (grey, no arrow), not a change.
+
+    ``container`` is ``st`` or a column; ``note`` says what the value is of ("longs",
+    "3 rounds"), so it must not be coloured or arrowed like a rise or a fall.
+    """
+    container.metric(label, value, note, delta_color="off", delta_arrow="off", help=help)
 
 
 def show_url_notices() -> None:
