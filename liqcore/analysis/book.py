@@ -10,6 +10,7 @@ import pandas as pd
 from liqcore.analysis.confluence import confluence
 from liqcore.figures.theme import format_usd
 from liqcore.model import Estimate
+from liqcore.orderbook import sweep
 
 __all__ = ["book_summary", "magnet_cells", "magnet_table"]
 
@@ -22,7 +23,18 @@ def book_summary(estimate: Estimate) -> dict[str, float | None]:
     dict
         ``price``; ``nearest_long_price`` / ``nearest_long_pct`` and the same for
         shorts (None when that side is empty); ``long_usd_2pct``, ``short_usd_2pct``,
-        ``long_usd_5pct``, ``short_usd_5pct``: USD that a move of 2% / 5% would liquidate.
+        ``long_usd_5pct``, ``short_usd_5pct``: USD that a move of 2% / 5% would liquidate
+        (:func:`liqcore.orderbook.sweep`, the what-if's own reading).
+
+    Examples
+    --------
+    >>> from liqcore.model import ModelParams, estimate
+    >>> from liqcore.simulate import simulate
+    >>> summary = book_summary(estimate(simulate(days=3, seed=3).market, ModelParams()))
+    >>> summary["long_usd_5pct"] >= summary["long_usd_2pct"] >= 0
+    True
+    >>> summary["nearest_long_pct"] < 0 < summary["nearest_short_pct"]
+    True
     """
     price = estimate.price
     levels = estimate.wide_levels  # the ±5 % may reach past the chart's price range
@@ -36,11 +48,9 @@ def book_summary(estimate: Estimate) -> dict[str, float | None]:
             nearest = zones.loc[zones["distance_pct"].abs().idxmin()]
             out[f"nearest_{side}_price"] = float(nearest["price"])
             out[f"nearest_{side}_pct"] = float(nearest["distance_pct"])
-    centre = levels["price"].to_numpy()
     for pct in (2, 5):
-        near = np.abs(centre - price) <= price * pct / 100
-        out[f"long_usd_{pct}pct"] = float(levels.loc[near & (centre <= price), "long_usd"].sum())
-        out[f"short_usd_{pct}pct"] = float(levels.loc[near & (centre > price), "short_usd"].sum())
+        out[f"long_usd_{pct}pct"] = float(sweep(levels, price, -pct)["usd"])
+        out[f"short_usd_{pct}pct"] = float(sweep(levels, price, pct)["usd"])
     return out
 
 

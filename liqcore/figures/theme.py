@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from liqcore.controls import LEVERAGE_LABELS
+
 __all__ = [
     "DARK_TEMPLATE",
     "ESTIMATE_NOTE",
@@ -32,13 +34,10 @@ HEAT_COLORSCALE: list[list[object]] = [
     [0.88, "#ff8c1a"],
     [1.0, "#ff2d1a"],
 ]
-TIER_COLORS: dict[str, str] = {
-    "5x": "#4c78a8",
-    "10x": "#72b7b2",
-    "25x": "#eeca3b",
-    "50x": "#f58518",
-    "100x": "#e45756",
-}
+#: One colour per leverage tier, lowest leverage first (keys: :data:`LEVERAGE_LABELS`).
+TIER_COLORS: dict[str, str] = dict(
+    zip(LEVERAGE_LABELS, ("#4c78a8", "#72b7b2", "#eeca3b", "#f58518", "#e45756"), strict=True)
+)
 LONG_COLOR = "#ef5350"  # longs liquidated = forced sells, red as on every liquidation chart
 SHORT_COLOR = "#26a69a"
 PRICE_COLOR = "#f5c518"  # the price line of every chart
