@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
-from fake_feeds import FakeFeeds, bybit
 from streamlit.testing.v1 import AppTest
 
 from liqcore.figures.recorded import GAP_COLOR
 from liqcore.record import open_store
 from liqcore.simulate import simulate
+from tests.record.fake_feeds import FakeFeeds, bybit
 from ui import data, recorded
 
 PAGE = "pages/liquidations.py"
