@@ -9,9 +9,7 @@ import pytest
 
 from liqcore.analysis import calibration
 from liqcore.analysis.calibration import calibrate, nonnegative_least_squares
-from liqcore.analysis.scores import (
-    rank_correlation,
-)
+from liqcore.analysis.scores import rank_correlation
 from liqcore.model import ModelParams, estimate
 from liqcore.simulate import simulate
 from tests.conftest import SMALL

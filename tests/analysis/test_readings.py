@@ -9,9 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from liqcore.analysis import calibration, readings
-from liqcore.analysis.realized import (
-    TRUE_LABEL,
-)
+from liqcore.analysis.realized import TRUE_LABEL
 from liqcore.analysis.scores import SCORES
 from liqcore.model import ModelParams
 from tests.frames import _per_period

@@ -6,10 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from liqcore.analysis.realized import (
-    ESTIMATE_LABEL,
-    TRUE_LABEL,
-)
+from liqcore.analysis.realized import ESTIMATE_LABEL, TRUE_LABEL
 from liqcore.figures.liquidations import comparison_figure, liquidations_figure
 from liqcore.figures.theme import LONG_COLOR, SHORT_COLOR
 from tests.frames import _per_period

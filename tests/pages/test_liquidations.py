@@ -11,10 +11,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from liqcore.analysis.realized import (
-    ESTIMATE_LABEL,
-    TRUE_LABEL,
-)
+from liqcore.analysis.realized import ESTIMATE_LABEL, TRUE_LABEL
 from tests.conftest import ROOT, _app
 from ui import cache, data
 
