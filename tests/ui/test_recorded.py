@@ -1,4 +1,4 @@
-"""The Liquidations page's recorded part, driven with AppTest on a live exchange (patched service).
+"""ui.recorded: the Liquidations page's recorded part, through AppTest on a live exchange (patched).
 
 The exchange's market frame comes from a patched ``fetch_market`` (the simulator, stamped
 as Bybit's, ending now): the page cannot tell, and no request leaves the process. The
