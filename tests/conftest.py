@@ -3,6 +3,9 @@
 * ``open_app`` opens the app as a visitor of a link would: URL parameters first, then an
   optional page (``"pages/heatmap.py"``), then one run.
 * ``heatmap_spec`` reads the plotly figure the Heatmap page drew, as its JSON spec.
+* ``assert_ran``, ``captions``, ``toasts``, ``assert_one_notice_each`` and ``_app`` read or
+  open a page the way several page test modules do; ``sim_6d`` and ``est_6d``
+  are the small market the Accuracy helpers are scored, calibrated and drawn on.
 
 AppTest runs the scripts in this process, so ``st.cache_data`` (the simulated market,
 estimates) is shared by every test of a session: only the first test pays for a market.
@@ -15,15 +18,23 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = Path(__file__).parents[1] / "streamlit_app.py"
+from liqcore.model import ModelParams, estimate
+from liqcore.simulate import simulate
+
+ROOT = Path(__file__).parents[1]
+APP = ROOT / "streamlit_app.py"
+HEATMAP = "pages/heatmap.py"
+FOOTER = "Not financial advice"
 #: Seconds one script run may take: the first builds a year of simulated market on a
 #: shared runner; later runs take well under a second.
 RUN_TIMEOUT = 60.0
 
 OpenApp = Callable[..., AppTest]
+SMALL = ModelParams(time_bins=60, price_bins=50)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -67,3 +78,46 @@ def heatmap_spec() -> Callable[[AppTest], dict[str, Any]]:
         return json.loads(charts[0].proto.spec)
 
     return spec
+
+
+def toasts(at: AppTest) -> list[str]:
+    return [toast.value for toast in at.toast]
+
+
+def captions(at: AppTest) -> list[str]:
+    return [caption.value for caption in at.caption]
+
+
+def assert_ran(at: AppTest) -> None:
+    """No exception on the page and the permanent footer at its end."""
+    assert not at.exception, [e.message for e in at.exception]
+    assert any(FOOTER in text for text in captions(at)), "footer missing"
+
+
+def assert_one_notice_each(notices: list[str], shown: list[str]) -> None:
+    for item in shown:
+        named = [notice for notice in notices if f"Ignored {item} from the link" in notice]
+        assert len(named) == 1, (item, notices)
+    assert len(notices) == len(shown), notices
+
+
+def _app(page: str, coin: str = "ETH") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180)
+    at.query_params["src"] = "Real example"
+    at.query_params["coin"] = coin
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+@pytest.fixture(scope="module")
+def sim_6d():
+    """A six-day simulated market: the Accuracy page's scores, tables and figures."""
+    return simulate(days=6, interval="15min", seed=21)
+
+
+@pytest.fixture(scope="module")
+def est_6d(sim_6d):
+    """The model's estimate of the last two of :func:`sim_6d`'s days, on the small grid."""
+    return estimate(sim_6d.market, SMALL, start=sim_6d.market.index[-1] - pd.Timedelta(days=2))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -17,6 +18,7 @@ from liqcore.model import ModelParams
 __all__ = [
     "INTERVALS",
     "LEVERAGE_CHOICES",
+    "PROPERTY",
     "market_frames",
     "market_from_arrays",
     "markets_and_params",
@@ -26,6 +28,9 @@ __all__ = [
 
 INTERVALS: tuple[str, ...] = ("1min", "5min", "15min", "1h", "4h", "1D")
 LEVERAGE_CHOICES: tuple[float, ...] = (2.0, 3.0, 5.0, 10.0, 20.0, 25.0, 50.0, 75.0, 100.0, 125.0)
+
+#: Settings of the slower property tests (the Learn and Liquidations helpers, the order book).
+PROPERTY = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 _unit = st.floats(0.0, 1.0, allow_nan=False, allow_subnormal=False)
 

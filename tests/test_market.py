@@ -1,8 +1,9 @@
-"""Tests of the market frame: the validator's rules, the loader, gap filling, the bar interval."""
+"""Tests of the market frame: the validator's rules, the loader, gap filling, hostile uploads."""
 
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +11,10 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import market_frames
 
 from liqcore import market as market_module
 from liqcore.market import (
+    MAX_ROWS,
     OPTIONAL_COLUMNS,
     REQUIRED_COLUMNS,
     bar_interval,
@@ -22,14 +23,21 @@ from liqcore.market import (
     plausibility_warnings,
     validate_market,
 )
+from tests.strategies import market_frames
 
 HEADER = "time,open,high,low,close,volume,open_interest"
+
+
 ROWS = [
     "100,101,99,100.5,12,5e6",
     "100.5,102,100,101,8,5.1e6",
     "101,103,100,102,9,5.2e6",
 ]
+
+
 EPOCH_S = [1704067200, 1704070800, 1704074400]  # 2024-01-01 00:00, 01:00, 02:00 UTC
+
+
 HOURS_UTC = pd.date_range("2024-01-01", periods=3, freq="1h", tz="UTC", name="time")
 
 
@@ -65,11 +73,6 @@ def _csv(times: list[object], sep: str = ",", header: str = HEADER) -> str:
     lines = [header.replace(",", sep)]
     lines += [sep.join([str(t), *row.split(",")]) for t, row in zip(times, ROWS, strict=True)]
     return "\n".join(lines) + "\n"
-
-
-# ---------------------------------------------------------------------------
-# validate_market: every rule, and the message names the column or row
-# ---------------------------------------------------------------------------
 
 
 def test_valid_frame_passes_with_canonical_dtypes() -> None:
@@ -240,11 +243,6 @@ def test_irregular_interval_is_rejected() -> None:
         validate_market(frame)
 
 
-# ---------------------------------------------------------------------------
-# load_market
-# ---------------------------------------------------------------------------
-
-
 def test_load_csv_with_aliases_and_odd_case() -> None:
     text = (
         "Timestamp,OPEN, High ,low,Close,Vol,OI,Taker_Buy_Base,Long-Short,Symbol\n"
@@ -398,11 +396,6 @@ def test_too_many_rows(monkeypatch: pytest.MonkeyPatch) -> None:
         load_market(io.StringIO(_csv(EPOCH_S)))
 
 
-# ---------------------------------------------------------------------------
-# fill_gaps and bar_interval
-# ---------------------------------------------------------------------------
-
-
 def test_fill_gaps_inserts_flat_bars() -> None:
     full = _frame(
         6,
@@ -467,11 +460,6 @@ def test_optional_columns_are_known() -> None:
     assert set(OPTIONAL_COLUMNS) >= {"taker_buy_volume", "long_short_ratio", "funding_rate"}
 
 
-# ---------------------------------------------------------------------------
-# Data that parses but cannot be right
-# ---------------------------------------------------------------------------
-
-
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.integers(0, 19), min_size=1, max_size=6, unique=True), st.floats(1.01, 5.0))
 def test_taker_buys_above_volume_are_refused_naming_the_rows(
@@ -507,3 +495,129 @@ def test_liquidations_above_open_interest_get_a_warning() -> None:
     notes = plausibility_warnings(frame)
     assert len(notes) == 1 and "exceed the open interest in 1 bars" in notes[0]
     assert "row 4" in notes[0]
+
+
+HEADER_ROW = "time,open,high,low,close,volume,open_interest\n"
+
+
+GOOD_ROW = "{t},100,101,99,100.5,10,1000000\n"
+
+
+def _load(data: bytes) -> pd.DataFrame | None:
+    """load_market on an upload-like buffer: a frame, or None after a clear ValueError."""
+    buffer = io.BytesIO(data)
+    buffer.name = "upload.csv"
+    try:
+        frame = load_market(buffer)
+    except ValueError as exc:
+        message = str(exc)
+        assert message, "an error must say what is wrong"
+        assert "Traceback" not in message
+        return None
+    validate_market(frame)  # whatever comes back is a valid market frame
+    return frame
+
+
+@given(st.binary(max_size=2000))
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_random_bytes_never_crash(data: bytes) -> None:
+    _load(data)
+
+
+@given(st.text(max_size=1500))
+@settings(max_examples=200, deadline=None)
+def test_random_text_in_any_encoding_never_crashes(text: str) -> None:
+    for encoding in ("utf-8", "utf-16", "latin-1"):
+        _load(text.encode(encoding, errors="replace"))
+
+
+_cell = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.sampled_from(["", "nan", "inf", "-inf", "1e400", "abc", "1,5", "NULL", "∞", "0x1F"]),
+)
+
+
+_time = st.one_of(
+    st.integers(min_value=-(10**15), max_value=10**15),
+    st.sampled_from(
+        [
+            "2024-01-01T00:00:00Z",
+            "2024-01-01 00:00:00+05:30",
+            "2024-01-01T00:01:00-08:00",
+            "2024-13-45",
+            "yesterday",
+            "",
+            "1704067200",
+            "1704067200000",
+        ]
+    ),
+)
+
+
+@given(st.lists(st.tuples(_time, *[_cell] * 6), min_size=0, max_size=25))
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_csv_with_junk_values_gives_a_frame_or_a_message(rows: list[tuple]) -> None:
+    body = HEADER_ROW + "".join(",".join(str(v) for v in row) + "\n" for row in rows)
+    _load(body.encode())
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (HEADER_ROW + GOOD_ROW.format(t=1704067200) * 2, "duplicate"),
+        (
+            HEADER_ROW + GOOD_ROW.format(t=1704067260) + GOOD_ROW.format(t=1704067200),
+            "not sorted",
+        ),
+        (HEADER_ROW + GOOD_ROW.format(t=1704067200) + "1704067260,100,101,99,nan,10,1e6\n", "NaN"),
+        (HEADER_ROW + GOOD_ROW.format(t=1704067200) + "1704067260,100,101,99,inf,10,1e6\n", "NaN"),
+        (
+            HEADER_ROW + GOOD_ROW.format(t=1704067200) + "1704067260,1e308,1e308,1e308,1e308,1,1\n",
+            None,
+        ),
+        (
+            "time,open,high,low,close,volume,open_interest\n"
+            "2024-01-01T00:00:00+00:00,100,101,99,100,1,1\n"
+            "2024-01-01T01:00:00+01:00,100,101,99,100,1,1\n",
+            "duplicate",
+        ),
+    ],
+)
+def test_classic_mistakes_are_named(body: str, words: str | None) -> None:
+    buffer = io.BytesIO(body.encode())
+    buffer.name = "x.csv"
+    if words is None:
+        assert len(load_market(buffer)) == 2  # huge but finite numbers are still numbers
+        return
+    with pytest.raises(ValueError, match=words):
+        load_market(buffer)
+
+
+def test_a_million_rows_load_quickly_and_too_many_are_refused() -> None:
+    n = 1_000_000
+    times = 1_704_067_200 + 60 * np.arange(n)
+    frame = pd.DataFrame(
+        {
+            "time": times,
+            "open": 100.0,
+            "high": 101.0,
+            "low": 99.0,
+            "close": 100.5,
+            "volume": 10.0,
+            "open_interest": 1e6,
+        }
+    )
+    data = frame.to_csv(index=False).encode()
+    start = time.perf_counter()
+    loaded = _load(data)
+    elapsed = time.perf_counter() - start
+    assert loaded is not None and len(loaded) == n
+    assert elapsed < 60, f"a million rows took {elapsed:.1f} s"  # a hang guard, not a benchmark
+    too_many = pd.concat([frame] * 3, ignore_index=True)
+    too_many["time"] = 1_704_067_200 + 60 * np.arange(len(too_many))
+    assert len(too_many) > MAX_ROWS
+    buffer = io.BytesIO(too_many.to_csv(index=False).encode())
+    buffer.name = "big.csv"
+    with pytest.raises(ValueError, match="at most"):
+        load_market(buffer)

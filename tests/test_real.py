@@ -1,20 +1,13 @@
-"""The real example: shipped data, daily scores, and the model against the naive baseline."""
+"""liqcore.real: the shipped real example, its coins and its resampled bars."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from liqcore.analysis.real_scores import daily_scores, pooled, realcheck
 from liqcore.controls import REAL_COINS
 from liqcore.market import load_market
-from liqcore.model import estimate
 from liqcore.real import real_market, reported_daily, resample_market
-
-
-@pytest.fixture(scope="module")
-def table() -> pd.DataFrame:
-    return realcheck(bars=("1h",))
 
 
 @pytest.mark.parametrize("coin", REAL_COINS)
@@ -33,26 +26,9 @@ def test_unknown_coin_is_refused_in_words() -> None:
         real_market("XRP")
 
 
-def test_default_model_is_not_below_the_naive_baseline_pooled(table: pd.DataFrame) -> None:
-    means = pooled(table)
-    assert means["model"] >= means["baseline"], table
-
-
 def test_resampled_bars_keep_the_hourly_totals() -> None:
     hourly = real_market("BTC")
     four = resample_market(hourly, "4h")
     assert four["volume"].sum() == pytest.approx(hourly["volume"].sum())
     assert four["high"].max() == hourly["high"].max()
     assert four["low"].min() == hourly["low"].min()
-
-
-def test_daily_scores_reward_the_truth_itself() -> None:
-    market = real_market("ETH")
-    reported = reported_daily("ETH")
-    # A "model" that liquidates exactly the reported USD, all in each day's first bar.
-    perfect = reported.reindex(market.index, fill_value=0.0)
-    table = daily_scores(perfect, market, reported)
-    assert (table["model"] == 1.0).all()
-    assert table["model_beats_baseline"].all()
-    est = estimate(market)
-    assert (daily_scores(est.realized, market, reported)["model"] < 1.0).all()

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fake_feeds import FakeFeeds, FakeInstruments
 
 from liqcore.record.feeds import _CT_VAL
+from tests.record.fake_feeds import FakeFeeds, FakeInstruments
 
 
 def _loopback(host: Any) -> bool:

@@ -7,10 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from fake_feeds import FakeFeeds, bybit
-
 from liqcore.record import LiquidationStore
 from liqcore.record.background import BackgroundRecorders
+from tests.record.fake_feeds import FakeFeeds, bybit
 
 ROOT = Path(__file__).parents[2]
 

@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
-from fake_feeds import FakeFeeds, FakeInstruments, binance, bybit, okx
 
 from liqcore.record import LiquidationStore
+from tests.record.fake_feeds import FakeFeeds, FakeInstruments, binance, bybit, okx
 
 T = 1_736_944_496_000
 ROOT = Path(__file__).parents[2]

@@ -6,11 +6,11 @@ import json
 
 import pytest
 import requests
-from fake_feeds import FEED_FIXTURES, FakeInstruments, binance, bybit, okx
 
 from liqcore.record import contract_size, feed, recorder_for
 from liqcore.record.feeds import parse_binance, parse_bybit, parse_okx
 from liqcore.record.store import LiquidationStore
+from tests.record.fake_feeds import FEED_FIXTURES, FakeInstruments, binance, bybit, okx
 
 
 def fixture(name: str) -> dict:

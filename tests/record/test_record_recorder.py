@@ -8,10 +8,10 @@ import random
 import time
 
 import pandas as pd
-from fake_feeds import FakeFeeds, binance, bybit, okx, record
 
 from liqcore.record import LiquidationStore
 from liqcore.record.recorder import Backoff
+from tests.record.fake_feeds import FakeFeeds, binance, bybit, okx, record
 
 T = 1_736_944_496_000  # 2025-01-15 12:34:56 UTC, in ms
 

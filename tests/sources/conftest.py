@@ -17,9 +17,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fake_exchange import NOW_MS, FakeExchange
 
 from liqcore.sources import base, venue
+from tests.sources.fake_exchange import NOW_MS, FakeExchange
 
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 

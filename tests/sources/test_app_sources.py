@@ -16,8 +16,9 @@ from typing import Any
 import numpy as np
 import pytest
 import streamlit as st
-from fake_exchange import FakeExchange
 from streamlit.testing.v1 import AppTest
+
+from tests.sources.fake_exchange import FakeExchange
 
 HEATMAP = "pages/heatmap.py"
 EXCHANGE_URL_ENV = "LIQSTUDIO_EXCHANGE_URL"  # where the app connects to the exchanges

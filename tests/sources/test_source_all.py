@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from fake_exchange import NOW_MS, FakeExchange
 
 from liqcore.controls import SYMBOLS
 from liqcore.market import validate_market
@@ -15,6 +14,7 @@ from liqcore.sources import (
     fetch_liquidations,
     fetch_market,
 )
+from tests.sources.fake_exchange import NOW_MS, FakeExchange
 
 SINGLE = ("binance", "bybit", "okx", "hyperliquid", "bitget", "gate", "kucoin", "deribit")
 GATE_CANDLES = "/api/v4/futures/usdt/candlesticks"

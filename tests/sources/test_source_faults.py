@@ -7,9 +7,9 @@ import socket
 import time
 
 import pytest
-from fake_exchange import FakeExchange
 
 from liqcore.sources import SourceUnavailable, base, fetch_market, venue
+from tests.sources.fake_exchange import FakeExchange
 
 SINGLE = ("binance", "bybit", "okx", "hyperliquid", "bitget", "gate", "kucoin", "deribit")
 

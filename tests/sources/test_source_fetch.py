@@ -7,11 +7,18 @@ from dataclasses import replace
 
 import pandas as pd
 import pytest
-from fake_exchange import DAY, NOW_MS, OKX_CONTRACT, FakeExchange, open_interest, price
 
 from liqcore.market import validate_market
 from liqcore.sources import ATTRS, SourceUnavailable, base, bybit, fetch_market, hyperliquid, venue
 from liqcore.sources.base import make_window
+from tests.sources.fake_exchange import (
+    DAY,
+    NOW_MS,
+    OKX_CONTRACT,
+    FakeExchange,
+    open_interest,
+    price,
+)
 
 SINGLE = ("binance", "bybit", "okx", "hyperliquid", "bitget", "gate", "kucoin", "deribit")
 OPEN_INTEREST_OKX = "/api/v5/rubik/stat/contracts/open-interest-history"

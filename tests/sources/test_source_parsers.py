@@ -14,11 +14,11 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from fake_exchange import FakeExchange
 
 from liqcore.sources import SourceUnavailable, binance, bybit, fetch_market, hyperliquid, okx
 from liqcore.sources.base import Trace, make_window
 from liqcore.sources.venue import Connection, Venue, connection
+from tests.sources.fake_exchange import FakeExchange
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "exchanges"
 

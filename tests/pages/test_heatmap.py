@@ -1,12 +1,8 @@
-"""The app as a user drives it, through Streamlit's AppTest: pages, controls, links, uploads.
-
-Each test opens the app the way a visitor does (a link with URL parameters, a page) and
-checks what that visitor would notice: the page runs, the heatmap follows the controls,
-a shared link restores the view, a broken link is explained instead of failing.
-"""
+"""The Heatmap page through AppTest: controls, links, uploads, indicators, magnets, what-if."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -17,10 +13,9 @@ from streamlit.testing.v1 import AppTest
 
 from liqcore.controls import LEVERAGE_LABELS, TIMEFRAMES
 from liqcore.simulate import simulate
+from tests.conftest import HEATMAP, assert_one_notice_each, assert_ran, captions, toasts
 
 Spec = Callable[[AppTest], dict[str, Any]]
-HEATMAP = "pages/heatmap.py"
-FOOTER = "Not financial advice"
 
 
 def trace(spec: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -32,39 +27,6 @@ def x_span_hours(spec: dict[str, Any]) -> float:
     """Hours the heatmap's time axis shows (the indicator panels share it)."""
     low, high = pd.to_datetime(spec["layout"]["xaxis"]["range"])
     return (high - low).total_seconds() / 3600
-
-
-def toasts(at: AppTest) -> list[str]:
-    return [toast.value for toast in at.toast]
-
-
-def captions(at: AppTest) -> list[str]:
-    return [caption.value for caption in at.caption]
-
-
-def assert_ran(at: AppTest) -> None:
-    """No exception on the page and the permanent footer at its end."""
-    assert not at.exception, [e.message for e in at.exception]
-    assert any(FOOTER in text for text in captions(at)), "footer missing"
-
-
-# --------------------------------------------------------------------------- pages
-
-
-@pytest.mark.parametrize(
-    ("page", "title"),
-    [(None, "Learn"), ("pages/liquidations.py", "Liquidations")],
-    ids=["learn", "liquidations"],
-)
-def test_every_page_runs_inside_the_router(
-    open_app: Callable[..., AppTest], page: str | None, title: str
-) -> None:
-    at = open_app(page)  # no page: the default one, Learn
-    assert_ran(at)
-    assert at.title[0].value.startswith(title)
-    # The shared sidebar is there on every page, with the data choice in words.
-    assert at.sidebar.selectbox(key="src").value == "Simulated market"
-    assert any(text.startswith("Simulated market (seed 7") for text in captions(at))
 
 
 def test_heatmap_draws_heat_under_candles_with_a_status_line(
@@ -86,9 +48,6 @@ def test_heatmap_draws_heat_under_candles_with_a_status_line(
         "Nearest short cluster",
     ]
     assert "Side" in at.table[0].value.columns, "no magnet-zone table"
-
-
-# --------------------------------------------------------------------------- controls
 
 
 def bar_names(spec: dict[str, Any]) -> list[str]:
@@ -140,9 +99,6 @@ def test_side_and_colour_cap_change_the_colours(
     at.segmented_control(key="side").set_value("Longs").run()
     assert not at.exception
     assert trace(heatmap_spec(at), "heatmap")["z"] != capped["z"]
-
-
-# --------------------------------------------------------------------------- links
 
 
 def test_a_link_restores_every_control_and_shares_it_back(
@@ -221,13 +177,6 @@ def widget(at: AppTest, key: str, where: str) -> Any:
     raise AssertionError(f"no widget {key!r} in the {where}")
 
 
-def assert_one_notice_each(notices: list[str], shown: list[str]) -> None:
-    for item in shown:
-        named = [notice for notice in notices if f"Ignored {item} from the link" in notice]
-        assert len(named) == 1, (item, notices)
-    assert len(notices) == len(shown), notices
-
-
 def test_bad_link_values_fall_back_to_the_defaults_with_a_notice_each(
     open_app: Callable[..., AppTest], heatmap_spec: Spec
 ) -> None:
@@ -253,26 +202,6 @@ def test_bad_tiers_in_a_link_are_named(
     shown = tiers if isinstance(tiers, str) else ",".join(tiers)
     assert_one_notice_each(toasts(at), [f"tiers={shown}"])
     assert "5x" in at.pills(key="tiers").value
-
-
-def test_bad_link_values_on_the_landing_page_are_named_once_per_visit(
-    open_app: Callable[..., AppTest],
-) -> None:
-    at = open_app(tf="banana", cap="999", tiers="7x", seed="-3", days="30", utm_source="x")
-    assert_ran(at)
-    # Valid values and other tools' parameters (utm_source) are left alone.
-    assert_one_notice_each(toasts(at), ["tf=banana", "cap=999", "tiers=7x", "seed=-3"])
-    assert at.sidebar.number_input(key="seed").value == 7
-    assert at.sidebar.select_slider(key="days").value == "30"
-    at.switch_page(HEATMAP).run()
-    assert_ran(at)
-    assert not toasts(at), "the notices came again"
-    assert at.select_slider(key="tf").value == "1w"
-    assert at.slider(key="cap").value == 99.0
-    assert at.pills(key="tiers").value == list(LEVERAGE_LABELS)
-
-
-# --------------------------------------------------------------------------- CSV upload
 
 
 def market_csv(days: int, seed: int) -> bytes:
@@ -335,18 +264,59 @@ def test_an_uploaded_csv_is_drawn_and_a_bad_one_is_explained(
     assert r"\!\[x\](http\://example.invalid/x.png)\<b\>\:red\[b\]\</b\>.csv" in error
 
 
-def test_only_the_sessions_first_page_counts_as_its_first_view() -> None:
-    def script() -> None:
-        import streamlit as st
+def panel_names(spec: dict) -> list[str]:
+    """Indicator panels under the candles (their traces sit on y3, y4, ...)."""
+    main = {"y", "y2", "y7"}
+    return [t["name"] for t in spec["data"] if t.get("yaxis") not in main and "yaxis" in t]
 
-        from ui.frame import first_page_view
 
-        st.write(f"first: {first_page_view(st.session_state.get('where', 'heatmap'))}")
+def test_indicator_pills_choose_the_panels_and_the_url_keeps_them(open_app, heatmap_spec) -> None:
+    at = open_app(HEATMAP)
+    assert not at.exception
+    assert panel_names(heatmap_spec(at)) == ["RSI", "Open interest"]
+    at.pills(key="ind").set_value(["Funding", "RSI"]).run()
+    assert not at.exception
+    # Panels keep one order (RSI, funding, OI, long/short), whatever the click order.
+    assert panel_names(heatmap_spec(at)) == ["RSI", "Funding"]
+    # A shared link reopens the same panels and move.
+    at = open_app(HEATMAP, ind=["Funding"], move="10")
+    assert panel_names(heatmap_spec(at)) == ["Funding"]
+    assert at.slider(key="move").value == 10.0
 
-    at = AppTest.from_function(script).run()
-    assert at.markdown[0].value == "first: True"
-    assert at.run().markdown[0].value == "first: True"  # a rerun of the same page
-    at.session_state["where"] = "accuracy"
-    assert at.run().markdown[0].value == "first: False"
-    at.session_state["where"] = "heatmap"  # back again: the sidebar is left alone now
-    assert at.run().markdown[0].value == "first: False"
+
+def test_an_indicator_the_data_lacks_is_said_not_drawn(open_app, heatmap_spec) -> None:
+    at = open_app(HEATMAP, src="CSV upload", ind=["Long/short", "RSI"])
+    market = simulate(days=5, interval="1h", seed=3).market.drop(columns="long_short_ratio")
+    csv = market.reset_index().to_csv(index=False).encode()
+    at.sidebar.file_uploader[0].set_value(("no_ratio.csv", csv, "text/csv")).run()
+    assert not at.exception
+    assert panel_names(heatmap_spec(at)) == ["RSI"]
+    assert any("This data has no Long/short" in c.value for c in at.caption)
+
+
+def test_magnet_table_lists_the_timeframes_a_zone_appears_in(open_app) -> None:
+    at = open_app(HEATMAP)
+    table = at.table[0].value
+    assert list(table.columns)[:5] == [
+        "Side",
+        "Centre",
+        "USD at risk (est.)",
+        "Distance %",
+        "Timeframes",
+    ]
+    assert len(table) > 0
+    # Every zone of the viewed 1w book is in the 1w book at least.
+    assert all(str(cell).endswith("1w") for cell in table["Timeframes"])
+
+
+def test_what_if_slider_shows_each_side_and_the_cascade(open_app) -> None:
+    at = open_app(HEATMAP)
+    labels = [m.label for m in at.metric]
+    assert "A 5% fall liquidates (est.)" in labels and "A 5% rise liquidates (est.)" in labels
+    at.slider(key="move").set_value(12.0).run()
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert "A 12% fall liquidates (est.)" in labels
+    assert any("strength 0.7" in c.value and "daily volume" in c.value for c in at.caption)
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert any("What a +12.0% move" in c["layout"]["title"]["text"] for c in charts)

@@ -1,4 +1,4 @@
-"""Scores of the map: perfect -> 1, shuffled -> ~0, baseline as defined, calibration honest."""
+"""liqcore.analysis.scores: perfect -> 1, shuffled -> ~0, the baseline as defined."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from liqcore.analysis.calibration import calibrate, correct_params, nonnegative_least_squares
+from liqcore.analysis.calibration import correct_params
 from liqcore.analysis.scores import (
     LEVEL_WIDTH,
     book_by_level,
@@ -20,18 +20,16 @@ from liqcore.analysis.scores import (
     rank_correlation,
     reference_scores,
     reported_scores,
+    score_against_truth,
     score_table,
     top_decile_capture,
     truth_on,
     truth_scores,
 )
+from liqcore.figures.accuracy import book_comparison_figure
 from liqcore.model import ModelParams, estimate
 from liqcore.simulate import simulate
-
-
-@pytest.fixture(scope="module")
-def sim():
-    return simulate(days=12, interval="15min", seed=11)
+from tests.conftest import SMALL
 
 
 def test_perfect_estimate_scores_one() -> None:
@@ -116,15 +114,6 @@ def test_skill_is_against_the_better_reference() -> None:
     assert (table["skill"] > 0).all() and table["model_beats_baseline"].all()
 
 
-def test_nnls_matches_a_known_nonnegative_solution() -> None:
-    rng = np.random.default_rng(3)
-    design = rng.uniform(0, 1, (200, 5))
-    truth = np.array([0.5, 0.0, 0.2, 0.3, 0.0])
-    coef = nonnegative_least_squares(design, design @ truth)
-    np.testing.assert_allclose(coef, truth, atol=1e-9)
-    assert (nonnegative_least_squares(design, -design @ truth) == 0).all()
-
-
 def test_truth_scores_on_the_simulation_are_meaningful(sim) -> None:
     market = sim.market
     est = estimate(market, start=market.index[-1] - pd.Timedelta(days=4))
@@ -169,65 +158,6 @@ def test_reported_scores_compare_model_and_baseline(sim) -> None:
         reported_scores(est.realized, market.drop(columns=["realized_long_usd"]))
 
 
-def test_calibration_fits_on_the_first_part_and_scores_the_rest(sim) -> None:
-    result = calibrate(sim.market, fit_share=0.6)
-    assert len(result.weights) == 5
-    assert sum(result.weights) == pytest.approx(1.0)
-    assert min(result.weights) >= 0
-    assert list(result.scores.index) == ["fit (first part)", "test (rest)"]
-    assert result.split_time == sim.market.index[int(len(sim.market) * 0.6)]
-    params = result.params(ModelParams())
-    assert params.tier_weights == result.weights
-    # The calibrated mix is not worse than the default where it was fitted.
-    fit = result.scores.loc["fit (first part)"]
-    assert fit["calibrated mix"] >= fit["default mix"] - 0.05
-
-
-def test_calibration_recovers_a_planted_mix_on_its_own_model() -> None:
-    """Reported liquidations made by the model itself with a known mix: calibration finds it.
-
-    At 150 % volatility twenty days move price far enough to liquidate every tier, so each
-    tier's weight is identifiable (at BTC-like volatility the 5x levels are never reached
-    in ten days, and no method could recover their weight). The fit samples leverage more
-    coarsely than the planted estimate (``strata=4``), hence a tolerance of 0.04."""
-    market = simulate(days=20, interval="15min", seed=8, volatility=1.5).market
-    planted = (0.1, 0.1, 0.2, 0.3, 0.3)
-    made = estimate(market, replace(ModelParams(), tier_weights=planted)).realized
-    market = market.assign(
-        realized_long_usd=made["long_usd"].to_numpy(),
-        realized_short_usd=made["short_usd"].to_numpy(),
-    )
-    result = calibrate(market, fit_share=0.6, fit_holding=False, fit_cross=False)
-    np.testing.assert_allclose(result.weights, planted, atol=0.04)
-    assert result.scores.loc["test (rest)", "calibrated mix"] > 0.99
-    assert result.holding_hours is None and result.cross_share is None
-
-
-def test_calibration_of_holding_time_and_cross_share_is_scored_on_unseen_bars() -> None:
-    # Planted with a shorter holding time and fewer cross-margin accounts than the defaults.
-    market = simulate(days=10, interval="15min", seed=8).market
-    truth = ModelParams(holding_hours=24.0, cross_share=0.25)
-    made = estimate(market, truth).realized
-    market = market.assign(
-        realized_long_usd=made["long_usd"].to_numpy(),
-        realized_short_usd=made["short_usd"].to_numpy(),
-    )
-    result = calibrate(market, fit_share=0.6)
-    assert result.holding_hours in (24.0, 48.0, 96.0)
-    assert result.cross_share in (0.25, 0.5, 0.75)
-    fitted = result.params(ModelParams())
-    assert (fitted.holding_hours, fitted.cross_share) == (result.holding_hours, result.cross_share)
-    # The score on the part the fit never saw comes from running the model again.
-    rerun = estimate(market, fitted).realized
-    cut = int(len(market) * 0.6)
-    reported = made["long_usd"] + made["short_usd"]
-    expected = rank_correlation(
-        (rerun["long_usd"] + rerun["short_usd"]).iloc[cut:], reported.iloc[cut:]
-    )
-    assert result.scores.loc["test (rest)", "calibrated mix"] == pytest.approx(expected)
-    assert expected > 0.95
-
-
 def test_book_by_level_sums_bins_into_levels_fixed_in_log_price() -> None:
     edges = np.geomspace(50.0, 200.0, 401)
     usd = np.random.default_rng(3).random(400)
@@ -245,3 +175,17 @@ def test_the_book_ceiling_is_above_what_a_map_that_knows_only_the_price_scores()
     # Halves of one book agree better than a map that knows only the price does with it.
     reference = reference_scores(truth_on(sim, est.heatmap.grid), sim.market)
     assert ceiling["book_now"] > reference["book_now"]
+
+
+def test_truth_computed_once_scores_like_truth_scores(sim_6d, est_6d) -> None:
+    truth = truth_on(sim_6d, est_6d.heatmap.grid)
+    assert score_against_truth(est_6d, truth) == truth_scores(est_6d, sim_6d)
+
+
+def test_a_truth_on_another_grid_is_refused(sim_6d, est_6d) -> None:
+    other = estimate(sim_6d.market, replace(SMALL, price_bins=40), start=est_6d.heatmap.times[0])
+    truth = truth_on(sim_6d, other.heatmap.grid)
+    with pytest.raises(ValueError, match="another grid"):
+        score_against_truth(est_6d, truth)
+    with pytest.raises(ValueError, match="same grid"):
+        book_comparison_figure(truth.heatmap, est_6d.heatmap, sim_6d.market)

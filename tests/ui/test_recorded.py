@@ -1,4 +1,4 @@
-"""The Liquidations page's recorded part, driven with AppTest on a live exchange (patched service).
+"""ui.recorded: the Liquidations page's recorded part, through AppTest on a live exchange (patched).
 
 The exchange's market frame comes from a patched ``fetch_market`` (the simulator, stamped
 as Bybit's, ending now): the page cannot tell, and no request leaves the process. The
@@ -20,12 +20,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import streamlit as st
-from fake_feeds import FakeFeeds, bybit
 from streamlit.testing.v1 import AppTest
 
 from liqcore.figures.recorded import GAP_COLOR
 from liqcore.record import open_store
 from liqcore.simulate import simulate
+from tests.record.fake_feeds import FakeFeeds, bybit
 from ui import data, recorded
 
 PAGE = "pages/liquidations.py"
