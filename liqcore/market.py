@@ -144,7 +144,8 @@ def bar_interval(market: pd.DataFrame | pd.DatetimeIndex) -> pd.Timedelta:
 
 
 def _row_label(market: pd.DataFrame, position: int) -> str:
-    return f"row {position} (time {market.index[position]})"
+    """A bar named as a person finds it: counted from 1, with its time."""
+    return f"bar {position + 1} (time {market.index[position]})"
 
 
 def validate_market(market: pd.DataFrame) -> pd.DataFrame:
@@ -217,7 +218,7 @@ def _with_utc_index(market: pd.DataFrame) -> pd.DataFrame:
     out.index = index.rename("time")
     if out.index.hasnans:
         position = int(np.flatnonzero(out.index.isna())[0])
-        msg = f"row {position}: time is missing"
+        msg = f"bar {position + 1}: time is missing"
         raise ValueError(msg)
     return out
 
@@ -283,7 +284,7 @@ def _check_taker_buys(out: pd.DataFrame) -> None:
         shown = ", ".join(_row_label(out, int(p)) for p in rows[:3])
         more = f" and {rows.size - 3} more" if rows.size > 3 else ""
         msg = (
-            f"column 'taker_buy_volume' is above 'volume' in {rows.size} rows ({shown}{more}): "
+            f"column 'taker_buy_volume' is above 'volume' in {rows.size} bars ({shown}{more}): "
             "taker buys are part of the bar's volume; check that both are in base units"
         )
         raise ValueError(msg)
@@ -298,7 +299,7 @@ def _check_times(out: pd.DataFrame) -> None:
         raise ValueError(msg)
     if (steps < 0).any():
         position = int(np.flatnonzero(steps < 0)[0]) + 1
-        msg = f"times are not sorted: {_row_label(out, position)} comes before the row above it"
+        msg = f"times are not sorted: {_row_label(out, position)} comes before the bar above it"
         raise ValueError(msg)
     interval = int(np.min(steps))
     irregular = steps != interval
@@ -351,8 +352,9 @@ def plausibility_warnings(market: pd.DataFrame) -> list[str]:
         and daily_notional <= _OI_TURNOVER_LIMIT * as_usd
     ):
         notes.append(
-            "Open interest looks like base units (coins), not USD: a typical day trades "
-            f"{daily_notional / typical_oi:,.0f} times it. The estimate needs open interest "
+            "Open interest looks like base units (coins), not USD: a typical day's traded "
+            f"notional is {daily_notional / typical_oi:,.0f} times the open interest. The "
+            "estimate needs open interest "
             "in USD: multiply the column by the price (open_interest × close) and load it again."
         )
     if has_realized(market):
@@ -446,7 +448,7 @@ def _parse_times(raw: pd.Series) -> pd.DatetimeIndex:
     times = pd.DatetimeIndex(times)
     if times.hasnans:
         position = int(np.flatnonzero(times.isna())[0])
-        msg = f"row {position}: cannot read the time {raw.iloc[position]!r}"
+        msg = f"bar {position + 1}: cannot read the time {raw.iloc[position]!r}"
         raise ValueError(msg)
     return times.rename("time")
 

@@ -112,12 +112,16 @@ from liqcore.market import bar_interval, plausibility_warnings, validate_market
 
 __all__ = [
     "ASSUMPTIONS",
+    "DEFAULT_TIERS",
+    "DEFAULT_WEIGHTS",
+    "BarPath",
     "Cohorts",
     "Estimate",
     "Grid",
     "Heatmap",
     "ModelParams",
     "assumptions_table",
+    "bin_index",
     "book_at_end",
     "book_over_time",
     "clusters_from_levels",
@@ -828,12 +832,12 @@ def _by_side(cohorts: Cohorts) -> list[Cohorts]:
     return [_subset(cohorts, np.flatnonzero(cohorts.is_long == side)) for side in (True, False)]
 
 
-def _price_bin(price_edges: np.ndarray, price: np.ndarray) -> np.ndarray:
+def bin_index(price_edges: np.ndarray, price: np.ndarray) -> np.ndarray:
     """Bin ``b`` with ``edges[b] <= price < edges[b + 1]``; -1 or P outside.
 
     Examples
     --------
-    >>> _price_bin(np.linspace(0.0, 1.0, 11), np.array([-1.0, 0.0, 0.35, 0.999, 1.0])).tolist()
+    >>> bin_index(np.linspace(0.0, 1.0, 11), np.array([-1.0, 0.0, 0.35, 0.999, 1.0])).tolist()
     [-1, 0, 3, 9, 10]
     """
     bins = len(price_edges) - 1
@@ -989,7 +993,7 @@ def book_over_time(
                 log_weight,
                 grid,
                 _Valuer(side, log_weight),
-                _price_bin(grid.price_edges, side.liq_price),
+                bin_index(grid.price_edges, side.liq_price),
                 column_of,
             ),
             log_weight,
@@ -1016,7 +1020,7 @@ def book_at_end(
             log_weight,
             bins,
             _Valuer(side, log_weight),
-            _price_bin(price_edges, side.liq_price),
+            bin_index(price_edges, side.liq_price),
         )
         for side in _by_side(cohorts)
     )
@@ -1374,8 +1378,18 @@ def strata_per_band(params: ModelParams, bars: int) -> int:
 
 
 @dataclass(frozen=True)
-class _BarPath:
-    """Each bar's assumed path open → first extreme → second extreme → close."""
+class BarPath:
+    """Each bar's assumed path open → first extreme → second extreme → close.
+
+    A bar that closes up most likely fell first (open → low → high → close), one that
+    closes down rose first; new positions enter along it (``ModelParams.entry = "path"``).
+
+    Examples
+    --------
+    >>> bars = pd.DataFrame({"open": [100.0], "high": [104.0], "low": [98.0], "close": [103.0]})
+    >>> BarPath.of(bars).start[:, 0].tolist()
+    [100.0, 98.0, 104.0, 103.0]
+    """
 
     start: np.ndarray  # (4, N): the four vertices
     length: np.ndarray  # (3, N): leg lengths
@@ -1383,7 +1397,7 @@ class _BarPath:
     high_after: np.ndarray  # (3, N): highest vertex after each leg's start
 
     @classmethod
-    def of(cls, market: pd.DataFrame) -> _BarPath:
+    def of(cls, market: pd.DataFrame) -> BarPath:
         o, h, lo, c = (market[col].to_numpy() for col in ("open", "high", "low", "close"))
         # A bar that closes up most likely fell first (open → low → high → close); one that
         # closes down rose first (open → high → low → close).
@@ -1426,7 +1440,7 @@ def _model_cohorts(
     is_long: bool,
     reach: _Reach,
     close: np.ndarray,
-    path: _BarPath | None,
+    path: BarPath | None,
     strata: int,
 ) -> Cohorts:
     """Cohorts opened in ``bars`` for one side, per tier band and stratum, with removal bars.
@@ -1577,7 +1591,7 @@ def estimate(
     flows = _flows(market, params, bar_hours, warnings)
     long_fraction = _long_fraction(market, params.split, warnings)
     rate = _hazard_per_bar(params, bar_hours)
-    path = _BarPath.of(market) if params.entry == "path" else None
+    path = BarPath.of(market) if params.entry == "path" else None
     strata = strata_per_band(params, n)
     grid = make_grid(
         market.index,
@@ -1631,7 +1645,7 @@ def _side_chunks(
     high: np.ndarray,
     close: np.ndarray,
     entry: np.ndarray,
-    path: _BarPath | None,
+    path: BarPath | None,
     params: ModelParams,
     strata: int,
 ) -> list[_Stored]:
@@ -1704,14 +1718,14 @@ def _side_book(
             if cohorts.open_bar.size:
                 realized[:, first:] += _side_realized(cohorts, log_weight, valuer, first)
             if last:
-                price_bin = _price_bin(grid.price_edges, cohorts.liq_price)
+                price_bin = bin_index(grid.price_edges, cohorts.liq_price)
                 delta += _side_deltas(cohorts, log_weight, grid, valuer, price_bin, column_of)
                 # The book at the last close, on the grid's bins and on the wide ones.
                 alive = np.flatnonzero(cohorts.removal_bar >= n)
                 values = valuer.at(np.full(alive.size, n - 1), alive)
                 tier = cohorts.tier[alive]
                 at_end += _binned(tier, price_bin[alive], values, tiers, bins)
-                wide_bin = _price_bin(wide_edges, cohorts.liq_price[alive])
+                wide_bin = bin_index(wide_edges, cohorts.liq_price[alive])
                 at_wide += _binned(tier, wide_bin, values, tiers, wide_bins)
     return _carry(delta, log_weight, grid), at_end, realized, at_wide
 

@@ -3,7 +3,7 @@
 * ``open_app`` opens the app as a visitor of a link would: URL parameters first, then an
   optional page (``"pages/heatmap.py"``), then one run.
 * ``heatmap_spec`` reads the plotly figure the Heatmap page drew, as its JSON spec.
-* ``assert_ran``, ``captions``, ``toasts``, ``assert_one_notice_each`` and ``_app`` read or
+* ``assert_ran``, ``captions``, ``toasts``, ``assert_one_notice_each`` and ``page_app`` read or
   open a page the way several page test modules do; ``sim_6d`` and ``est_6d``
   are the small market the Accuracy helpers are scored, calibrated and drawn on.
 
@@ -101,7 +101,7 @@ def assert_one_notice_each(notices: list[str], shown: list[str]) -> None:
     assert len(notices) == len(shown), notices
 
 
-def _app(page: str, coin: str = "ETH") -> AppTest:
+def page_app(page: str, coin: str = "ETH") -> AppTest:
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180)
     at.query_params["src"] = "Real example"
     at.query_params["coin"] = coin

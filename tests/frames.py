@@ -19,14 +19,14 @@ def zones(*rows: tuple) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["side", "price_low", "price_high", "price", "usd"])
 
 
-def _realized(long_usd, short_usd, *, freq: str = "15min", start: str = "2024-01-01 00:00"):
+def realized_frame(long_usd, short_usd, *, freq: str = "15min", start: str = "2024-01-01 00:00"):
     index = pd.date_range(start, periods=len(long_usd), freq=freq, tz="UTC", name="time")
     return pd.DataFrame({"long_usd": long_usd, "short_usd": short_usd}, index=index)
 
 
-def _per_period(long_usd, short_usd, price, *, freq: str = "1h") -> pd.DataFrame:
+def per_period_frame(long_usd, short_usd, price, *, freq: str = "1h") -> pd.DataFrame:
     """A per-period frame as liquidations_by_period returns it, from per-period arrays."""
-    frame = _realized(np.asarray(long_usd, float), np.asarray(short_usd, float), freq=freq)
+    frame = realized_frame(np.asarray(long_usd, float), np.asarray(short_usd, float), freq=freq)
     frame["total_usd"] = frame["long_usd"] + frame["short_usd"]
     frame["price"] = np.asarray(price, float)
     frame["bars"] = 4

@@ -116,7 +116,7 @@ def test_index_must_be_times() -> None:
 def test_missing_time_names_the_row() -> None:
     frame = _frame()
     frame.index = frame.index.insert(2, pd.NaT).delete(3)
-    with pytest.raises(ValueError, match="row 2: time is missing"):
+    with pytest.raises(ValueError, match="bar 3: time is missing"):
         validate_market(frame)
 
 
@@ -153,7 +153,7 @@ def test_numeric_strings_are_accepted() -> None:
 def test_nan_or_infinite_value_names_column_and_row(column: str, value: object) -> None:
     frame = _with(_frame(long_short_ratio=1.0), column, 3, value)
     with pytest.raises(
-        ValueError, match=rf"column '{column}' has NaN or infinite value at row 3 \(time 2024-"
+        ValueError, match=rf"column '{column}' has NaN or infinite value at bar 4 \(time 2024-"
     ):
         validate_market(frame)
 
@@ -165,14 +165,14 @@ def test_nan_or_infinite_value_names_column_and_row(column: str, value: object) 
 def test_negative_value_names_column_and_row(column: str) -> None:
     frame = _frame(taker_buy_volume=1.0, long_short_ratio=1.0, realized_long_usd=0.0)
     frame = _with(frame, column, 2, -5.0)
-    with pytest.raises(ValueError, match=rf"column '{column}' is negative \(-5.0\) at row 2"):
+    with pytest.raises(ValueError, match=rf"column '{column}' is negative \(-5.0\) at bar 3"):
         validate_market(frame)
 
 
 def test_negative_price_is_named() -> None:
     frame = _frame()
     frame.iloc[1, :4] = [-1.0, 1.0, -2.0, -1.0]
-    with pytest.raises(ValueError, match=r"column 'open' is negative \(-1.0\) at row 1"):
+    with pytest.raises(ValueError, match=r"column 'open' is negative \(-1.0\) at bar 2"):
         validate_market(frame)
 
 
@@ -183,13 +183,13 @@ def test_negative_funding_rate_is_fine() -> None:
 def test_zero_low_is_rejected() -> None:
     frame = _frame()
     frame.iloc[4, :4] = [0.0, 1.0, 0.0, 0.5]
-    with pytest.raises(ValueError, match=r"column 'low' must be above zero, got 0\.0 at row 4"):
+    with pytest.raises(ValueError, match=r"column 'low' must be above zero, got 0\.0 at bar 5"):
         validate_market(frame)
 
 
 def test_high_below_low_names_the_row() -> None:
     frame = _with(_frame(), "high", 2, 50.0)
-    with pytest.raises(ValueError, match=r"high < low \(50.0 < 101.0\) at row 2"):
+    with pytest.raises(ValueError, match=r"high < low \(50.0 < 101.0\) at bar 3"):
         validate_market(frame)
 
 
@@ -197,7 +197,7 @@ def test_high_below_low_names_the_row() -> None:
 def test_open_or_close_outside_the_bar_range(column: str, value: float) -> None:
     frame = _with(_frame(), column, 1, value)
     with pytest.raises(
-        ValueError, match=rf"column '{column}' \({value}\) is outside the bar's low-high .*row 1"
+        ValueError, match=rf"column '{column}' \({value}\) is outside the bar's low-high .*bar 2"
     ):
         validate_market(frame)
 
@@ -211,14 +211,14 @@ def test_open_a_hair_outside_the_range_is_tolerated() -> None:
 def test_duplicate_time_names_the_row() -> None:
     frame = _frame()
     frame.index = frame.index[[0, 1, 1, 2, 3]]
-    with pytest.raises(ValueError, match=r"duplicate time at row 2 \(time 2024-01-01 01:00"):
+    with pytest.raises(ValueError, match=r"duplicate time at bar 3 \(time 2024-01-01 01:00"):
         validate_market(frame)
 
 
 def test_unsorted_times_name_the_row() -> None:
     frame = _frame()
     frame.index = frame.index[[0, 1, 3, 2, 4]]
-    with pytest.raises(ValueError, match=r"times are not sorted: row 3 .* before the row above"):
+    with pytest.raises(ValueError, match=r"times are not sorted: bar 4 .* before the bar above"):
         validate_market(frame)
 
 
@@ -226,7 +226,7 @@ def test_gap_names_the_row_and_points_to_fill_gaps() -> None:
     frame = _frame(6).drop(index=_frame(6).index[3])
     with pytest.raises(
         ValueError,
-        match=r"gap in times after row 2 .*next bar is 0 days 02:00:00 later, the interval is "
+        match=r"gap in times after bar 3 .*next bar is 0 days 02:00:00 later, the interval is "
         r"0 days 01:00:00 \(fill missing bars with fill_gaps\)",
     ):
         validate_market(frame)
@@ -239,7 +239,7 @@ def test_irregular_interval_is_rejected() -> None:
          "2024-01-01 03:30"],
         tz="UTC",
     )  # fmt: skip
-    with pytest.raises(ValueError, match="gap in times after row 0"):
+    with pytest.raises(ValueError, match="gap in times after bar 1"):
         validate_market(frame)
 
 
@@ -372,13 +372,13 @@ def test_no_time_column_lists_what_was_found() -> None:
 
 
 def test_unreadable_time_names_the_row() -> None:
-    with pytest.raises(ValueError, match="row 1: cannot read the time 'yesterday'"):
+    with pytest.raises(ValueError, match="bar 2: cannot read the time 'yesterday'"):
         load_market(io.StringIO(_csv(["2024-01-01", "yesterday", "2024-01-03"])))
 
 
 def test_loaded_file_is_validated() -> None:
     text = _csv(EPOCH_S).replace("101,103,100,102", "101,99,100,102")  # high < low in row 2
-    with pytest.raises(ValueError, match=r"high < low \(99.0 < 100.0\) at row 2"):
+    with pytest.raises(ValueError, match=r"high < low \(99.0 < 100.0\) at bar 3"):
         load_market(io.StringIO(text))
     with pytest.raises(ValueError, match="missing column 'open_interest'"):
         load_market(io.StringIO(_csv(EPOCH_S, header=HEADER.replace("open_interest", "oops"))))
@@ -386,7 +386,7 @@ def test_loaded_file_is_validated() -> None:
 
 def test_gaps_in_a_file_are_reported_not_filled() -> None:
     times = [EPOCH_S[0], EPOCH_S[1], EPOCH_S[1] + 7200]
-    with pytest.raises(ValueError, match="gap in times after row 1"):
+    with pytest.raises(ValueError, match="gap in times after bar 2"):
         load_market(io.StringIO(_csv(times)))
 
 
@@ -468,10 +468,10 @@ def test_taker_buys_above_volume_are_refused_naming_the_rows(
     frame = _frame(20, taker_buy_volume=5.0)
     frame.iloc[rows, frame.columns.get_loc("taker_buy_volume")] = 10.0 * factor
     text = io.StringIO(frame.reset_index().to_csv(index=False))
-    with pytest.raises(ValueError, match=f"above 'volume' in {len(rows)} rows") as info:
+    with pytest.raises(ValueError, match=f"above 'volume' in {len(rows)} bars") as info:
         load_market(text)
     first = sorted(rows)[0]
-    assert f"row {first} " in str(info.value)
+    assert f"bar {first + 1} " in str(info.value)
     assert "base units" in str(info.value)
 
 
@@ -494,7 +494,7 @@ def test_liquidations_above_open_interest_get_a_warning() -> None:
     frame.iloc[4, frame.columns.get_loc("realized_long_usd")] = 3e6
     notes = plausibility_warnings(frame)
     assert len(notes) == 1 and "exceed the open interest in 1 bars" in notes[0]
-    assert "row 4" in notes[0]
+    assert "bar 5" in notes[0]
 
 
 HEADER_ROW = "time,open,high,low,close,volume,open_interest\n"

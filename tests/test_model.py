@@ -17,11 +17,11 @@ from liqcore import model
 from liqcore.model import (
     ASSUMPTIONS,
     DEFAULT_TIERS,
+    BarPath,
     Estimate,
     ModelParams,
-    _BarPath,
-    _price_bin,
     assumptions_table,
+    bin_index,
     clusters_from_levels,
     estimate,
     first_crossing,
@@ -784,7 +784,7 @@ def test_path_entries_lie_in_the_bar_and_see_only_later_extremes(
     high, low = open_ + up, open_ - down
     close = low + close_at * (high - low)
     market = _market([(open_, high, low, close)])
-    path = _BarPath.of(market)
+    path = BarPath.of(market)
     bar = np.array([0])
     entry, leg = path.entry(bar, np.array([where]))
     assert low - 1e-9 <= entry[0] <= high + 1e-9
@@ -841,4 +841,4 @@ def test_price_bins_are_exactly_searchsorteds(low: float, ratio: float, bins: in
         [low + np.asarray(where) * (edges[-1] - low), edges, np.nextafter(edges, 0)]
     )
     expected = np.searchsorted(edges, prices, side="right") - 1
-    np.testing.assert_array_equal(_price_bin(edges, prices), expected)
+    np.testing.assert_array_equal(bin_index(edges, prices), expected)

@@ -44,6 +44,7 @@ __all__ = [
     "Feed",
     "contract_size",
     "feed",
+    "forget_contract_sizes",
     "parse_binance",
     "parse_bybit",
     "parse_okx",
@@ -150,6 +151,11 @@ def parse_okx(message: Any, symbol: str, ct_val: float) -> list[Event]:
 
 
 _CT_VAL: dict[tuple[str, str], float] = {}
+
+
+def forget_contract_sizes() -> None:
+    """Empty :func:`contract_size`'s per-process cache (the next call asks OKX again)."""
+    _CT_VAL.clear()
 
 
 def contract_size(symbol: str, base_url: str = "https://www.okx.com", timeout: float = 10) -> float:

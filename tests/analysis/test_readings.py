@@ -12,7 +12,7 @@ from liqcore.analysis import calibration, readings
 from liqcore.analysis.realized import TRUE_LABEL
 from liqcore.analysis.scores import SCORES
 from liqcore.model import ModelParams
-from tests.frames import _per_period
+from tests.frames import per_period_frame
 
 
 def cal_with(before: tuple[float, float], after: tuple[float, float]) -> calibration.Calibration:
@@ -140,7 +140,7 @@ def _scenario(end_price: float, recent_long: float, recent_short: float) -> pd.D
     recent = np.linspace(earlier[-1], end_price, RECENT + 1)[1:]
     long_usd = np.r_[np.full(BASE, 1e6), np.full(RECENT, recent_long)]
     short_usd = np.r_[np.full(BASE, 1e6), np.full(RECENT, recent_short)]
-    return _per_period(long_usd, short_usd, np.r_[earlier, recent])
+    return per_period_frame(long_usd, short_usd, np.r_[earlier, recent])
 
 
 @pytest.mark.parametrize(

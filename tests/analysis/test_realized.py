@@ -22,7 +22,7 @@ from liqcore.analysis.realized import (
     totals,
 )
 from liqcore.real import real_market, reported_daily
-from tests.frames import _per_period, _realized
+from tests.frames import per_period_frame, realized_frame
 from tests.strategies import PROPERTY
 
 amounts = st.one_of(st.just(0.0), st.floats(1.0, 1e10, allow_nan=False))
@@ -63,7 +63,7 @@ def test_per_period_sums_equal_bar_sums(case: tuple[pd.DataFrame, pd.Series, str
 
 
 def test_partial_first_period_is_dropped_only_when_asked() -> None:
-    realized = _realized(np.ones(10), np.zeros(10), start="2024-01-01 03:30")  # 03:30-05:45
+    realized = realized_frame(np.ones(10), np.zeros(10), start="2024-01-01 03:30")  # 03:30-05:45
     price = pd.Series(100.0, index=realized.index)
     full = liquidations_by_period(realized, price, "1h")
     assert full["bars"].tolist() == [2, 4, 4]
@@ -112,10 +112,10 @@ def test_periods_without_bars_are_left_out() -> None:
 @pytest.mark.parametrize(
     ("frame", "period", "message"),
     [
-        (_realized([1.0, 2.0], [0.0, 0.0]), "2h", "period must be one of 15m, 1h, 4h, 1d"),
-        (_realized([1.0, 2.0], [0.0, 0.0]).drop(columns="short_usd"), "1h", "short_usd"),
-        (_realized([1.0, -2.0], [0.0, 0.0]), "1h", "must not be negative"),
-        (_realized([1.0, np.nan], [0.0, 0.0]), "1h", "NaN or infinite"),
+        (realized_frame([1.0, 2.0], [0.0, 0.0]), "2h", "period must be one of 15m, 1h, 4h, 1d"),
+        (realized_frame([1.0, 2.0], [0.0, 0.0]).drop(columns="short_usd"), "1h", "short_usd"),
+        (realized_frame([1.0, -2.0], [0.0, 0.0]), "1h", "must not be negative"),
+        (realized_frame([1.0, np.nan], [0.0, 0.0]), "1h", "NaN or infinite"),
     ],
 )
 def test_bad_input_is_refused_with_a_reason(frame: pd.DataFrame, period: str, message: str):
@@ -125,7 +125,7 @@ def test_bad_input_is_refused_with_a_reason(frame: pd.DataFrame, period: str, me
 
 
 def test_empty_window_gives_an_empty_frame() -> None:
-    empty = _realized(np.array([]), np.array([]))
+    empty = realized_frame(np.array([]), np.array([]))
     out = liquidations_by_period(empty, pd.Series([], dtype=float), "1h")
     assert out.empty
     assert list(out.columns) == ["long_usd", "short_usd", "total_usd", "price", "bars"]
@@ -144,7 +144,7 @@ def test_choose_period_coarsens_for_coarse_data_and_long_windows() -> None:
 
 
 def test_totals_and_largest_bars() -> None:
-    pp = _per_period([5.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0], [10.0, 11.0, 9.0, 9.0])
+    pp = per_period_frame([5.0, 0.0, 1.0, 0.0], [0.0, 0.0, 0.0, 0.0], [10.0, 11.0, 9.0, 9.0])
     summary = totals(pp)
     assert summary["long_usd"] == 6.0
     assert summary["long_share"] == 1.0
@@ -171,7 +171,7 @@ def test_source_labels() -> None:
 
 
 def test_agreement_of_a_perfect_and_a_half_estimate() -> None:
-    truth = _per_period([4.0, 0.0, 2.0, 1.0], [0.0, 3.0, 0.0, 1.0], [1.0, 1.0, 1.0, 1.0])
+    truth = per_period_frame([4.0, 0.0, 2.0, 1.0], [0.0, 3.0, 0.0, 1.0], [1.0, 1.0, 1.0, 1.0])
     assert agreement(truth, truth) == {
         "long_ratio": 1.0,
         "short_ratio": 1.0,

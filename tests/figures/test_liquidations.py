@@ -9,14 +9,14 @@ import pytest
 from liqcore.analysis.realized import ESTIMATE_LABEL, TRUE_LABEL
 from liqcore.figures.liquidations import comparison_figure, liquidations_figure
 from liqcore.figures.theme import LONG_COLOR, SHORT_COLOR
-from tests.frames import _per_period
+from tests.frames import per_period_frame
 
 
 @pytest.fixture
 def week_per_period() -> pd.DataFrame:
     rng = np.random.default_rng(3)
     n = 48
-    return _per_period(
+    return per_period_frame(
         rng.exponential(1e6, n), rng.exponential(2e6, n), 60_000 + rng.normal(0, 300, n).cumsum()
     )
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT, _app
+from tests.conftest import ROOT, page_app
 
 
 def test_the_accuracy_page_answers_whether_magnets_pull_price(open_app) -> None:
@@ -105,7 +105,7 @@ def test_without_the_truth_the_page_scores_the_data_against_the_baseline() -> No
 
 
 def test_accuracy_page_scores_the_model_on_real_liquidations() -> None:
-    at = _app("pages/accuracy.py")
+    at = page_app("pages/accuracy.py")
     assert any("Real example ETH" in caption.value for caption in at.caption)
     verdicts = [x.value for x in [*at.success, *at.warning, *at.error]]
     assert any("Hyperliquid's reported daily liquidations of ETH" in text for text in verdicts)

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from liqcore.analysis.realized import ESTIMATE_LABEL, TRUE_LABEL
-from tests.conftest import ROOT, _app
+from tests.conftest import ROOT, page_app
 from ui import cache, data
 
 
@@ -121,7 +121,7 @@ def test_nothing_liquidated_is_said_not_drawn(monkeypatch) -> None:
 
 @pytest.mark.parametrize("coin", ["BTC", "SOL"])
 def test_liquidations_page_shows_reported_days_beside_the_estimate(coin: str) -> None:
-    at = _app("pages/liquidations.py", coin)
+    at = page_app("pages/liquidations.py", coin)
     assert any("daily totals" in info.value for info in at.info)
     # The Period control shows the days drawn, not the linked hourly period.
     assert at.segmented_control(key="period_real").value == "1d"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from liqcore.record.feeds import _CT_VAL
+from liqcore.record.feeds import forget_contract_sizes
 from tests.record.fake_feeds import FakeFeeds, FakeInstruments
 
 
@@ -41,7 +41,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    _CT_VAL.clear()
+    forget_contract_sizes()
 
 
 @pytest.fixture
