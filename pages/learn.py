@@ -23,6 +23,7 @@ from liqcore.model import Estimate
 from liqcore.orderbook import DEFAULT_STRENGTH, cascade, market_liquidity
 from liqcore.simulate import SimulatedMarket
 from ui import data, state
+from ui.frame import ensure_app_frame
 from ui.widgets import bound, fact
 
 #: Days of the lessons' own simulated market: short, so the first page of the app is quick.
@@ -443,4 +444,5 @@ def main() -> None:
             step_nav(i)
 
 
+ensure_app_frame()
 main()
