@@ -1,6 +1,10 @@
-"""ui.frame: only the session's first page counts as its first view."""
+"""ui.frame: only the session's first page counts as its first view; every page is guarded."""
 
 from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
@@ -20,3 +24,21 @@ def test_only_the_sessions_first_page_counts_as_its_first_view() -> None:
     assert at.run().markdown[0].value == "first: False"
     at.session_state["where"] = "heatmap"  # back again: the sidebar is left alone now
     assert at.run().markdown[0].value == "first: False"
+
+
+def test_every_registered_page_runs_inside_the_router() -> None:
+    # A shared link to any page may be a fresh server's first visit: each page the router
+    # registers must call the guard at module level, before it draws anything.
+    root = Path(__file__).parents[2]
+    registered = re.findall(r'st\.Page\("(pages/\w+\.py)"', (root / "streamlit_app.py").read_text())
+    assert sorted(registered) == sorted(f"pages/{p.name}" for p in (root / "pages").glob("*.py"))
+    for page in registered:
+        tree = ast.parse((root / page).read_text())
+        calls = [
+            node.value.func.id
+            for node in tree.body
+            if isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Name)
+        ]
+        assert "ensure_app_frame" in calls, f"{page} does not call ensure_app_frame()"
