@@ -5,10 +5,8 @@ import streamlit as st
 
 from liqcore.analysis.book import book_summary, magnet_cells, magnet_table
 from liqcore.analysis.indicators import RSI_PERIOD, available_indicators
-from liqcore.analysis.whatif import what_if
 from liqcore.controls import LEVERAGE_LABELS
 from liqcore.figures.heatmap import HEAT_COLUMNS
-from liqcore.figures.lessons import cascade_figure
 from liqcore.figures.theme import format_usd
 from liqcore.market import has_realized
 from liqcore.model import Estimate, ModelParams, assumptions_table
@@ -264,7 +262,7 @@ def what_if_view(est: Estimate, history: pd.DataFrame) -> None:
         format="%+.1f%%",
         help="A fall reaches the longs below price, a rise the shorts above.",
     )
-    result = what_if(est, history, move)
+    result, figure = cache.cached_what_if(est, history, est.params, move)
     cols = st.columns(4)
     fact(
         cols[0],
@@ -291,11 +289,7 @@ def what_if_view(est: Estimate, history: pd.DataFrame) -> None:
         f"{float(last['price_to']):,.2f}",
         f"{float(last['move_pct']):+.2f}%",
     )
-    st.plotly_chart(
-        cascade_figure(est.wide_levels, est.price, result.rounds),
-        key="what_if_chart",
-        config={"displaylogo": False},
-    )
+    st.plotly_chart(figure, key="what_if_chart", config={"displaylogo": False})
     liquidity = result.liquidity
     low, high = result.book_reach_pct
     st.caption(
