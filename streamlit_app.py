@@ -46,7 +46,9 @@ def sidebar() -> None:
         elif SOURCES[source] not in ("sim", "csv"):
             bound(st.selectbox, "Symbol", "sym")
         if SOURCES[source] == "sim":
-            with st.expander("Simulation settings", expanded=False):
+            # A popover: closed, it mounts none of its six widgets in the browser (a
+            # closed expander mounts them all), which the first paint would wait on.
+            with st.popover("Simulation settings", icon=":material/tune:", width="stretch"):
                 simulation_settings()
         st.caption(state.data_choice().label)
 

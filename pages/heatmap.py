@@ -102,7 +102,7 @@ def assumption_controls() -> None:
         "simulated market: the true ones), on the first 60% of the last 30 days, and "
         "score the fit on the rest. Needs realized_long_usd / realized_short_usd.",
     )
-    with st.popover("Every assumption", icon=":material/list:"):
+    with st.expander("Every assumption", icon=":material/list:"):  # popovers do not nest
         try:
             st.dataframe(assumptions_table(state.model_params_from_state()))
         except ValueError as exc:
@@ -149,7 +149,10 @@ def heatmap_view() -> None:
     value = state.state_value
     chart_box = st.container()
     controls_box = st.container()
-    assumptions = st.expander("Model assumptions", icon=":material/tune:")
+    # A popover, not an expander: a closed expander still mounts its ten widgets in the
+    # browser (measured: they are in the page), a closed popover mounts nothing, so
+    # first paint and every redraw skip them until the user opens the assumptions.
+    assumptions = st.popover("Model assumptions", icon=":material/tune:")
     assumptions_box, calibration_box = assumptions.container(), assumptions.container()
     timeframe, side, cap = value("tf"), value("side"), float(value("cap"))
     log_scale, min_usd = value("scale") == "Log", float(value("minc")) * 1e6
