@@ -46,7 +46,9 @@ def sidebar() -> None:
         elif SOURCES[source] not in ("sim", "csv"):
             bound(st.selectbox, "Symbol", "sym")
         if SOURCES[source] == "sim":
-            with st.expander("Simulation settings", expanded=False):
+            # A popover: closed, it mounts none of its six widgets in the browser (a
+            # closed expander mounts them all), which the first paint would wait on.
+            with st.popover("Simulation settings", icon=":material/tune:", width="stretch"):
                 simulation_settings()
         st.caption(state.data_choice().label)
 
@@ -88,8 +90,16 @@ def main() -> None:
     # away (Streamlit re-applies the initial state when a page sets it on each visit).
     first_heatmap = first_page_view(page.url_path) and page.url_path == "heatmap"
     st.set_page_config(initial_sidebar_state="collapsed" if first_heatmap else "auto")
-    sidebar()
-    page.run()
+    try:
+        page.run()
+    finally:
+        # After the page, not before: the chart's message then leaves first, and the
+        # browser fetches plotly.js before the sidebar widgets' code (it fetches six files
+        # at a time from one server; ~25 of them queued ahead of plotly.js measured +0.4 s
+        # to first paint). The page reads the data choice through ui.state.state_value,
+        # so it needs no widget drawn first; ``finally`` keeps the data choice on screen
+        # when a page fails, so the user can pick other data.
+        sidebar()
     widgets.footer()
 
 

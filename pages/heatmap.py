@@ -5,10 +5,8 @@ import streamlit as st
 
 from liqcore.analysis.book import book_summary, magnet_cells, magnet_table
 from liqcore.analysis.indicators import RSI_PERIOD, available_indicators
-from liqcore.analysis.whatif import what_if
 from liqcore.controls import LEVERAGE_LABELS
 from liqcore.figures.heatmap import HEAT_COLUMNS
-from liqcore.figures.lessons import cascade_figure
 from liqcore.figures.theme import format_usd
 from liqcore.market import has_realized
 from liqcore.model import Estimate, ModelParams, assumptions_table
@@ -104,7 +102,7 @@ def assumption_controls() -> None:
         "simulated market: the true ones), on the first 60% of the last 30 days, and "
         "score the fit on the rest. Needs realized_long_usd / realized_short_usd.",
     )
-    with st.popover("Every assumption", icon=":material/list:"):
+    with st.expander("Every assumption", icon=":material/list:"):  # popovers do not nest
         try:
             st.dataframe(assumptions_table(state.model_params_from_state()))
         except ValueError as exc:
@@ -151,7 +149,10 @@ def heatmap_view() -> None:
     value = state.state_value
     chart_box = st.container()
     controls_box = st.container()
-    assumptions = st.expander("Model assumptions", icon=":material/tune:")
+    # A popover, not an expander: a closed expander still mounts its ten widgets in the
+    # browser (measured: they are in the page), a closed popover mounts nothing, so
+    # first paint and every redraw skip them until the user opens the assumptions.
+    assumptions = st.popover("Model assumptions", icon=":material/tune:")
     assumptions_box, calibration_box = assumptions.container(), assumptions.container()
     timeframe, side, cap = value("tf"), value("side"), float(value("cap"))
     log_scale, min_usd = value("scale") == "Log", float(value("minc")) * 1e6
@@ -264,7 +265,7 @@ def what_if_view(est: Estimate, history: pd.DataFrame) -> None:
         format="%+.1f%%",
         help="A fall reaches the longs below price, a rise the shorts above.",
     )
-    result = what_if(est, history, move)
+    result, figure = cache.cached_what_if(est, history, est.params, move)
     cols = st.columns(4)
     fact(
         cols[0],
@@ -291,11 +292,7 @@ def what_if_view(est: Estimate, history: pd.DataFrame) -> None:
         f"{float(last['price_to']):,.2f}",
         f"{float(last['move_pct']):+.2f}%",
     )
-    st.plotly_chart(
-        cascade_figure(est.wide_levels, est.price, result.rounds),
-        key="what_if_chart",
-        config={"displaylogo": False},
-    )
+    st.plotly_chart(figure, key="what_if_chart", config={"displaylogo": False})
     liquidity = result.liquidity
     low, high = result.book_reach_pct
     st.caption(

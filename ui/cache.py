@@ -17,8 +17,10 @@ import streamlit as st
 
 from liqcore.analysis.calibration import Calibration, calibrate, recent_history
 from liqcore.analysis.confluence import books_to_compare, confluence
+from liqcore.analysis.whatif import WhatIf, what_if
 from liqcore.controls import TIMEFRAMES
 from liqcore.figures.heatmap import FrozenFigure, heatmap_figure
+from liqcore.figures.lessons import cascade_figure
 from liqcore.market import bar_interval, history_window
 from liqcore.model import Estimate, ModelParams, estimate
 from ui.data import load_for
@@ -28,6 +30,7 @@ __all__ = [
     "TimeframeClusters",
     "cached_estimate",
     "cached_heatmap_figure",
+    "cached_what_if",
     "calibration_for",
     "clusters_by_timeframe",
     "data_fingerprint",
@@ -104,6 +107,29 @@ def _heatmap_spec(
 ) -> dict[str, object]:
     # fingerprint, params and key stand for the underscored arguments.
     return FrozenFigure.of(heatmap_figure(_est, _history, **_view)).spec
+
+
+def cached_what_if(
+    est: Estimate, history: pd.DataFrame, params: ModelParams, move_pct: float
+) -> tuple[WhatIf, FrozenFigure]:
+    """What a move of ``move_pct`` % sets off, with its cascade figure, built once (cached).
+
+    It reruns with the heatmap's fragment on every control; drawn from a go.Figure,
+    ``st.plotly_chart`` validated and encoded the figure again each time, on the server's
+    CPU while the browser redraws the heatmap.
+    """
+    result, spec = _what_if_of(data_fingerprint(history), params, float(move_pct), est, history)
+    return result, FrozenFigure(spec)
+
+
+@st.cache_data(max_entries=32, ttl=60, show_spinner=False)
+def _what_if_of(
+    fingerprint: str, params: ModelParams, move_pct: float, _est: Estimate, _history: pd.DataFrame
+) -> tuple[WhatIf, dict[str, object]]:
+    # fingerprint and params stand for the estimate and the history it was made from.
+    result = what_if(_est, _history, move_pct)
+    figure = cascade_figure(_est.wide_levels, _est.price, result.rounds)
+    return result, FrozenFigure.of(figure).spec
 
 
 @dataclass(frozen=True)

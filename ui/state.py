@@ -62,20 +62,23 @@ class DataChoice:
 
 
 def data_choice() -> DataChoice:
-    """Read the sidebar's current values (drawn by ``streamlit_app.sidebar``)."""
-    state = st.session_state
-    source = SOURCES.get(state.get("src", default("src")), "sim")
+    """The sidebar's current values, read as :func:`state_value` (before or after it is drawn).
+
+    The router draws the sidebar after the page (``streamlit_app.py``), so a page reads
+    the choice before its widgets exist: the session's value, else the link's, else the
+    default, which is what the widgets will show.
+    """
+    value = state_value
+    source = SOURCES.get(value("src"), "sim")
     return DataChoice(
         source=source,
-        symbol=state.get("coin", default("coin"))
-        if source == "real"
-        else state.get("sym", default("sym")),
-        seed=int(state.get("seed", default("seed"))),
-        days=int(state.get("days", default("days"))),
-        volatility=float(state.get("vol", default("vol"))),
-        crowd=state.get("crowd", default("crowd")),
-        bias=float(state.get("bias", default("bias"))),
-        regime=state.get("regime", default("regime")),
+        symbol=value("coin") if source == "real" else value("sym"),
+        seed=int(value("seed")),
+        days=int(value("days")),
+        volatility=float(value("vol")),
+        crowd=value("crowd"),
+        bias=float(value("bias")),
+        regime=value("regime"),
     )
 
 
