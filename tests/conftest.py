@@ -7,13 +7,18 @@
   open a page the way several page test modules do; ``sim_6d`` and ``est_6d``
   are the small market the Accuracy helpers are scored, calibrated and drawn on.
 
+``no_network`` (autouse) refuses, in every test, any socket connection or name lookup that
+is not loopback: tests talk only to the fake servers on 127.0.0.1.
+
 AppTest runs the scripts in this process, so ``st.cache_data`` (the simulated market,
 estimates) is shared by every test of a session: only the first test pays for a market.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,6 +37,51 @@ FOOTER = "Not financial advice"
 #: Seconds one script run may take: the first builds a year of simulated market on a
 #: shared runner; later runs take well under a second.
 RUN_TIMEOUT = 60.0
+
+_LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def _is_loopback(host: Any) -> bool:
+    if not isinstance(host, str):
+        return False
+    if host in _LOCAL_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refuse connections and DNS lookups beyond loopback for the whole test."""
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def check(sock: socket.socket, address: Any) -> None:
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):
+            msg = f"test tried to reach {address!r}: only loopback is allowed"
+            raise ConnectionRefusedError(msg)
+
+    def connect(sock: socket.socket, address: Any) -> None:
+        check(sock, address)
+        return real_connect(sock, address)
+
+    def connect_ex(sock: socket.socket, address: Any) -> int:
+        check(sock, address)
+        return real_connect_ex(sock, address)
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host is not None and not _is_loopback(host if isinstance(host, str) else str(host)):
+            msg = f"test tried to resolve {host!r}: only loopback is allowed"
+            raise socket.gaierror(socket.EAI_NONAME, msg)
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
 
 OpenApp = Callable[..., AppTest]
 SMALL = ModelParams(time_bins=60, price_bins=50)

@@ -1,5 +1,5 @@
-"""The recorder's fixtures for the ui tests: a fake feed server, no network beyond loopback."""
+"""The recorder's fixtures for the ui tests: a fake feed server, fresh contract sizes."""
 
-from tests.record.conftest import feeds, no_network
+from tests.record.conftest import feeds, fresh_contract_sizes
 
-__all__ = ["feeds", "no_network"]
+__all__ = ["feeds", "fresh_contract_sizes"]
