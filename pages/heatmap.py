@@ -10,7 +10,7 @@ from liqcore.figures.heatmap import HEAT_COLUMNS
 from liqcore.figures.theme import format_usd
 from liqcore.market import has_realized
 from liqcore.model import Estimate, ModelParams, assumptions_table
-from ui import cache, data, state, widgets
+from ui import cache, data, frame, state, widgets
 from ui.frame import ensure_app_frame
 from ui.widgets import bound, fact
 
@@ -194,6 +194,9 @@ def heatmap_view() -> None:
         confluence=others.confluence,
     )
     chart_box.plotly_chart(fig, key="heatmap_chart", config={"displaylogo": False})
+    if not frame.first_paint_done():
+        frame.drawn_first("heatmap_chart")
+        return  # the rest once the browser has drawn the chart (ui.frame.first_paint_done)
     with controls_box:
         controls(assumptions_box)
 
