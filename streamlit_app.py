@@ -6,7 +6,7 @@ import streamlit as st
 
 from liqcore.controls import SOURCES
 from ui import state, widgets
-from ui.frame import first_page_view, first_paint_done, first_paint_sensor
+from ui.frame import first_page_view, first_paint_done, first_paint_sensor, plotly_extras
 from ui.widgets import bound
 
 st.set_page_config(
@@ -108,6 +108,7 @@ def main() -> None:
             first_paint_sensor()
     if complete:
         widgets.footer()
+    plotly_extras()
 
 
 main()

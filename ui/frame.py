@@ -11,8 +11,11 @@ through ``streamlit_app.py``.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import streamlit as st
+
+from ui.widgets import script
 
 __all__ = [
     "drawn_first",
@@ -20,6 +23,7 @@ __all__ = [
     "first_page_view",
     "first_paint_done",
     "first_paint_sensor",
+    "plotly_extras",
 ]
 
 #: Session flag: this session's browser has drawn its first page (see :func:`first_paint_done`).
@@ -31,7 +35,7 @@ SENSOR_LABEL = "Show the whole page"
 #: Keys of the charts the first page draws first (the sensor waits for them).
 _FIRST_CHARTS = "_first_paint_charts"
 
-# The browser side of the first paint (st.html runs it in the page). It hides the button
+# The browser side of the first paint (:func:`_script` runs it in the page). It hides the button
 # below it, and once every chart the page named is drawn (plotly has put its plot into the
 # page, a heatmap its cells' image) and the frame showing it has been painted, it presses
 # that button, which asks the server for the rest of the page. Charts that never arrive
@@ -39,8 +43,7 @@ _FIRST_CHARTS = "_first_paint_charts"
 # should the script not run at all, the button stays visible for the user to press.
 # Not a custom component: its code and the Arrow reader it imports (~200 kB) were
 # evaluated while plotly.js was, and cost ~0.1 × of the reference app's first paint.
-_SENSOR_HTML = """
-<script>
+_SENSOR_JS = """
 (() => {{
   const hide = document.createElement('style');
   hide.textContent = '.st-key-{key} {{ display: none; }}';
@@ -65,7 +68,6 @@ _SENSOR_HTML = """
   }};
   check();
 }})();
-</script>
 """
 
 
@@ -101,11 +103,22 @@ def first_paint_sensor(timeout_s: float = 6.0) -> None:
     sight (:data:`SENSOR_LABEL`) and the user's click does the same.
     """
     charts = json.dumps(list(st.session_state.get(_FIRST_CHARTS, [])))
-    st.html(
-        _SENSOR_HTML.format(key=SENSOR_KEY, charts=charts, timeout_ms=int(timeout_s * 1000)),
-        unsafe_allow_javascript=True,
-    )
+    script(_SENSOR_JS.format(key=SENSOR_KEY, charts=charts, timeout_ms=int(timeout_s * 1000)))
     st.button(SENSOR_LABEL, key=SENSOR_KEY, on_click=_painted)
+
+
+#: What st.plotly_chart leaves out, done in the browser: zoom kept across controls, the
+#: distance from price in the heat's hover (read the file for how and why).
+_PLOTLY_EXTRAS = (Path(__file__).with_name("plotly_extras.js")).read_text()
+
+
+def plotly_extras() -> None:
+    """Keep a chart's zoom across reruns and fill in the heat's hover distance (browser side).
+
+    Drawn by the router on every run; the script runs once per page load
+    (``ui/plotly_extras.js``).
+    """
+    script(_PLOTLY_EXTRAS)
 
 
 def ensure_app_frame() -> None:

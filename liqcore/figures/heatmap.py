@@ -128,8 +128,9 @@ def heatmap_figure(
     areas ~40 ms; candlesticks took about twice as long as OHLC bars to redraw. So the
     cells sit on an even time grid (``x0``/``dx``, each within one bar of its column), the
     map is drawn as areas and price as OHLC bars. Per-cell hover data (the distance
-    from price) would double the payload; the distance is on the right-hand axis of the
-    heat and in the liquidation map's hover instead.
+    from price) would add a third to the payload: the heat trace carries the price in
+    ``meta.distance_from`` and the app's browser side adds the distance to the hover
+    (``ui/plotly_extras.js``); it is also on the right-hand axis and in the map's hover.
 
     Parameters
     ----------
@@ -178,7 +179,9 @@ def heatmap_figure(
     panels = [name for name in available_indicators(market) if name in indicators]
     height, panel_share, heat_bottom = _vertical_split(len(panels))
     traces: list[dict[str, object]] = [
-        _heat_trace(estimate.heatmap, side, cap_percentile, log_scale, x0=x0, dx_ms=dx_ms),
+        _heat_trace(
+            estimate.heatmap, side, cap_percentile, log_scale, x0=x0, dx_ms=dx_ms, price=price
+        ),
         _candle_trace(column_candles(market, grid), centres),
         *_profile_traces(estimate, side),
         *_confluence_traces(confluence, side),
@@ -254,6 +257,7 @@ def _heat_trace(
     *,
     x0: str,
     dx_ms: float,
+    price: float,
 ) -> dict[str, object]:
     """The USD at risk of ``side`` as coloured cells, with a horizontal colour bar in USD.
 
@@ -310,6 +314,10 @@ def _heat_trace(
             f"{hover_usd}<extra></extra>"
         ),
         "name": "USD at risk (estimate)",
+        # The app's browser side fills in each row's distance from this price for the
+        # hover (ui/plotly_extras.js): per-cell hover data sent from here would add a
+        # third to the figure's bytes, and the distance is the same along a row.
+        "meta": {"distance_from": price},
         "zsmooth": False,
         "xaxis": "x",
         "yaxis": "y",
