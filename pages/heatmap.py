@@ -17,15 +17,14 @@ from ui.widgets import bound, fact
 ensure_app_frame()
 # A first visit folds the sidebar away (the router: streamlit_app.py), not every visit.
 st.title("Liquidation heatmap", anchor=False)
-# A session's first run draws the title and the chart only, the rest once the browser has
-# drawn the chart (ui.frame.first_paint_done): every element mounted meanwhile delays it.
+st.caption(
+    "Where leveraged positions would be force-closed, **estimated** from price, volume and open "
+    "interest. Bright = more USD at risk. Levels below price are longs, above are shorts."
+)
+# A session's first run draws what is above the chart and the chart, the rest once the
+# browser has drawn it (ui.frame.first_paint_done): every element mounted meanwhile delays
+# the chart, and nothing above it may arrive later (the chart would jump down).
 WHOLE = frame.first_paint_done()
-if WHOLE:
-    st.caption(
-        "Where leveraged positions would be force-closed, **estimated** from price, volume "
-        "and open interest. Bright = more USD at risk. Levels below price are longs, above "
-        "are shorts."
-    )
 
 
 def controls(assumptions: st.delta_generator.DeltaGenerator) -> None:
@@ -176,8 +175,8 @@ def heatmap_view() -> None:
     log_scale, min_usd = value("scale") == "Log", float(value("minc")) * 1e6
     choice = state.data_choice()
     with chart_box:
-        market, notes = data.market_for(choice, timeframe, status=WHOLE)
-        for note in notes if WHOLE else ():
+        market, notes = data.market_for(choice, timeframe)
+        for note in notes:
             st.info(note, icon=":material/info:")
     try:
         params = state.model_params_from_state(time_bins=HEAT_COLUMNS)

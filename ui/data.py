@@ -229,10 +229,8 @@ def load_for(choice: DataChoice, timeframe: str = "1w") -> LoadedMarket:
     return _live(choice, TIMEFRAMES.get(timeframe, 168.0))
 
 
-def market_for(
-    choice: DataChoice, timeframe: str = "1w", *, status: bool = True
-) -> tuple[pd.DataFrame, list[str]]:
-    """The market frame for a data choice, showing any error and (``status``) a status line.
+def market_for(choice: DataChoice, timeframe: str = "1w") -> tuple[pd.DataFrame, list[str]]:
+    """The market frame for a data choice, showing a status line and any error.
 
     Returns the frame and notes (coverage limits) the page may show.
     """
@@ -243,6 +241,5 @@ def market_for(
             "instead; your settings are kept.",
             icon=":material/cloud_off:",
         )
-    if status:
-        st.caption(f":material/database: {loaded.status}")
+    st.caption(f":material/database: {loaded.status}")
     return loaded.frame, list(loaded.notes)
