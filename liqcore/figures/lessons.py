@@ -594,6 +594,8 @@ def cascade_figure(
         ),
         shapes=shapes,
         annotations=notes,
+        # Three title lines: the plot starts below them (they sat on its top on a phone).
+        margin={**_MARGIN, "t": 96},
     )
 
 
