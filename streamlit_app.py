@@ -108,7 +108,8 @@ def main() -> None:
             first_paint_sensor()
     if complete:
         widgets.footer()
-    plotly_extras()
+        # Not on the first run: its chart is drawn first, the extras catch up with it.
+        plotly_extras()
 
 
 main()

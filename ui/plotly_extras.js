@@ -18,49 +18,43 @@
   const zoomed = {}; // uirevision -> {axis name: [low, high]}
   const AXIS = /^([xy]axis\d*)\.(range|autorange)/;
 
-  const withDistance = (trace) => {
+  // The traces and layout are changed in place, never copied: Streamlit keeps the figure
+  // it drew and draws it again when the figure plotly reports back is another object, so
+  // copies cost one more full redraw per chart (measured: a tier click went 0.27 -> 0.46 s).
+  const addDistance = (trace) => {
     const price = trace && trace.type === 'heatmap' && trace.meta && trace.meta.distance_from;
-    if (!price || trace.customdata || trace.dy === undefined) return trace;
+    if (!price || trace.customdata || trace.dy === undefined) return false;
     const z = trace.z || {};
     const shape = typeof z.shape === 'string' ? z.shape.split(',').map(Number) : null;
     const rows = shape ? shape[0] : (Array.isArray(z) ? z.length : 0);
     const cols = shape ? shape[1] : (rows ? z[0].length : 0);
-    if (!rows || !cols) return trace;
+    if (!rows || !cols) return false;
     const customdata = new Array(rows);
-    for (let r = 0; r < rows; r++) {
+    for (let r = 0; r !== rows; r++) {
       const distance = ((trace.y0 + r * trace.dy) / price - 1) * 100;
       customdata[r] = new Array(cols).fill(distance);
     }
     // '\u003c' is '<': a script whose text has '<' before a letter is dropped by the page's
-    // HTML sanitiser (DOMPurify), see ui.frame.
+    // HTML sanitiser (DOMPurify), see ui.widgets.script.
     const line = '\u003cbr>distance from price %{customdata:+.2f}%';
     const extra = '\u003cextra>';
-    const template = String(trace.hovertemplate || '').replace(extra, line + extra);
-    return { ...trace, customdata, hovertemplate: template };
-  };
-
-  // New objects only when something changes: Streamlit stores the drawn figure and draws
-  // again whenever it gets a new object, so a fresh copy on every call never settles.
-  const allWithDistance = (data) => {
-    const out = (data || []).map(withDistance);
-    return out.some((trace, i) => trace !== data[i]) ? out : data;
+    trace.customdata = customdata;
+    trace.hovertemplate = String(trace.hovertemplate || '').replace(extra, line + extra);
+    return true;
   };
 
   const sameRange = (a, b) => Array.isArray(a) && a.length === 2 && a[0] === b[0] && a[1] === b[1];
 
-  const withZoom = (layout) => {
+  const applyZoom = (layout) => {
     const saved = layout && layout.uirevision !== undefined && zoomed[layout.uirevision];
-    if (!saved) return layout;
-    const axes = Object.entries(saved).filter(([axis, range]) => {
-      const current = layout[axis] || {};
-      return !(sameRange(current.range, range) && current.autorange === false);
-    });
-    if (!axes.length) return layout;
-    const out = { ...layout };
-    for (const [axis, range] of axes) {
-      out[axis] = { ...(layout[axis] || {}), range: range.slice(), autorange: false };
+    if (!saved) return;
+    for (const [axis, range] of Object.entries(saved)) {
+      const current = layout[axis] || (layout[axis] = {});
+      if (!(sameRange(current.range, range) && current.autorange === false)) {
+        current.range = range.slice();
+        current.autorange = false;
+      }
     }
-    return out;
   };
 
   const remember = (gd) => {
@@ -85,31 +79,28 @@
   const wrap = (Plotly) => {
     const react = Plotly.react;
     Plotly.react = function (gd, data, layout, ...rest) {
-      let result;
-      if (data && !Array.isArray(data) && typeof data === 'object') {
-        // The figure form: react(gd, {data, layout, config, frames}).
-        const traces = allWithDistance(data.data);
-        const zoomedLayout = withZoom(data.layout);
-        const figure =
-          traces === data.data && zoomedLayout === data.layout
-            ? data
-            : { ...data, data: traces, layout: zoomedLayout };
-        result = react.call(this, gd, figure, layout, ...rest);
-      } else {
-        result = react.call(this, gd, allWithDistance(data), withZoom(layout), ...rest);
-      }
+      // Either react(gd, data, layout, config) or the figure form react(gd, {data, layout}).
+      const figure = data && !Array.isArray(data) && typeof data === 'object' ? data : null;
+      const traces = figure ? figure.data : data || [];
+      traces.forEach(addDistance);
+      applyZoom(figure ? figure.layout : layout);
+      const result = react.call(this, gd, data, layout, ...rest);
       Promise.resolve(result).then((drawn) => remember(drawn || gd), () => {});
       return result;
     };
     // Charts drawn before this ran (a session's first page): their hover gets the distance
-    // now, and their zoom is remembered from now on.
+    // when the browser is idle (one redraw, nothing changes on screen), and their zoom is
+    // remembered from now on.
+    const later = window.requestIdleCallback || ((f) => setTimeout(f, 200));
     for (const gd of document.querySelectorAll('.js-plotly-plot')) {
       remember(gd);
-      (gd.data || []).forEach((trace, i) => {
-        const extra = withDistance(trace);
-        if (extra !== trace) {
-          Plotly.restyle(gd, { customdata: [extra.customdata], hovertemplate: [extra.hovertemplate] }, [i]);
-        }
+      later(() => {
+        (gd.data || []).forEach((trace, i) => {
+          const copy = { ...trace };
+          if (addDistance(copy)) {
+            Plotly.restyle(gd, { customdata: [copy.customdata], hovertemplate: [copy.hovertemplate] }, [i]);
+          }
+        });
       });
     }
   };

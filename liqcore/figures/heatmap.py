@@ -389,7 +389,10 @@ def _heatmap_layout(
             "font": {"size": 14},
         },
         "height": height,
-        "margin": {"l": 56, "r": 8, "t": 56, "b": 130},
+        # Wide enough for the price labels (left), the map's last USD label (right) and the
+        # colour bar and legend (below) on a desktop page: when plotly has to widen a
+        # margin it draws the whole figure a second time (measured in the browser).
+        "margin": {"l": 61, "r": 25, "t": 56, "b": 130},
         "barmode": "stack",
         "hovermode": "closest",
         "uirevision": uirevision,
@@ -404,6 +407,9 @@ def _heatmap_layout(
             "y": -0.03 - 64 / (height - 56 - 130),  # paper units: the plot area's height
             "yanchor": "top",
             "font": {"size": 10},
+            # Fixed-width entries: two to a row on a phone, all in one row on a desktop.
+            "entrywidth": 88,  # the text; plotly adds the symbol (~40 px)
+            "entrywidthmode": "pixels",
         },
         **_heat_and_map_axes(grid, price, heat_bottom, x_range, with_panels),
         "shapes": [
@@ -698,7 +704,7 @@ def _confluence_traces(
                 "line": {"color": "#0e1117", "width": 1},
             },
             "text": shared["timeframes"].tolist(),
-            "name": "on several timeframes",
+            "name": "multi-timeframe",
             "customdata": shared["usd"].to_numpy("float32"),
             "hovertemplate": (
                 "cluster at %{y:,.2f} on %{text}<br>%{customdata:$,.0f} on this timeframe"
