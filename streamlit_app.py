@@ -6,7 +6,7 @@ import streamlit as st
 
 from liqcore.controls import SOURCES
 from ui import state, widgets
-from ui.frame import first_page_view
+from ui.frame import first_page_view, first_paint_done, first_paint_sensor, plotly_extras
 from ui.widgets import bound
 
 st.set_page_config(
@@ -90,17 +90,26 @@ def main() -> None:
     # away (Streamlit re-applies the initial state when a page sets it on each visit).
     first_heatmap = first_page_view(page.url_path) and page.url_path == "heatmap"
     st.set_page_config(initial_sidebar_state="collapsed" if first_heatmap else "auto")
+    complete = first_paint_done()
     try:
         page.run()
     finally:
-        # After the page, not before: the chart's message then leaves first, and the
-        # browser fetches plotly.js before the sidebar widgets' code (it fetches six files
-        # at a time from one server; ~25 of them queued ahead of plotly.js measured +0.4 s
-        # to first paint). The page reads the data choice through ui.state.state_value,
-        # so it needs no widget drawn first; ``finally`` keeps the data choice on screen
-        # when a page fails, so the user can pick other data.
-        sidebar()
-    widgets.footer()
+        if complete:
+            # After the page, not before: the chart's message then leaves first, and the
+            # browser fetches plotly.js before the sidebar widgets' code. The page reads
+            # the data choice through ui.state.state_value, so it needs no widget drawn
+            # first; ``finally`` keeps the data choice on screen when a page fails, so
+            # the user can pick other data.
+            sidebar()
+        else:
+            # The session's first page: the page drew what comes first (the Heatmap page
+            # its chart); once the browser has drawn it, it asks for the rest, sidebar
+            # included (ui.frame.first_paint_done).
+            first_paint_sensor()
+    if complete:
+        widgets.footer()
+        # Not on the first run: its chart is drawn first, the extras catch up with it.
+        plotly_extras()
 
 
 main()

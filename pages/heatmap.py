@@ -10,7 +10,7 @@ from liqcore.figures.heatmap import HEAT_COLUMNS
 from liqcore.figures.theme import format_usd
 from liqcore.market import has_realized
 from liqcore.model import Estimate, ModelParams, assumptions_table
-from ui import cache, data, state, widgets
+from ui import cache, data, frame, state, widgets
 from ui.frame import ensure_app_frame
 from ui.widgets import bound, fact
 
@@ -21,6 +21,10 @@ st.caption(
     "Where leveraged positions would be force-closed, **estimated** from price, volume and open "
     "interest. Bright = more USD at risk. Levels below price are longs, above are shorts."
 )
+# A session's first run draws what is above the chart and the chart, the rest once the
+# browser has drawn it (ui.frame.first_paint_done): every element mounted meanwhile delays
+# the chart, and nothing above it may arrive later (the chart would jump down).
+WHOLE = frame.first_paint_done()
 
 
 def controls(assumptions: st.delta_generator.DeltaGenerator) -> None:
@@ -109,33 +113,43 @@ def assumption_controls() -> None:
             st.caption(f"The assumptions above cannot be used: {exc}")
 
 
-def apply_calibration(market, params: ModelParams, box) -> ModelParams:
-    """The calibrated leverage mix, shown with its fit and test scores, when asked for."""
+def apply_calibration(market, params: ModelParams, box=None) -> ModelParams:
+    """The calibrated leverage mix, shown with its fit and test scores in ``box``, when asked for.
+
+    Without a ``box`` (a first paint: the assumptions are not drawn yet) nothing is shown;
+    the chart uses the same mix either way.
+    """
     if not state.state_value("calib"):
         return params
     if not has_realized(market):
-        box.info(
-            "This data has no reported liquidations (realized_long_usd / realized_short_usd), "
-            "so there is nothing to calibrate against: using the weights above."
-        )
+        if box is not None:
+            box.info(
+                "This data has no reported liquidations (realized_long_usd / "
+                "realized_short_usd), so there is nothing to calibrate against: using the "
+                "weights above."
+            )
         return params
     try:
         result = cache.calibration_for(market, params)
     except ValueError as exc:
-        box.warning(f"Calibration is not possible here: {exc}. Using the weights above.")
+        if box is not None:
+            box.warning(f"Calibration is not possible here: {exc}. Using the weights above.")
         return params
-    mix = " · ".join(
-        f"{lev:g}x {w:.0%}" for lev, w in zip(result.tiers, result.weights, strict=True)
-    )
-    box.markdown(f"**Calibrated mix:** {mix} (fitted up to {result.split_time:%Y-%m-%d %H:%M} UTC)")
-    box.dataframe(
-        result.scores.rename_axis("rank correlation with reported liquidations"),
-        column_config={c: st.column_config.NumberColumn(format="%.3f") for c in result.scores},
-    )
-    box.caption(
-        "The test row was not used for fitting: if the calibrated mix wins only in the fit "
-        "row, it is overfitting."
-    )
+    if box is not None:
+        mix = " · ".join(
+            f"{lev:g}x {w:.0%}" for lev, w in zip(result.tiers, result.weights, strict=True)
+        )
+        box.markdown(
+            f"**Calibrated mix:** {mix} (fitted up to {result.split_time:%Y-%m-%d %H:%M} UTC)"
+        )
+        box.dataframe(
+            result.scores.rename_axis("rank correlation with reported liquidations"),
+            column_config={c: st.column_config.NumberColumn(format="%.3f") for c in result.scores},
+        )
+        box.caption(
+            "The test row was not used for fitting: if the calibrated mix wins only in the fit "
+            "row, it is overfitting."
+        )
     return result.params(params)
 
 
@@ -148,12 +162,15 @@ def heatmap_view() -> None:
     """
     value = state.state_value
     chart_box = st.container()
-    controls_box = st.container()
-    # A popover, not an expander: a closed expander still mounts its ten widgets in the
-    # browser (measured: they are in the page), a closed popover mounts nothing, so
-    # first paint and every redraw skip them until the user opens the assumptions.
-    assumptions = st.popover("Model assumptions", icon=":material/tune:")
-    assumptions_box, calibration_box = assumptions.container(), assumptions.container()
+    if WHOLE:
+        controls_box = st.container()
+        # A popover, not an expander: a closed expander still mounts its ten widgets in the
+        # browser (measured: they are in the page), a closed popover mounts nothing, so
+        # first paint and every redraw skip them until the user opens the assumptions.
+        assumptions = st.popover("Model assumptions", icon=":material/tune:")
+        assumptions_box, calibration_box = assumptions.container(), assumptions.container()
+    else:
+        assumptions_box = calibration_box = None
     timeframe, side, cap = value("tf"), value("side"), float(value("cap"))
     log_scale, min_usd = value("scale") == "Log", float(value("minc")) * 1e6
     choice = state.data_choice()
@@ -194,6 +211,9 @@ def heatmap_view() -> None:
         confluence=others.confluence,
     )
     chart_box.plotly_chart(fig, key="heatmap_chart", config={"displaylogo": False})
+    if not WHOLE:
+        frame.drawn_first("heatmap_chart")
+        return  # the rest once the browser has drawn the chart
     with controls_box:
         controls(assumptions_box)
 

@@ -2,6 +2,8 @@
 
 * ``open_app`` opens the app as a visitor of a link would: URL parameters first, then an
   optional page (``"pages/heatmap.py"``), then one run.
+* ``new_app`` is the app in a session whose browser has drawn its first page already (the
+  whole page is drawn); the first paint itself is tested in ``tests/ui/test_frame.py``.
 * ``heatmap_spec`` reads the plotly figure the Heatmap page drew, as its JSON spec.
 * ``assert_ran``, ``captions``, ``toasts``, ``assert_one_notice_each`` and ``page_app`` read or
   open a page the way several page test modules do; ``sim_6d`` and ``est_6d``
@@ -29,6 +31,7 @@ from streamlit.testing.v1 import AppTest
 
 from liqcore.model import ModelParams, estimate
 from liqcore.simulate import simulate
+from ui.frame import PAINTED
 
 ROOT = Path(__file__).parents[1]
 APP = ROOT / "streamlit_app.py"
@@ -37,6 +40,18 @@ FOOTER = "Not financial advice"
 #: Seconds one script run may take: the first builds a year of simulated market on a
 #: shared runner; later runs take well under a second.
 RUN_TIMEOUT = 60.0
+
+
+def new_app(timeout: float = RUN_TIMEOUT) -> AppTest:
+    """The app, not yet run, in a session whose browser has drawn its first page.
+
+    A session's first run draws only what comes first (``ui.frame.first_paint_done``);
+    the browser then asks for the rest, which AppTest, having no browser, cannot.
+    """
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    at.session_state[PAINTED] = True
+    return at
+
 
 _LOCAL_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
@@ -105,7 +120,7 @@ def open_app() -> OpenApp:
     def open_(
         page: str | None = None, /, *, url: str | None = None, **query: str | list[str]
     ) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
+        at = new_app()
         at.query_params.update(query)
         if url is not None:
             at.context["url"] = url
@@ -152,7 +167,7 @@ def assert_one_notice_each(notices: list[str], shown: list[str]) -> None:
 
 
 def page_app(page: str, coin: str = "ETH") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180)
+    at = new_app(180)
     at.query_params["src"] = "Real example"
     at.query_params["coin"] = coin
     at.switch_page(page)

@@ -195,9 +195,14 @@ def test_a_shared_heatmap_link_draws_heat_under_candles_and_follows_the_controls
     page.goto(f"{server}/heatmap")
     page.wait_for_function(HEATMAP_DRAWN_JS)
     print(f"\nfirst heatmap drawn {time.monotonic() - started:.1f} s after navigation")
+    # The session's first run drew the chart alone; the browser, once it has drawn it,
+    # asks for the rest by itself (ui.frame.first_paint_sensor): controls, tables, sidebar.
+    page.get_by_role("button", name="100x", exact=True).wait_for()
+    page.get_by_text("Market data").first.wait_for()
+    print(f"whole page drawn {time.monotonic() - started:.1f} s after navigation")
     wait_until_idle(page)
     assert_no_exception(page)
-    assert page.get_by_text("Market data").first.is_visible(), "no sidebar: not in the router"
+    assert not page.get_by_role("button", name="Show the whole page").is_visible()
     figure = next(chart for chart in charts(page) if "heatmap" in chart["types"])
     assert {"heatmap", "ohlc"} <= set(figure["types"])
     screenshot(page, "heatmap")
@@ -229,6 +234,54 @@ def test_a_shared_heatmap_link_draws_heat_under_candles_and_follows_the_controls
     assert_no_exception(page)
     assert "cap=98.5" in page.url
     screenshot(page, "heatmap_after_controls")
+
+
+HEAT_GD = "document.querySelector('.st-key-heatmap_chart .js-plotly-plot')"
+
+
+def test_the_heat_keeps_its_zoom_across_controls_and_its_hover_gives_the_distance(
+    page: Any, server: str
+) -> None:
+    """ui/plotly_extras.js: a new figure is a new chart in Streamlit, yet the user's zoom
+    stays; the heat's hover adds each price's distance from the current price."""
+    open_page(page, server, "/heatmap")
+    page.wait_for_function(HEATMAP_DRAWN_JS)
+    page.get_by_role("button", name="50x", exact=True).wait_for()
+    wait_until_idle(page)
+    area = page.locator(".st-key-heatmap_chart .js-plotly-plot .nsewdrag").first
+    area.scroll_into_view_if_needed()
+    box = area.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.4)
+    hover = page.locator(".hoverlayer .hovertext").first
+    hover.wait_for()
+    text = hover.text_content()
+    price = float(re.search(r"price ([\d,.]+)", text).group(1).replace(",", ""))
+    distance = float(re.search(r"distance from price ([+-][\d.]+)%", text).group(1))
+    now = page.evaluate(f"() => {HEAT_GD}.data[0].meta.distance_from")
+    assert distance == pytest.approx((price / now - 1) * 100, abs=0.01), text
+
+    # A drag zooms into a box; a tier click draws a new figure, still zoomed there.
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.6, steps=8)
+    page.mouse.up()
+    page.wait_for_function(f"() => {HEAT_GD}._fullLayout.xaxis.autorange === false")
+    ranges = f"() => [{HEAT_GD}._fullLayout.xaxis.range, {HEAT_GD}._fullLayout.yaxis.range]"
+    zoomed = page.evaluate(ranges)
+    page.get_by_role("button", name="50x", exact=True).click()
+    page.wait_for_function(f"() => !({HEAT_GD}.data || []).some((t) => t.name === '50x')")
+    wait_until_idle(page)
+    assert page.evaluate(ranges) == zoomed
+    # A double-click zooms back out, and the next figure is drawn whole again.
+    area.scroll_into_view_if_needed()
+    box = area.bounding_box()
+    page.mouse.dblclick(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    page.wait_for_function(f"() => {HEAT_GD}._fullLayout.xaxis.autorange !== false")
+    page.get_by_role("button", name="50x", exact=True).click()
+    page.wait_for_function(f"() => ({HEAT_GD}.data || []).some((t) => t.name === '50x')")
+    wait_until_idle(page)
+    assert page.evaluate(ranges) != zoomed
+    assert_no_exception(page)
 
 
 @pytest.mark.parametrize(
@@ -287,6 +340,15 @@ def test_the_heatmap_questions_answer_clicks_and_the_phone_sees_the_chart_first(
     wait_until_idle(page)
     assert "move=-4.5" in page.url
     assert page.get_by_text("A 4.5% fall liquidates (est.)").first.is_visible()
+    # The share link is the address as it is now, the move (its own fragment) included.
+    page.get_by_role("button", name="Share this view").click()
+    link = page.locator('[data-testid="stPopoverBody"] code').first
+    link.wait_for()
+    page.wait_for_function(
+        "(el) => el.textContent.includes('move=-4.5')", arg=link.element_handle()
+    )
+    assert link.text_content() == page.url
+    page.keyboard.press("Escape")
     assert_no_exception(page)
     screenshot(page, "heatmap_questions")
 

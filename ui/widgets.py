@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from collections.abc import Callable
@@ -12,7 +13,16 @@ import streamlit as st
 
 from liqcore.controls import CONTROLS, clean_query
 
-__all__ = ["FOOTER", "bound", "fact", "footer", "plain", "share_view", "show_url_notices"]
+__all__ = [
+    "FOOTER",
+    "bound",
+    "fact",
+    "footer",
+    "plain",
+    "script",
+    "share_view",
+    "show_url_notices",
+]
 
 FOOTER = "Estimates from public data, not exchange data. Not financial advice."
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>:!~|$&])")
@@ -80,6 +90,29 @@ def _query_lists() -> dict[str, list[str]]:
     return {key: st.query_params.get_all(key) for key in st.query_params}
 
 
+def script(code: str, markup: str = "") -> None:
+    """Run JavaScript in the page, after ``markup`` (trusted HTML, written by the app).
+
+    st.html sanitises with DOMPurify, which drops a script whose text has a ``<`` before a
+    letter, digit or ``/``; such a ``<`` must be written ``\\u003c`` in the script.
+    """
+    if re.search(r"<[/\w]", code):
+        msg = "the page's HTML sanitiser would drop this script: write its '<' as \\u003c"
+        raise ValueError(msg)
+    st.html(f"{markup}<script>{code}</script>", unsafe_allow_javascript=True)
+
+
+# The link as the browser has it when the popover opens (a closed popover draws nothing):
+# controls drawn after this one, such as the what-if move in its own fragment, keep the
+# address up to date but do not rerun this part of the page.
+_LIVE_LINK = """
+(() => {
+  const box = document.currentScript && document.currentScript.previousElementSibling;
+  if (box && window.location.href.startsWith('http')) box.textContent = window.location.href;
+})();
+"""
+
+
 def share_view() -> None:
     """A visible "Share this view" with the link that reopens this page with these settings."""
     base = st.context.url or ""
@@ -88,7 +121,12 @@ def share_view() -> None:
     link = base + ("?" + urlencode(params, doseq=True) if params else "")
     with st.popover("Share this view", icon=":material/share:"):
         st.caption("This link reopens this page with the same data choice and settings.")
-        st.code(link or "(open the app in a browser to get a link)", language=None)
+        shown = link or "(open the app in a browser to get a link)"
+        script(
+            _LIVE_LINK,
+            markup=f'<code style="display:block; overflow-wrap:anywhere; user-select:all">'
+            f"{html.escape(shown)}</code>",
+        )
 
 
 def footer() -> None:

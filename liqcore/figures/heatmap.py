@@ -128,8 +128,9 @@ def heatmap_figure(
     areas ~40 ms; candlesticks took about twice as long as OHLC bars to redraw. So the
     cells sit on an even time grid (``x0``/``dx``, each within one bar of its column), the
     map is drawn as areas and price as OHLC bars. Per-cell hover data (the distance
-    from price) would double the payload; the distance is on the right-hand axis of the
-    heat and in the liquidation map's hover instead.
+    from price) would add a third to the payload: the heat trace carries the price in
+    ``meta.distance_from`` and the app's browser side adds the distance to the hover
+    (``ui/plotly_extras.js``); it is also on the right-hand axis and in the map's hover.
 
     Parameters
     ----------
@@ -178,7 +179,9 @@ def heatmap_figure(
     panels = [name for name in available_indicators(market) if name in indicators]
     height, panel_share, heat_bottom = _vertical_split(len(panels))
     traces: list[dict[str, object]] = [
-        _heat_trace(estimate.heatmap, side, cap_percentile, log_scale, x0=x0, dx_ms=dx_ms),
+        _heat_trace(
+            estimate.heatmap, side, cap_percentile, log_scale, x0=x0, dx_ms=dx_ms, price=price
+        ),
         _candle_trace(column_candles(market, grid), centres),
         *_profile_traces(estimate, side),
         *_confluence_traces(confluence, side),
@@ -254,6 +257,7 @@ def _heat_trace(
     *,
     x0: str,
     dx_ms: float,
+    price: float,
 ) -> dict[str, object]:
     """The USD at risk of ``side`` as coloured cells, with a horizontal colour bar in USD.
 
@@ -310,6 +314,10 @@ def _heat_trace(
             f"{hover_usd}<extra></extra>"
         ),
         "name": "USD at risk (estimate)",
+        # The app's browser side fills in each row's distance from this price for the
+        # hover (ui/plotly_extras.js): per-cell hover data sent from here would add a
+        # third to the figure's bytes, and the distance is the same along a row.
+        "meta": {"distance_from": price},
         "zsmooth": False,
         "xaxis": "x",
         "yaxis": "y",
@@ -381,7 +389,10 @@ def _heatmap_layout(
             "font": {"size": 14},
         },
         "height": height,
-        "margin": {"l": 56, "r": 8, "t": 56, "b": 130},
+        # Wide enough for the price labels (left), the map's last USD label (right) and the
+        # colour bar and legend (below) on a desktop page: when plotly has to widen a
+        # margin it draws the whole figure a second time (measured in the browser).
+        "margin": {"l": 61, "r": 25, "t": 56, "b": 130},
         "barmode": "stack",
         "hovermode": "closest",
         "uirevision": uirevision,
@@ -396,6 +407,9 @@ def _heatmap_layout(
             "y": -0.03 - 64 / (height - 56 - 130),  # paper units: the plot area's height
             "yanchor": "top",
             "font": {"size": 10},
+            # Fixed-width entries: two to a row on a phone, all in one row on a desktop.
+            "entrywidth": 88,  # the text; plotly adds the symbol (~40 px)
+            "entrywidthmode": "pixels",
         },
         **_heat_and_map_axes(grid, price, heat_bottom, x_range, with_panels),
         "shapes": [
@@ -690,7 +704,7 @@ def _confluence_traces(
                 "line": {"color": "#0e1117", "width": 1},
             },
             "text": shared["timeframes"].tolist(),
-            "name": "on several timeframes",
+            "name": "multi-timeframe",
             "customdata": shared["usd"].to_numpy("float32"),
             "hovertemplate": (
                 "cluster at %{y:,.2f} on %{text}<br>%{customdata:$,.0f} on this timeframe"

@@ -594,6 +594,10 @@ def cascade_figure(
         ),
         shapes=shapes,
         annotations=notes,
+        # Three title lines: the plot starts below them (they sat on its top on a phone).
+        # Left and bottom fit the price axis and the legend, so plotly need not widen them
+        # and draw the figure twice (it did, on every control of the Heatmap page).
+        margin={"l": 90, "r": 30, "t": 96, "b": 95},
     )
 
 

@@ -57,7 +57,7 @@ def test_confluence_markers_follow_the_side_shown(side: str, shown: int) -> None
         est.price,
     )
     spec = heatmap_figure(est, market, side=side, confluence=marked).to_dict()
-    diamonds = [t for t in spec["data"] if t["name"] == "on several timeframes"]
+    diamonds = [t for t in spec["data"] if t["name"] == "multi-timeframe"]
     ys = [y for t in diamonds for y in typed_array(t["y"])]
     assert len(ys) == shown
     if side == "Shorts":

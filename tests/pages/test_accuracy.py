@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT, page_app
+from tests.conftest import new_app, page_app
 
 
 def test_the_accuracy_page_answers_whether_magnets_pull_price(open_app) -> None:
@@ -38,7 +38,7 @@ def test_the_magnet_section_never_shows_nan(open_app) -> None:
 
 @pytest.fixture(scope="module")
 def page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180)
+    at = new_app(180)
     at.switch_page("pages/accuracy.py")
     return at.run()
 
@@ -80,7 +80,7 @@ def test_a_wrong_leverage_mix_lowers_the_book_score(page: AppTest) -> None:
 
 def test_without_the_truth_the_page_scores_the_data_against_the_baseline() -> None:
     """CSV chosen but no file yet: the simulated stand-in, scored as data with liquidations."""
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180)
+    at = new_app(180)
     at.query_params["src"] = "CSV upload"
     at.switch_page("pages/accuracy.py")
     at.run()

@@ -7,11 +7,11 @@ import json
 from streamlit.testing.v1 import AppTest
 
 from liqcore.analysis import lessons
-from tests.conftest import ROOT
+from tests.conftest import new_app
 
 
 def open_learn(**query: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at = new_app(120)
     at.query_params.update(query)
     return at.run()
 

@@ -12,7 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from liqcore.analysis.realized import ESTIMATE_LABEL, TRUE_LABEL
-from tests.conftest import ROOT, page_app
+from tests.conftest import new_app, page_app
 from ui import cache, data
 
 
@@ -24,7 +24,7 @@ def _values(trace_y: object) -> np.ndarray:
 
 
 def _page(**query: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120)
+    at = new_app(120)
     for key, value in query.items():
         at.query_params[key] = value
     at.switch_page("pages/liquidations.py")
