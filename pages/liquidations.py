@@ -204,7 +204,11 @@ def liquidations_view() -> None:
         )
         return
 
-    title = f"Liquidations per {drawn} · {data.shown_label(choice, market)} · last {lookback}"
+    # Two lines: a plotly title does not wrap, and a phone is ~360 px wide.
+    title = (
+        f"Liquidations per {drawn} · last {lookback}"
+        f"<br><sup>{data.shown_label(choice, market)}</sup>"
+    )
     fig = comparison_figure(
         per_period, layout=layout, title=title, uirevision=f"{choice}-{lookback}-{drawn}"
     )

@@ -154,18 +154,19 @@ def comparison_figure(
         layout={
             "template": DARK_TEMPLATE,
             "title": {"text": title, "x": 0.01},
-            "height": 300 + 190 * len(labels),
-            "margin": {"l": 60, "r": 70, "t": 80, "b": 40},
+            "height": 340 + 190 * len(labels),
+            # The legend sits under the rows (above them it covered the title on a phone).
+            "margin": {"l": 60, "r": 70, "t": 80, "b": 110},
             "barmode": "relative" if mirrored else "group",
             "bargap": 0.1,
             "hovermode": "x unified",
             "uirevision": uirevision,
             "legend": {
                 "orientation": "h",
-                "y": 1.0,
-                "x": 1.0,
-                "xanchor": "right",
-                "yanchor": "bottom",
+                "y": -70 / (190 * len(labels) + 150),  # paper units: 70 px under the rows
+                "x": 0.0,
+                "xanchor": "left",
+                "yanchor": "top",
             },
             "annotations": annotations,
             **axes,
