@@ -230,7 +230,7 @@ def truth_section(choice: state.DataChoice) -> None:
         truth.heatmap,
         yours_est.heatmap,
         sim.market,
-        title=f"True vs estimated book · last {SCORE_DAYS} days · your assumptions",
+        title=f"True vs estimated book<br><sup>last {SCORE_DAYS} days, your assumptions</sup>",
         uirevision=str(key),
     )
     st.plotly_chart(fig, key="acc_books", config=CHART)

@@ -88,9 +88,10 @@ def book_comparison_figure(
         *(_book_price_line(centres, close, axis) for axis in ("", "2")),
     ]
     now_true, now_est = float(true_usd[-1].sum()), float(est_usd[-1].sum())
+    # Two short lines each: side by side on a phone, each book is ~130 px wide.
     headings = (
-        (0.0, f"<b>True book</b> (simulated) · {format_usd(now_true)} at risk now"),
-        (0.515, f"<b>Estimated book</b> (estimate) · {format_usd(now_est)} at risk now"),
+        (0.0, f"<b>True book</b> (simulated)<br>{format_usd(now_true)} at risk now"),
+        (0.515, f"<b>Estimated book</b> (estimate)<br>{format_usd(now_est)} at risk now"),
     )
     layout = _book_comparison_layout(grid, zmax, headings, title=title, uirevision=uirevision)
     return go.Figure(data=traces, layout=layout)
@@ -150,24 +151,30 @@ def _book_comparison_layout(
     return {
         "template": DARK_TEMPLATE,
         "title": {"text": f"{title}<br><sup>{ESTIMATE_NOTE}</sup>", "x": 0.01},
-        "height": 500,
-        "margin": {"l": 60, "r": 20, "t": 100, "b": 40},
+        "height": 570,
+        "margin": {"l": 60, "r": 20, "t": 150, "b": 100},
         "uirevision": uirevision,
         "showlegend": False,
         "coloraxis": {
             "colorscale": HEAT_COLORSCALE,
             "cmin": 0.0,
             "cmax": zmax,
+            # Under the books, not beside them: upright, it took a third of a phone's width.
             "colorbar": {
                 "title": {"text": "USD at risk", "side": "top"},
                 "tickvals": tickvals,
                 "ticktext": ticktext,
-                "thickness": 12,
-                "len": 0.9,
+                "orientation": "h",
+                "x": 0.0,
+                "xanchor": "left",
+                "y": -0.16,
+                "yanchor": "top",
+                "len": 0.5,
+                "thickness": 10,
             },
         },
-        "xaxis": {"domain": [0.0, 0.485], "anchor": "y"},
-        "xaxis2": {"domain": [0.515, 1.0], "anchor": "y2", "matches": "x"},
+        "xaxis": {"domain": [0.0, 0.485], "anchor": "y", "nticks": 4},
+        "xaxis2": {"domain": [0.515, 1.0], "anchor": "y2", "matches": "x", "nticks": 4},
         "yaxis": {"anchor": "x", "range": price_range, "title": {"text": "price"}},
         "yaxis2": {"anchor": "x2", "matches": "y", "showticklabels": False},
         "annotations": [
@@ -180,7 +187,8 @@ def _book_comparison_layout(
                 "yanchor": "bottom",
                 "text": text,
                 "showarrow": False,
-                "font": {"size": 12},
+                "align": "left",
+                "font": {"size": 11},
             }
             for x, text in headings
         ],
