@@ -100,7 +100,9 @@ def calculator_figure(
             "line": {"width": 0},
         },
         "text": [f"{p:,.2f} ({d:+.2f}%)" for p, d in zip(prices, distance, strict=True)],
-        "textposition": "outside",
+        # Inside a bar long enough to hold it, else beside it: outside, the longest bar's
+        # label ran over its leverage on a phone.
+        "textposition": "auto",
         "cliponaxis": False,
         "hovertemplate": "%{y}: liquidated at %{text}<extra></extra>",
         "name": "liquidation price",
@@ -211,25 +213,31 @@ def opening_figure(
         *_liquidation_marks(now[dead], times, step),
         *_still_open_profile(now[~dead], chosen, np.linspace(lo, hi, price_bins + 1)),
     ]
+    # Short lines: a plotly title does not wrap, and a phone is ~360 px wide.
     title = (
-        f"Bar {upto + 1} of {n_bars}: {len(now)} groups of positions opened, "
-        f"{int(dead.sum())} liquidated<br><sup>Simulated positions, known exactly here; "
+        f"Bar {upto + 1} of {n_bars}: {len(now)} groups opened, {int(dead.sum())} liquidated"
+        "<br><sup>Simulated positions, known exactly here;<br>"
         "on real markets the heatmap estimates them</sup>"
     )
     return _figure(
         traces,
         title,
-        480,
+        500,
         barmode="stack",
         bargap=0,
         hovermode="closest",
         legend={"orientation": "h", "y": -0.12, "x": 0.0},
+        margin={**_MARGIN, "t": 84},
         xaxis=axis_style(
-            domain=[0, 0.74], range=[times[0], times[-1] + step], rangeslider={"visible": False}
+            # A gap before the pile: the last time label sat on its "$0" on a phone.
+            domain=[0, 0.7],
+            range=[times[0], times[-1] + step],
+            rangeslider={"visible": False},
+            nticks=4,
         ),
         yaxis=axis_style(range=[lo, hi], title={"text": "price"}, tickformat=",.0f"),
         xaxis2=axis_style(
-            domain=[0.78, 1],
+            domain=[0.8, 1],
             anchor="y2",
             tickprefix="$",
             tickformat="~s",
