@@ -35,12 +35,13 @@ SENSOR_LABEL = "Show the whole page"
 #: Keys of the charts the first page draws first (the sensor waits for them).
 _FIRST_CHARTS = "_first_paint_charts"
 
-# The browser side of the first paint (:func:`_script` runs it in the page). It hides the button
-# below it, and once every chart the page named is drawn (plotly has put its plot into the
-# page, a heatmap its cells' image) and the frame showing it has been painted, it presses
-# that button, which asks the server for the rest of the page. Charts that never arrive
-# (an error instead) are waited for at most the timeout, so the page always completes;
-# should the script not run at all, the button stays visible for the user to press.
+# The browser side of the first paint (ui.widgets.script runs it in the page). It hides
+# the button below it, and once every chart the page named is drawn (plotly has put its
+# plot into the page, a heatmap its cells' image) and the frame showing it has been
+# painted, it presses that button, which asks the server for the rest of the page.
+# Charts that never arrive (an error instead) are waited for at most the timeout, so the
+# page always completes; should the script not run at all, the button stays visible for
+# the user to press.
 # Not a custom component: its code and the Arrow reader it imports (~200 kB) were
 # evaluated while plotly.js was, and cost ~0.1 × of the reference app's first paint.
 _SENSOR_JS = """
@@ -115,8 +116,8 @@ _PLOTLY_EXTRAS = (Path(__file__).with_name("plotly_extras.js")).read_text()
 def plotly_extras() -> None:
     """Keep a chart's zoom across reruns and fill in the heat's hover distance (browser side).
 
-    Drawn by the router on every run; the script runs once per page load
-    (``ui/plotly_extras.js``).
+    Drawn by the router on every run after a session's first paint; the script runs once
+    per page load (``ui/plotly_extras.js``).
     """
     script(_PLOTLY_EXTRAS)
 

@@ -19,8 +19,9 @@
   const AXIS = /^([xy]axis\d*)\.(range|autorange)/;
 
   // The traces and layout are changed in place, never copied: Streamlit keeps the figure
-  // it drew and draws it again when the figure plotly reports back is another object, so
-  // copies cost one more full redraw per chart (measured: a tier click went 0.27 -> 0.46 s).
+  // it drew and draws it again when the figure plotly reports back is another object.
+  // Copies on every call redrew without end; a copy per change still cost one more full
+  // redraw per chart.
   const addDistance = (trace) => {
     const price = trace && trace.type === 'heatmap' && trace.meta && trace.meta.distance_from;
     if (!price || trace.customdata || trace.dy === undefined) return false;
@@ -81,7 +82,7 @@
     Plotly.react = function (gd, data, layout, ...rest) {
       // Either react(gd, data, layout, config) or the figure form react(gd, {data, layout}).
       const figure = data && !Array.isArray(data) && typeof data === 'object' ? data : null;
-      const traces = figure ? figure.data : data || [];
+      const traces = (figure ? figure.data : data) || [];
       traces.forEach(addDistance);
       applyZoom(figure ? figure.layout : layout);
       const result = react.call(this, gd, data, layout, ...rest);
